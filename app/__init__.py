@@ -1,0 +1,115 @@
+"""Cầu Nối application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+
+from flask import Flask
+
+from config import Config, ProductionConfig, config_from_env
+
+# Each module owns a blueprint in <module>/routes.py (and optionally api.py and cli.py).
+MODULES = ("home", "auth", "orgs", "audit", "crypto")
+
+
+class ConfigurationError(SystemExit):
+    """Raised at start-up with a one-line reason when the configuration is unsafe."""
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_env()
+    app = Flask(__name__, instance_path=os.environ.get("CAUNOI_INSTANCE_PATH"))
+    app.config.from_object(config_class() if _needs_instance(config_class) else config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _check_production(app, config_class)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def _needs_instance(config_class) -> bool:
+    # DevelopmentConfig generates its secret in __init__; the others are plain class config.
+    return "__init__" in config_class.__dict__
+
+
+def _check_production(app: Flask, config_class) -> None:
+    if not issubclass(config_class, ProductionConfig):
+        return
+    problems = ProductionConfig.problems(app.config)
+    if problems:
+        raise ConfigurationError("Cầu Nối refuses to start in production: " + "; ".join(problems))
+
+
+def register_logging(app: Flask) -> None:
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.i18n import select_locale, translation_directories
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # our server-side sessions do better than its hash
+    csrf.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    import app.auth.guards  # noqa: F401  (registers the user loader)
+
+    for module in ("orgs.models", "auth.models", "audit.models"):
+        importlib.import_module(f"app.{module}")
+
+
+def register_blueprints(app: Flask) -> None:
+    for module in MODULES:
+        for part in ("routes", "api"):
+            try:
+                mod = importlib.import_module(f"app.{module}.{part}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"app.{module}.{part}":
+                    raise
+                continue
+            app.register_blueprint(mod.bp)
+
+
+def register_cli(app: Flask) -> None:
+    for module in MODULES:
+        try:
+            mod = importlib.import_module(f"app.{module}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{module}.cli":
+                raise
+            continue
+        for command in mod.commands:
+            app.cli.add_command(command)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.web import security
+
+    security.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.web import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.web import templating
+
+    templating.init_app(app)

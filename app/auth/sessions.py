@@ -1,0 +1,85 @@
+"""Server-side, revocable sessions behind Flask-Login.
+
+The signed Flask cookie holds only an opaque token (through `User.get_id`); the row in
+`auth_sessions` decides whether it is still good: idle and absolute limits, sign-out, and
+disabling a user all end it on the server, so a replayed cookie is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, session
+
+from app.auth.models import AuthSession
+from app.db import utcnow
+from app.extensions import db
+from app.orgs.models import User
+
+# Writing last_seen_at on every request would serialize reads on SQLite for nothing.
+TOUCH_INTERVAL = timedelta(seconds=30)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, *, mfa_pending: bool = False) -> str:
+    """Create the server-side session; the caller puts the returned token in a fresh cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(token_hash=_hash(token), user_id=user.id, is_mfa_pending=mfa_pending))
+    db.session.flush()
+    user.session_token = token
+    return token
+
+
+def find_session(token: str | None) -> AuthSession | None:
+    if not token:
+        return None
+    return db.session.execute(
+        sa.select(AuthSession).where(AuthSession.token_hash == _hash(token))
+    ).scalar_one_or_none()
+
+
+def expiry_reason(auth_session: AuthSession) -> str | None:
+    """Why this session may no longer be used, or None while it is good."""
+    if auth_session.ended_at is not None:
+        return auth_session.end_reason or "ended"
+    now = utcnow()
+    cfg = current_app.config
+    if now - auth_session.created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"]:
+        return "absolute"
+    if now - auth_session.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
+        return "idle"
+    if not auth_session.user.is_enabled:
+        return "disabled"
+    return None
+
+
+def end_session(auth_session: AuthSession, reason: str) -> None:
+    if auth_session.ended_at is None:
+        auth_session.ended_at = utcnow()
+        auth_session.end_reason = reason
+
+
+def end_all_sessions(user: User, reason: str) -> int:
+    """End every live session of `user` (disabling, password reset)."""
+    result = db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    return result.rowcount or 0
+
+
+def touch(auth_session: AuthSession) -> None:
+    now = utcnow()
+    if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
+        auth_session.last_seen_at = now
+
+
+def current_token() -> str | None:
+    return session.get("_user_id")

@@ -1,0 +1,1 @@
+"""Keys kept outside the database, envelope encryption, blind indexes."""

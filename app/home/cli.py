@@ -1,0 +1,91 @@
+"""`flask demo` and `flask start-demo`."""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.i18n import i18n_cli
+
+# Modules seed in this order; each app/<module>/demo.py has `seed(password: str) -> None`.
+DEMO_MODULES = ("orgs", "cases", "referrals", "outreach", "reports")
+
+
+def _seeders():
+    for module in DEMO_MODULES:
+        try:
+            mod = importlib.import_module(f"app.{module}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{module}.demo":
+                raise
+            continue
+        yield module, mod
+
+
+@click.command("demo")
+@click.option("--password", envvar="CAUNOI_DEMO_PASSWORD", help="Password for every demo user "
+              "(env CAUNOI_DEMO_PASSWORD); random and printed when omitted.")
+@click.option("--cases", "case_count", type=int, default=None,
+              help="Build this many demo cases (e.g. 100000 for benchmarks).")
+@with_appcontext
+def demo_command(password: str | None, case_count: int | None):
+    """Create the demo province, one user per role and each module's demo data (idempotent)."""
+    from app.extensions import db
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("the demo must never be seeded into a production database")
+    printed = password is None
+    password = password or secrets.token_urlsafe(12)
+    for name, mod in _seeders():
+        kwargs = {"case_count": case_count} if name == "cases" else {}
+        mod.seed(password, **kwargs)
+        db.session.commit()
+    if printed:
+        click.echo(f"Demo users: admin, caseworker, volunteer, supervisor, partner — password: {password}")
+
+
+@click.command("start-demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def start_demo_command(host: str, port: int):
+    """Compile catalogs, create keys, migrate, seed the demo on first run, and serve."""
+    from flask_migrate import upgrade
+
+    from app.crypto.keyring import KeyringError, load_keyring
+    from app.i18n import compile_catalogs
+
+    compile_catalogs()
+    try:
+        load_keyring(current_app.config)
+    except KeyringError:
+        from app.crypto.cli import init_key_file
+
+        init_key_file(current_app.config)
+        click.echo("Created a key set in instance/keys.json (keep a copy apart from the database).")
+    upgrade()
+    marker = current_app.instance_path + "/demo-password.txt"
+    try:
+        with open(marker) as f:
+            password = f.read().strip()
+    except FileNotFoundError:
+        password = secrets.token_urlsafe(12)
+        ctx = click.get_current_context()
+        ctx.invoke(demo_command, password=password)
+        import os
+
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(password)
+    click.echo("")
+    click.echo(f"Cầu Nối is running at http://{host}:{port}/")
+    click.echo(f"Sign in as admin, caseworker, volunteer, supervisor or partner with password: {password}")
+    click.echo(f"(the password is kept in {marker})")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+commands = [demo_command, start_demo_command, i18n_cli]

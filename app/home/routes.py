@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.extensions import csrf, db
+from app.permissions import ALL_ROLES, current_actor, public, roles_required
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@public
+def root():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/home")
+@roles_required(*ALL_ROLES)
+def index():
+    from app.home.panels import panels_for
+
+    return render_template("home/index.html", panels=panels_for(current_actor()))
+
+
+@bp.post("/language")
+@public
+def set_language():
+    lang = request.form.get("lang")
+    if lang in ("vi", "en"):
+        session["lang"] = lang
+    target = request.form.get("next") or "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.get("/health")
+@public
+@csrf.exempt
+def health():
+    db.session.execute(sa.text("SELECT 1"))
+    db.session.rollback()
+    return jsonify(status="ok")

@@ -1,0 +1,54 @@
+"""Error pages in the user's language that echo nothing from the request."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Yêu cầu không hợp lệ"), _l("Không thể xử lý yêu cầu này. Vui lòng quay lại và thử lại.")),
+    401: (_l("Cần đăng nhập"), _l("Vui lòng đăng nhập để tiếp tục.")),
+    403: (_l("Không có quyền"), _l("Bạn không có quyền thực hiện việc này.")),
+    404: (_l("Không tìm thấy"), _l("Trang hoặc hồ sơ bạn tìm không tồn tại.")),
+    405: (_l("Không được phép"), _l("Thao tác này không được hỗ trợ ở đây.")),
+    413: (_l("Tệp quá lớn"), _l("Tệp gửi lên vượt quá giới hạn cho phép.")),
+    429: (_l("Quá nhiều lần thử"), _l("Bạn đã thử quá nhiều lần. Vui lòng đợi vài phút rồi thử lại.")),
+    500: (_l("Lỗi hệ thống"), _l("Đã xảy ra lỗi. Sự cố đã được ghi lại; vui lòng thử lại sau.")),
+}
+
+
+def _render(status: int):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(title), status=status), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _render(400)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _render(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        # Log the type and request id only: exception text may quote submitted data.
+        from flask import g
+
+        log.error("unhandled %s request_id=%s", type(exc).__name__, g.get("request_id"))
+        try:
+            from app.extensions import db
+
+            db.session.rollback()
+        except Exception:  # noqa: BLE001, S110
+            pass
+        return _render(500)

@@ -1,0 +1,145 @@
+"""Shared fixtures: one app and schema per run; each test in a transaction rolled back after it.
+
+Set TEST_DATABASE_URL=postgresql+psycopg://... to run the same suite on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy.query import Query
+from sqlalchemy import orm
+
+from app import create_app
+from app.crypto.keyring import Keyring, write_key_file
+from app.extensions import db as _db
+from app.extensions import limiter
+from app.i18n import compile_catalogs
+from config import TestingConfig
+from tests.factories import PASSWORD, OrgUnitFactory, UserFactory
+
+
+def make_config(tmp_path, database_url: str | None = None) -> type[TestingConfig]:
+    key_file = tmp_path / "keys.json"
+    if not key_file.exists():
+        write_key_file(key_file, Keyring.generate())
+    url = database_url or os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.sqlite3"
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        CAUNOI_KEY_FILE = str(key_file)
+
+    return Config
+
+
+def reset_schema(app) -> None:
+    with app.app_context():
+        _db.drop_all()
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        _db.create_all()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    compile_catalogs()
+    tmp = tmp_path_factory.mktemp("instance")
+    os.environ["CAUNOI_INSTANCE_PATH"] = str(tmp)
+    app = create_app(make_config(tmp))
+    reset_schema(app)
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Run each test inside an outer transaction that is rolled back afterwards.
+
+    SQLAlchemy's "joining a session into an external transaction" recipe: the code under test
+    commits freely; its commits release savepoints of the outer transaction.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        old_session = _db.session
+        # Plain Session: Flask-SQLAlchemy's own get_bind would pick the engine, not our connection.
+        _db.session = orm.scoped_session(
+            orm.sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", query_cls=Query
+            )
+        )
+        limiter.reset()
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = old_session
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class World:
+    """Two districts of one province, a commune in each, and one user per role."""
+
+    province: object
+    district_a: object
+    district_b: object
+    commune_a: object
+    commune_b: object
+    users: dict
+
+
+@pytest.fixture
+def world(db):
+    from app.orgs.models import OrgLevel
+    from app.permissions import Role
+
+    province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
+    district_a = OrgUnitFactory(code="37-A", name="Huyện A", level=OrgLevel.DISTRICT, parent=province)
+    district_b = OrgUnitFactory(code="37-B", name="Huyện B", level=OrgLevel.DISTRICT, parent=province)
+    commune_a = OrgUnitFactory(code="37-A1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE, parent=district_a)
+    commune_b = OrgUnitFactory(code="37-B1", name="Xã Kim Đông", level=OrgLevel.COMMUNE, parent=district_b)
+    users = {
+        "admin": UserFactory(username="admin", role=Role.ADMIN, org_unit=province),
+        "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, org_unit=province),
+        "caseworker": UserFactory(username="caseworker", role=Role.CASEWORKER, org_unit=district_a),
+        "caseworker_b": UserFactory(username="caseworker_b", role=Role.CASEWORKER, org_unit=district_b),
+        "volunteer": UserFactory(username="volunteer", role=Role.VOLUNTEER, org_unit=commune_a),
+        "volunteer_b": UserFactory(username="volunteer_b", role=Role.VOLUNTEER, org_unit=commune_b),
+        "partner": UserFactory(username="partner", role=Role.PARTNER, org_unit=district_a),
+    }
+    _db.session.commit()
+    return World(province, district_a, district_b, commune_a, commune_b, users)
+
+
+def sign_in(client, username: str, password: str = PASSWORD):
+    return client.post("/auth/sign-in", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    """login_as(user) signs the test client in through the real sign-in form."""
+
+    def _login(user, password: str = PASSWORD):
+        response = sign_in(client, user.username, password)
+        assert response.status_code == 302, response.status_code
+        return client
+
+    return _login
+
+
+def audit_actions() -> list[str]:
+    from app.audit.models import AuditEvent
+
+    return list(_db.session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())

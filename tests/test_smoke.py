@@ -1,0 +1,15 @@
+from tests.conftest import audit_actions
+
+
+def test_sign_in_reaches_home_in_vietnamese(client, world, login_as):
+    login_as(world.users["caseworker"])
+    response = client.get("/home")
+    assert response.status_code == 200
+    assert "Cán bộ Hội" in response.get_data(as_text=True)
+    assert "auth.sign_in" in audit_actions()
+
+
+def test_anonymous_home_redirects_to_sign_in(client):
+    response = client.get("/home")
+    assert response.status_code == 302
+    assert "/auth/sign-in" in response.headers["Location"]
