@@ -11,7 +11,9 @@ from flask import Flask
 from config import Config, ProductionConfig, config_from_env
 
 # Each module owns a blueprint in <module>/routes.py (and optionally api.py and cli.py).
-MODULES = ("home", "auth", "orgs", "audit", "crypto")
+MODULES = (
+    "home", "auth", "orgs", "audit", "crypto", "cases", "referrals", "outreach", "reports",
+)
 
 
 class ConfigurationError(SystemExit):
@@ -69,32 +71,34 @@ def register_extensions(app: Flask) -> None:
 
     import app.auth.guards  # noqa: F401  (registers the user loader)
 
-    for module in ("orgs.models", "auth.models", "audit.models"):
-        importlib.import_module(f"app.{module}")
+    for module in MODULES:
+        _import_optional(f"app.{module}.models")
+
+
+def _import_optional(name: str):
+    """Import a module's part if the module has it (not every module has an API or a CLI)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
 
 
 def register_blueprints(app: Flask) -> None:
     for module in MODULES:
         for part in ("routes", "api"):
-            try:
-                mod = importlib.import_module(f"app.{module}.{part}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"app.{module}.{part}":
-                    raise
-                continue
-            app.register_blueprint(mod.bp)
+            mod = _import_optional(f"app.{module}.{part}")
+            if mod is not None:
+                app.register_blueprint(mod.bp)
 
 
 def register_cli(app: Flask) -> None:
     for module in MODULES:
-        try:
-            mod = importlib.import_module(f"app.{module}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.{module}.cli":
-                raise
-            continue
-        for command in mod.commands:
-            app.cli.add_command(command)
+        mod = _import_optional(f"app.{module}.cli")
+        if mod is not None:
+            for command in mod.commands:
+                app.cli.add_command(command)
 
 
 def register_request_hooks(app: Flask) -> None:
