@@ -80,7 +80,7 @@ def _import_optional(name: str):
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != name:
+        if exc.name is None or not name.startswith(exc.name):
             raise
         return None
 
