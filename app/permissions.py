@@ -135,3 +135,19 @@ def deny(actor: Actor, what: str, ref: str | None = None, status: int = 403):
 def not_found(actor: Actor, object_type: str, ref: str | None = None):
     """Out of scope looks exactly like missing: 404, audited as a denial."""
     deny(actor, object_type, ref, status=404)
+
+
+def org_subtree_ids(actor: Actor):
+    """A subquery of the ids of the actor's org unit and every unit below it."""
+    import sqlalchemy as sa
+
+    from app.orgs.models import OrgUnit
+
+    if not actor.org_path:
+        return sa.select(OrgUnit.id).where(sa.false())
+    return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(actor.org_path, autoescape=True))
+
+
+def in_org_scope(org_unit_id_column, actor: Actor):
+    """SQL condition: the row's org unit is in the actor's subtree (deny when the actor has none)."""
+    return org_unit_id_column.in_(org_subtree_ids(actor))
