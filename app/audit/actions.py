@@ -106,6 +106,7 @@ DETAIL_KEYS = frozenset(
         "partner_organization",
         "service",
         "status",
+        "level",
     }
 )
 

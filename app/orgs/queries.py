@@ -1,0 +1,150 @@
+"""Scoped reads of org units and users.
+
+Admins (and the command-line system actor) see every org unit and user; everyone else sees only
+their own org unit and the units below it. Out of scope is 404, audited (`not_found`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.orgs.models import ALLOWED_PARENT_LEVELS, OrgLevel, OrgUnit, User
+from app.permissions import Actor, Role, not_found
+
+USERS_PER_PAGE = 25
+
+
+def _sees_everything(actor: Actor) -> bool:
+    return actor.has_role(Role.ADMIN) or actor.is_system
+
+
+def visible_org_units(actor: Actor) -> sa.Select:
+    """The org units the actor may see: all for admins, else the actor's subtree."""
+    stmt = sa.select(OrgUnit)
+    if _sees_everything(actor):
+        return stmt
+    if not actor.org_path:
+        return stmt.where(sa.false())
+    return stmt.where(OrgUnit.path.startswith(actor.org_path, autoescape=True))
+
+
+def get_org_unit_or_404(actor: Actor, code: str) -> OrgUnit:
+    """The org unit with this official code when the actor may see it; 404 (audited) otherwise."""
+    unit = db.session.execute(
+        visible_org_units(actor).where(OrgUnit.code == code)
+    ).scalar_one_or_none()
+    if unit is None:
+        not_found(actor, "org_unit", code)
+    return unit
+
+
+def find_org_unit(actor: Actor, code: str) -> OrgUnit | None:
+    """Like get_org_unit_or_404, but None instead of a 404 (command line, form validation)."""
+    return db.session.execute(
+        visible_org_units(actor).where(OrgUnit.code == code)
+    ).scalar_one_or_none()
+
+
+def sort_key(name: str) -> str:
+    """Order Vietnamese names as a reader expects: diacritics ignored first, đ with d."""
+    base = unicodedata.normalize("NFD", name.casefold().replace("đ", "d"))
+    return "".join(c for c in base if not unicodedata.combining(c)) + "\0" + name
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    unit: OrgUnit
+    depth: int
+
+
+def org_tree(actor: Actor, *, include_retired: bool = False) -> list[TreeRow]:
+    """The visible units in tree order (each unit followed by its children, sorted by name)."""
+    stmt = visible_org_units(actor)
+    if not include_retired:
+        stmt = stmt.where(OrgUnit.is_retired.is_(False))
+    units = list(db.session.execute(stmt).scalars())
+    ids = {u.id for u in units}
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        # A unit whose parent is not shown (out of scope or retired) is shown at the top.
+        key = unit.parent_id if unit.parent_id in ids else None
+        children.setdefault(key, []).append(unit)
+    for siblings in children.values():
+        siblings.sort(key=lambda u: sort_key(u.name))
+    rows: list[TreeRow] = []
+    stack = [(u, 0) for u in reversed(children.get(None, []))]
+    while stack:
+        unit, depth = stack.pop()
+        rows.append(TreeRow(unit, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(unit.id, [])))
+    return rows
+
+
+def unit_choices(actor: Actor, *, for_level: str | None = None, exclude: OrgUnit | None = None):
+    """(code, indented label) of active units, for select boxes.
+
+    `for_level`: only units that may be the parent of a unit of that level.
+    `exclude`: leave out this unit and its subtree (a unit cannot move under itself).
+    """
+    allowed = ALLOWED_PARENT_LEVELS.get(OrgLevel(for_level)) if for_level else None
+    choices = []
+    for row in org_tree(actor):
+        unit = row.unit
+        if exclude is not None and unit.path.startswith(exclude.path):
+            continue
+        if allowed is not None and OrgLevel(unit.level) not in allowed:
+            continue
+        choices.append((unit.code, "\u2003" * row.depth + f"{unit.name} ({unit.code})"))
+    return choices
+
+
+def child_counts(unit: OrgUnit) -> tuple[int, int]:
+    """(active child units, enabled users) directly in this unit: what blocks retiring it."""
+    children = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OrgUnit)
+        .where(OrgUnit.parent_id == unit.id, OrgUnit.is_retired.is_(False))
+    )
+    users = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.org_unit_id == unit.id, User.is_enabled.is_(True))
+    )
+    return children or 0, users or 0
+
+
+def visible_users(actor: Actor) -> sa.Select:
+    """Users the actor may manage: all for admins, none for anyone else."""
+    stmt = sa.select(User)
+    if _sees_everything(actor):
+        return stmt
+    return stmt.where(sa.false())
+
+
+def get_user_or_404(actor: Actor, user_id: int) -> User:
+    user = db.session.execute(visible_users(actor).where(User.id == user_id)).scalar_one_or_none()
+    if user is None:
+        not_found(actor, "user", str(user_id))
+    return user
+
+
+def users_page(
+    actor: Actor,
+    *,
+    role: str | None = None,
+    org_unit: OrgUnit | None = None,
+    page: int = 1,
+    per_page: int = USERS_PER_PAGE,
+):
+    """One page of users, filtered by role and by org unit (the unit and every unit below it)."""
+    stmt = visible_users(actor).join(User.org_unit)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if org_unit is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(org_unit.path, autoescape=True))
+    stmt = stmt.order_by(User.username)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
