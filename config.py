@@ -75,7 +75,9 @@ class Config:
         "SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute;20 per hour"
     )
     SIGNIN_LIMIT_PER_ACCOUNT = os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "50 per hour")
-    SIGNIN_LIMIT_PER_ADDRESS = os.environ.get("SIGNIN_LIMIT_PER_ADDRESS", "30 per minute;300 per day")
+    SIGNIN_LIMIT_PER_ADDRESS = os.environ.get(
+        "SIGNIN_LIMIT_PER_ADDRESS", "30 per minute;300 per day"
+    )
 
     # Roles that must use TOTP two-factor.
     MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,caseworker")

@@ -12,7 +12,15 @@ from config import Config, ProductionConfig, config_from_env
 
 # Each module owns a blueprint in <module>/routes.py (and optionally api.py and cli.py).
 MODULES = (
-    "home", "auth", "orgs", "audit", "crypto", "cases", "referrals", "outreach", "reports",
+    "home",
+    "auth",
+    "orgs",
+    "audit",
+    "crypto",
+    "cases",
+    "referrals",
+    "outreach",
+    "reports",
 )
 
 
@@ -60,8 +68,12 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale, translation_directories
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+        render_as_batch=True,
+    )
     login_manager.init_app(app)
     login_manager.session_protection = None  # our server-side sessions do better than its hash
     csrf.init_app(app)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import session
+from flask import has_request_context, session
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -21,6 +21,8 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "vi"  # command line: the default language
     lang = session.get("lang")
     return lang if lang in ("vi", "en") else "vi"
 

@@ -149,5 +149,5 @@ def org_subtree_ids(actor: Actor):
 
 
 def in_org_scope(org_unit_id_column, actor: Actor):
-    """SQL condition: the row's org unit is in the actor's subtree (deny when the actor has none)."""
+    """SQL condition: the row's org unit is in the actor's subtree (none when it has no unit)."""
     return org_unit_id_column.in_(org_subtree_ids(actor))

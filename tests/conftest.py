@@ -26,7 +26,9 @@ def make_config(tmp_path, database_url: str | None = None) -> type[TestingConfig
     key_file = tmp_path / "keys.json"
     if not key_file.exists():
         write_key_file(key_file, Keyring.generate())
-    url = database_url or os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.sqlite3"
+    url = (
+        database_url or os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.sqlite3"
+    )
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
@@ -57,12 +59,19 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def db(app):
+def db(app, request):
     """Run each test inside an outer transaction that is rolled back afterwards.
 
     SQLAlchemy's "joining a session into an external transaction" recipe: the code under test
     commits freely; its commits release savepoints of the outer transaction.
+
+    Tests marked `real_db` or `browser` build their own app and database with real commits
+    (threads, a live server): for them `db.session` stays Flask-SQLAlchemy's own.
     """
+    if request.node.get_closest_marker("real_db") or request.node.get_closest_marker("browser"):
+        limiter.reset()
+        yield _db
+        return
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
@@ -106,15 +115,25 @@ def world(db):
     from app.permissions import Role
 
     province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
-    district_a = OrgUnitFactory(code="37-A", name="Huyện A", level=OrgLevel.DISTRICT, parent=province)
-    district_b = OrgUnitFactory(code="37-B", name="Huyện B", level=OrgLevel.DISTRICT, parent=province)
-    commune_a = OrgUnitFactory(code="37-A1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE, parent=district_a)
-    commune_b = OrgUnitFactory(code="37-B1", name="Xã Kim Đông", level=OrgLevel.COMMUNE, parent=district_b)
+    district_a = OrgUnitFactory(
+        code="37-A", name="Huyện A", level=OrgLevel.DISTRICT, parent=province
+    )
+    district_b = OrgUnitFactory(
+        code="37-B", name="Huyện B", level=OrgLevel.DISTRICT, parent=province
+    )
+    commune_a = OrgUnitFactory(
+        code="37-A1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE, parent=district_a
+    )
+    commune_b = OrgUnitFactory(
+        code="37-B1", name="Xã Kim Đông", level=OrgLevel.COMMUNE, parent=district_b
+    )
     users = {
         "admin": UserFactory(username="admin", role=Role.ADMIN, org_unit=province),
         "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, org_unit=province),
         "caseworker": UserFactory(username="caseworker", role=Role.CASEWORKER, org_unit=district_a),
-        "caseworker_b": UserFactory(username="caseworker_b", role=Role.CASEWORKER, org_unit=district_b),
+        "caseworker_b": UserFactory(
+            username="caseworker_b", role=Role.CASEWORKER, org_unit=district_b
+        ),
         "volunteer": UserFactory(username="volunteer", role=Role.VOLUNTEER, org_unit=commune_a),
         "volunteer_b": UserFactory(username="volunteer_b", role=Role.VOLUNTEER, org_unit=commune_b),
         "partner": UserFactory(username="partner", role=Role.PARTNER, org_unit=district_a),
@@ -142,4 +161,6 @@ def login_as(client):
 def audit_actions() -> list[str]:
     from app.audit.models import AuditEvent
 
-    return list(_db.session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+    return list(
+        _db.session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars()
+    )

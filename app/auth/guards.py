@@ -40,7 +40,9 @@ def refuse_unauthenticated():
     if request.path.startswith("/api/"):
         return jsonify(error="unauthorized"), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
-    return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+    return redirect(
+        url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None)
+    )
 
 
 login_manager.unauthorized_handler(refuse_unauthenticated)

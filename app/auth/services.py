@@ -30,8 +30,13 @@ def authenticate(username: str, password: str) -> User | None:
     user = find_user(username)
     if user is None:
         passwords.burn_verification_time()
-        record(Actor.anonymous(), "auth.sign_in_failed", outcome="denied",
-               object_type="user", object_ref=None)
+        record(
+            Actor.anonymous(),
+            "auth.sign_in_failed",
+            outcome="denied",
+            object_type="user",
+            object_ref=None,
+        )
         return None
     if not passwords.verify_password(user.password_hash, password) or not user.is_enabled:
         record(Actor.from_user(user), "auth.sign_in_failed", user, outcome="denied")

@@ -103,10 +103,16 @@ def write_key_file(path: Path, keyring: Keyring) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    # Make the rename itself durable: rotation re-wraps data keys only after this returns.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def load_keyring(config) -> Keyring:
-    env_value = os.environ.get(config.get("CAUNOI_KEYS_ENV", "CAUNOI_KEYS"))
+    env_value = env_keys(config)
     if env_value:
         return Keyring.from_json(env_value)
     path = Path(config["CAUNOI_KEY_FILE"])
@@ -118,12 +124,35 @@ def load_keyring(config) -> Keyring:
     return Keyring.from_json(path.read_text())
 
 
+def env_keys(config) -> str | None:
+    """The key set JSON from the environment (production), or None when the key file is used."""
+    return os.environ.get(config.get("CAUNOI_KEYS_ENV", "CAUNOI_KEYS")) or None
+
+
+def _source_signature(config) -> object:
+    env_value = env_keys(config)
+    if env_value:
+        return ("env", env_value)
+    try:
+        st = Path(config["CAUNOI_KEY_FILE"]).stat()
+    except FileNotFoundError:
+        return ("file", None)
+    return ("file", st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def keyring() -> Keyring:
-    """The application's key set, loaded once per process."""
+    """The application's key set, loaded once per process and reloaded when its file changes.
+
+    `flask keys rotate` / `retire` replace the key file atomically; running app processes see
+    the new version at their next call (one stat per call) instead of needing a restart.
+    """
     ext = current_app.extensions
-    if "caunoi_keyring" not in ext:
-        ext["caunoi_keyring"] = load_keyring(current_app.config)
-    return ext["caunoi_keyring"]
+    signature = _source_signature(current_app.config)
+    cached = ext.get("caunoi_keyring")
+    if cached is None or cached[0] != signature:
+        cached = (signature, load_keyring(current_app.config))
+        ext["caunoi_keyring"] = cached
+    return cached[1]
 
 
 def reset_cache() -> None:

@@ -27,10 +27,19 @@ def _seeders():
 
 
 @click.command("demo")
-@click.option("--password", envvar="CAUNOI_DEMO_PASSWORD", help="Password for every demo user "
-              "(env CAUNOI_DEMO_PASSWORD); random and printed when omitted.")
-@click.option("--cases", "case_count", type=int, default=None,
-              help="Build this many demo cases (e.g. 100000 for benchmarks).")
+@click.option(
+    "--password",
+    envvar="CAUNOI_DEMO_PASSWORD",
+    help="Password for every demo user "
+    "(env CAUNOI_DEMO_PASSWORD); random and printed when omitted.",
+)
+@click.option(
+    "--cases",
+    "case_count",
+    type=int,
+    default=None,
+    help="Build this many demo cases (e.g. 100000 for benchmarks).",
+)
 @with_appcontext
 def demo_command(password: str | None, case_count: int | None):
     """Create the demo province, one user per role and each module's demo data (idempotent)."""
@@ -45,7 +54,9 @@ def demo_command(password: str | None, case_count: int | None):
         mod.seed(password, **kwargs)
         db.session.commit()
     if printed:
-        click.echo(f"Demo users: admin, caseworker, volunteer, supervisor, partner — password: {password}")
+        click.echo(
+            f"Demo users: admin, caseworker, volunteer, supervisor, partner — password: {password}"
+        )
 
 
 @click.command("start-demo")
@@ -83,7 +94,9 @@ def start_demo_command(host: str, port: int):
             f.write(password)
     click.echo("")
     click.echo(f"Cầu Nối is running at http://{host}:{port}/")
-    click.echo(f"Sign in as admin, caseworker, volunteer, supervisor or partner with password: {password}")
+    click.echo(
+        f"Sign in as admin, caseworker, volunteer, supervisor or partner with password: {password}"
+    )
     click.echo(f"(the password is kept in {marker})")
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
 

@@ -12,13 +12,19 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Yêu cầu không hợp lệ"), _l("Không thể xử lý yêu cầu này. Vui lòng quay lại và thử lại.")),
+    400: (
+        _l("Yêu cầu không hợp lệ"),
+        _l("Không thể xử lý yêu cầu này. Vui lòng quay lại và thử lại."),
+    ),
     401: (_l("Cần đăng nhập"), _l("Vui lòng đăng nhập để tiếp tục.")),
     403: (_l("Không có quyền"), _l("Bạn không có quyền thực hiện việc này.")),
     404: (_l("Không tìm thấy"), _l("Trang hoặc hồ sơ bạn tìm không tồn tại.")),
     405: (_l("Không được phép"), _l("Thao tác này không được hỗ trợ ở đây.")),
     413: (_l("Tệp quá lớn"), _l("Tệp gửi lên vượt quá giới hạn cho phép.")),
-    429: (_l("Quá nhiều lần thử"), _l("Bạn đã thử quá nhiều lần. Vui lòng đợi vài phút rồi thử lại.")),
+    429: (
+        _l("Quá nhiều lần thử"),
+        _l("Bạn đã thử quá nhiều lần. Vui lòng đợi vài phút rồi thử lại."),
+    ),
     500: (_l("Lỗi hệ thống"), _l("Đã xảy ra lỗi. Sự cố đã được ghi lại; vui lòng thử lại sau.")),
 }
 

@@ -1,0 +1,1 @@
+"""Cases: consented, encrypted records of the people supported, their needs and consents."""

@@ -1,0 +1,76 @@
+"""Consent purposes and pure helpers: is a purpose in force, may a category be shared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+
+from app.categories import CATEGORY_LABELS, SupportCategory
+
+if TYPE_CHECKING:
+    from app.cases.models import Case
+
+# The consent text read out at intake; its version is stored with every consent given.
+CONSENT_TEXT_VERSION = "2026-01"
+
+RECORD = "record"
+CONTACT_PHONE = "contact_phone"
+SHARE_HIV = "share_hiv"
+SHARE_HEALTH_DETAILS = "share_health_details"
+SHARE_VIOLENCE_DETAILS = "share_violence_details"
+SHARE_PREFIX = "share:"
+
+
+def share_purpose(category: str) -> str:
+    return SHARE_PREFIX + SupportCategory(category).value
+
+
+ALL_PURPOSES: tuple[str, ...] = (
+    RECORD,
+    *(share_purpose(c) for c in SupportCategory),
+    CONTACT_PHONE,
+    SHARE_HIV,
+    SHARE_HEALTH_DETAILS,
+    SHARE_VIOLENCE_DETAILS,
+)
+
+_PURPOSE_LABELS = {
+    RECORD: _l("Ghi nhận và lưu hồ sơ hỗ trợ"),
+    CONTACT_PHONE: _l("Liên lạc qua điện thoại"),
+    SHARE_HIV: _l("Chia sẻ tình trạng HIV (đồng ý riêng)"),
+    SHARE_HEALTH_DETAILS: _l("Chia sẻ thông tin sức khỏe chi tiết"),
+    SHARE_VIOLENCE_DETAILS: _l("Chia sẻ thông tin về bạo lực đã trải qua"),
+}
+
+
+def purpose_label(purpose: str) -> str:
+    if purpose.startswith(SHARE_PREFIX):
+        category = SupportCategory(purpose[len(SHARE_PREFIX) :])
+        return str(_l("Chia sẻ với cơ sở dịch vụ: %(c)s", c=CATEGORY_LABELS[category]))
+    return str(_PURPOSE_LABELS.get(purpose, purpose))
+
+
+def is_valid_purpose(purpose: str) -> bool:
+    return purpose in ALL_PURPOSES
+
+
+def consent_in_force(case: Case, purpose: str) -> bool:
+    """True when a consent for `purpose` was given and not withdrawn."""
+    return any(c.purpose == purpose and c.withdrawn_at is None for c in case.consents)
+
+
+def can_process(case: Case) -> bool:
+    """Recording consent in force, processing not restricted, not erased."""
+    return (
+        case.erased_at is None and not case.is_restricted and consent_in_force(case, RECORD)
+    )
+
+
+def can_share(case: Case, category: str) -> bool:
+    """Sharing consent for the category in force, and the case neither restricted nor erased."""
+    return can_process(case) and consent_in_force(case, share_purpose(category))
+
+
+def purposes_in_force(case: Case) -> list[str]:
+    return [c.purpose for c in case.consents if c.withdrawn_at is None]

@@ -1,0 +1,267 @@
+"""Cases, needs, consents, notes, break-glass grants and personal API tokens.
+
+Identifying fields are `*_enc` columns sealed with the case's own data key (app.crypto.envelope);
+the associated data binds each ciphertext to its table, column and row. Everything reports count
+(org unit, birth-year band, needs, status, dates) is stored in clear so reports never decrypt.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class ClosedReason(StrEnum):
+    GOALS_MET = "goals_met"
+    MOVED_AWAY = "moved_away"
+    WITHDREW = "withdrew"
+    LOST_CONTACT = "lost_contact"
+    DECEASED = "deceased"
+    OTHER = "other"
+
+
+class ReachedVia(StrEnum):
+    OUTREACH = "outreach"
+    PEER = "peer"
+    SELF = "self"
+    HEALTH_SERVICE = "health_service"
+    POLICE = "police"
+    OTHER = "other"
+
+
+class NeedPriority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class NeedStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    DECLINED = "declined"
+    NO_LONGER_NEEDED = "no_longer_needed"
+
+
+class ConsentMethod(StrEnum):
+    VERBAL = "verbal"
+    WRITTEN = "written"
+    THUMBPRINT = "thumbprint"
+
+
+BIRTH_YEAR_BANDS = ("<18", "18-24", "25-34", "35-44", "45+")
+
+# The encrypted columns of `cases`, in the order the rights page shows them.
+ENCRYPTED_FIELDS = (
+    "full_name",
+    "other_names",
+    "preferred_name",
+    "date_of_birth",
+    "phone",
+    "address",
+    "id_number",
+    "health_details",
+    "violence_details",
+)
+# Fields volunteers never see (DESIGN.md, "Who uses it").
+SENSITIVE_FIELDS = frozenset({"health_details", "violence_details"})
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=CaseStatus.OPEN, index=True)
+    closed_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    birth_year_band: Mapped[str | None] = mapped_column(sa.String(8))
+    reached_via: Mapped[str] = mapped_column(sa.String(20), default=ReachedVia.OTHER)
+    is_minor: Mapped[bool] = mapped_column(default=False)
+    is_restricted: Mapped[bool] = mapped_column(default=False)
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("data_keys.id"))
+
+    full_name_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    other_names_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    preferred_name_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    date_of_birth_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    address_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    health_details_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    violence_details_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    # Keyed blind indexes (app.crypto.blind_index): exact-match search without decrypting.
+    name_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    name_folded_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    id_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+
+    # Transfer: requested by a caseworker here, accepted by a caseworker of the target unit.
+    transfer_to_org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    transfer_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    transfer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    org_unit = relationship("OrgUnit", foreign_keys=[org_unit_id])
+    transfer_to_org_unit = relationship("OrgUnit", foreign_keys=[transfer_to_org_unit_id])
+    opened_by = relationship("User", foreign_keys=[opened_by_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    data_key = relationship("DataKey")
+    needs: Mapped[list[Need]] = relationship(
+        back_populates="case", order_by="Need.id", cascade="all, delete-orphan"
+    )
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="case", order_by="Consent.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[CaseNote]] = relationship(
+        back_populates="case", order_by="CaseNote.id", cascade="all, delete-orphan"
+    )
+
+    __audit_type__ = "case"
+
+    @property
+    def audit_ref(self) -> str:
+        return self.code
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Case {self.code}>"
+
+
+class CaseCodeSequence(db.Model):
+    """Per-prefix, per-year counter; incremented under the row's write lock."""
+
+    __tablename__ = "case_code_sequences"
+
+    prefix: Mapped[str] = mapped_column(sa.String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Need(db.Model):
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(30), index=True)
+    priority: Mapped[str] = mapped_column(sa.String(10), default=NeedPriority.NORMAL)
+    status: Mapped[str] = mapped_column(sa.String(20), default=NeedStatus.OPEN, index=True)
+    identified_on: Mapped[date] = mapped_column(sa.Date)
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    case: Mapped[Case] = relationship(back_populates="needs")
+
+    __audit_type__ = "need"
+
+    def __repr__(self) -> str:
+        return f"<Need {self.id} {self.category} {self.status}>"
+
+
+class Consent(db.Model):
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    # "record", "share:<category>", "contact_phone", "share_hiv", "share_health_details",
+    # "share_violence_details"
+    purpose: Mapped[str] = mapped_column(sa.String(40))
+    method: Mapped[str] = mapped_column(sa.String(12))
+    text_version: Mapped[str] = mapped_column(sa.String(20))
+    given_by: Mapped[str] = mapped_column(sa.String(10), default="self")
+    guardian_relation: Mapped[str | None] = mapped_column(sa.String(60))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="consents")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+    def __repr__(self) -> str:
+        return f"<Consent {self.id} {self.purpose}>"
+
+
+class CaseNote(db.Model):
+    """Append-only: no service updates or deletes a note."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Notes about health, violence or trafficking: hidden from volunteers.
+    is_sensitive: Mapped[bool] = mapped_column(default=False)
+    body_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    author = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<CaseNote {self.id}>"
+
+
+class BreakGlassGrant(db.Model):
+    """An admin's stated-reason access to one case for a short window."""
+
+    __tablename__ = "break_glass_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(db.Model):
+    """A personal API token: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+    __audit_type__ = "api_token"
+
+    @property
+    def audit_ref(self) -> str:
+        return self.prefix
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}>"

@@ -1,0 +1,58 @@
+"""Deny by default: every route declares who may reach it, and anonymous callers get nowhere."""
+
+from __future__ import annotations
+
+import pytest
+
+# Reachable without signing in, on purpose.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "home.root",
+    "home.set_language",
+    "home.health",
+    "auth.sign_in",
+    "auth.mfa",
+    "cases_api.openapi",
+    "api.openapi",
+    "outreach.service_worker",
+}
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules()]
+
+
+def test_every_view_declares_its_permission(app):
+    unchecked = []
+    for rule in _rules(app):
+        view = app.view_functions[rule.endpoint]
+        declared = getattr(view, "permission_roles", None)
+        if rule.endpoint == "static":
+            continue
+        if declared is None:
+            unchecked.append(rule.rule)
+        elif declared == "public" and rule.endpoint not in PUBLIC_ENDPOINTS:
+            unchecked.append(f"{rule.rule} (public but not in the allow-list)")
+    assert not unchecked, f"routes without a permission check: {unchecked}"
+
+
+def _sample_url(rule) -> str:
+    values = {}
+    for arg in rule.arguments:
+        converter = rule._converters[arg].__class__.__name__
+        values[arg] = 1 if converter in ("IntegerConverter", "NumberConverter") else "X-1"
+    return rule.build(values)[1]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_anonymous_callers_are_turned_away(app, client, method):
+    for rule in _rules(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS or method not in (rule.methods or ()):
+            continue
+        url = _sample_url(rule)
+        response = client.open(url, method=method)
+        if url.startswith("/api/"):
+            assert response.status_code == 401, (method, url, response.status_code)
+        else:
+            assert response.status_code == 302, (method, url, response.status_code)
+            assert "/auth/sign-in" in response.headers["Location"], (method, url)
