@@ -131,6 +131,8 @@ class ProductionConfig(Config):
             found.append("debug mode is on (unset FLASK_DEBUG)")
         if not app_config.get("SECRET_KEY"):
             found.append("SECRET_KEY is not set in the environment")
+        elif len(app_config["SECRET_KEY"]) < 32:
+            found.append("SECRET_KEY is too short (use at least 32 random characters)")
         if not app_config.get("SESSION_COOKIE_SECURE"):
             found.append("SESSION_COOKIE_SECURE is off: session cookies would travel without HTTPS")
         if not app_config.get("RATELIMIT_STORAGE_URI"):

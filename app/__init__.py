@@ -41,6 +41,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    from app.crypto.startup import check_key_versions
+
+    check_key_versions(app)
     return app
 
 
@@ -52,7 +55,10 @@ def _needs_instance(config_class) -> bool:
 def _check_production(app: Flask, config_class) -> None:
     if not issubclass(config_class, ProductionConfig):
         return
-    problems = ProductionConfig.problems(app.config)
+    from flask.helpers import get_debug_flag
+
+    # `flask run` turns the debugger on from FLASK_DEBUG whatever the config class says.
+    problems = ProductionConfig.problems({**app.config, "DEBUG": app.debug or get_debug_flag()})
     if problems:
         raise ConfigurationError("Cầu Nối refuses to start in production: " + "; ".join(problems))
 

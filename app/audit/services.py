@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,22 +21,47 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = frozenset({"success", "denied", "error"})
 _SCALARS = (str, int, float, bool, type(None))
+_LIMITS = {"object_type": 40, "object_ref": 80, "reason": 500}
+
+# A reference taken from a request (URL segment, form field) is kept in a denial only when it
+# looks like one of our pseudonymous codes: digits only (row ids), a UUID, or an upper-case code
+# with at least one digit (NB-2026-00042, 37-A1). Anything else may be a name someone typed.
+_SAFE_UNTRUSTED_REF = re.compile(
+    r"^(?:\d{1,19}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?=[A-Z0-9-]*\d)[A-Z0-9]{1,12}(?:-[A-Z0-9]{1,12}){0,5})$"
+)
+
+
+class AuditChainError(RuntimeError):
+    """The chain cannot be appended to safely; the message says what to check."""
 
 
 def _check_details(details: dict[str, Any]) -> None:
     for key, value in details.items():
         if key not in DETAIL_KEYS:
             raise ValueError(f"audit detail key not allowed: {key}")
-        values = value if isinstance(value, list | tuple) else [value]
         if isinstance(value, dict):
-            values = list(value.keys()) + list(value.values())
+            values = [*value.keys(), *value.values()]
+        elif isinstance(value, list | tuple | set | frozenset):
+            values = list(value)
+        else:
+            values = [value]
         if not all(isinstance(v, _SCALARS) for v in values):
             raise ValueError(f"audit detail {key} must hold plain values")
 
 
+def _check_lengths(**fields: str | None) -> None:
+    # Both backends must refuse the same event: SQLite would silently keep an over-long value.
+    for name, value in fields.items():
+        if value is not None and len(value) > _LIMITS[name]:
+            raise ValueError(f"audit {name} longer than {_LIMITS[name]} characters")
+
+
 def _lock_head() -> AuditHead:
-    # PostgreSQL: the row lock serializes appends across connections. SQLite: the transaction
-    # already holds the database write lock (BEGIN IMMEDIATE, see app/db.py).
+    # PostgreSQL: the row lock serializes appends across connections until commit. SQLite: FOR
+    # UPDATE is not emitted; the transaction already holds the database write lock (BEGIN
+    # IMMEDIATE, see app/db.py). populate_existing re-reads the row once the lock is ours.
     stmt = (
         sa.select(AuditHead)
         .where(AuditHead.id == 1)
@@ -44,9 +70,33 @@ def _lock_head() -> AuditHead:
     )
     head = db.session.execute(stmt).scalar_one_or_none()
     if head is None:
+        if db.session.execute(sa.select(sa.func.max(AuditEvent.seq))).scalar() is not None:
+            # Restarting at seq 1 would fork the chain; refuse rather than hide the damage.
+            raise AuditChainError(
+                "the audit_head row is missing while audit events exist; "
+                "run `flask audit verify` and restore the head from the last good event"
+            )
         head = AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
         db.session.add(head)
     return head
+
+
+def _client_address() -> str | None:
+    return (request.remote_addr or "")[:64] or None
+
+
+def _object_fields(obj: Any, object_type, object_ref, org_unit_id):
+    object_type = object_type or getattr(obj, "__audit_type__", type(obj).__name__.lower())
+    if object_ref is None:
+        ref = getattr(obj, "audit_ref", None)
+        if ref is None:
+            ref = getattr(obj, "id", None)
+        object_ref = None if ref is None else str(ref)
+    if org_unit_id is None:
+        org_unit_id = getattr(obj, "org_unit_id", None)
+        if org_unit_id is None and object_type == "org_unit":
+            org_unit_id = getattr(obj, "id", None)
+    return object_type, object_ref, org_unit_id
 
 
 def record(
@@ -61,7 +111,12 @@ def record(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the current transaction; it commits or rolls back with the action."""
+    """Append one event in the current transaction; it commits or rolls back with the action.
+
+    `obj` gives the object type (`__audit_type__`), its pseudonymous reference (`audit_ref`, else
+    its id) and its org unit; explicit keyword arguments win. The org unit defaults to the
+    actor's, so a supervisor sees the events of their subtree.
+    """
     if not is_known_action(action):
         raise ValueError(f"unknown audit action: {action}")
     if outcome not in OUTCOMES:
@@ -69,12 +124,13 @@ def record(
     details = details or {}
     _check_details(details)
     if obj is not None:
-        object_type = object_type or getattr(obj, "__audit_type__", type(obj).__name__.lower())
-        object_ref = object_ref or str(getattr(obj, "audit_ref", getattr(obj, "id", "")))
-        if org_unit_id is None:
-            org_unit_id = getattr(obj, "org_unit_id", None)
+        object_type, object_ref, org_unit_id = _object_fields(
+            obj, object_type, object_ref, org_unit_id
+        )
     if org_unit_id is None:
         org_unit_id = actor.org_unit_id
+    _check_lengths(object_type=object_type, object_ref=object_ref, reason=reason)
+    in_request = has_request_context()
 
     head = _lock_head()
     event = AuditEvent(
@@ -89,8 +145,8 @@ def record(
         object_ref=object_ref,
         outcome=outcome,
         reason=reason,
-        request_id=g.get("request_id") if has_request_context() else None,
-        client_address=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if in_request else None,
+        client_address=_client_address() if in_request else None,
         details=canonical_details(details),
         prev_hash=head.last_hash,
     )
@@ -103,6 +159,13 @@ def record(
     return event
 
 
+def untrusted_ref(ref: str | None) -> str | None:
+    """`ref` if it looks like a pseudonymous code, else None (it may be a name typed in a URL)."""
+    if ref is None:
+        return None
+    return ref if _SAFE_UNTRUSTED_REF.match(ref) else None
+
+
 def record_denial(
     actor: Actor,
     *,
@@ -112,16 +175,57 @@ def record_denial(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record a refusal in a transaction of its own: whatever the request began is discarded."""
+    """Record a refusal in a transaction of its own: whatever the request began is discarded.
+
+    `object_ref` usually comes from the URL, so it is kept only when it looks like a
+    pseudonymous code (see `untrusted_ref`); the view's endpoint name and method are recorded
+    instead of the path, which could carry anything the user typed.
+    """
     db.session.rollback()
+    details = dict(details or {})
+    safe_ref = untrusted_ref(object_ref)
+    if object_ref is not None and safe_ref is None:
+        details["withheld"] = "object_ref"
+    if has_request_context() and request.endpoint:
+        details.setdefault("endpoint", request.endpoint)
+        details.setdefault("method", request.method)
     event = record(
         actor,
         action,
         object_type=object_type,
-        object_ref=object_ref,
+        object_ref=safe_ref,
         outcome="denied",
         reason=reason,
         details=details,
     )
     db.session.commit()
     return event
+
+
+def record_audit_viewed(actor: Actor, filters: dict[str, str]) -> AuditEvent:
+    """Reading the audit trail is itself audited (filters already made safe to record)."""
+    return record(actor, "audit.viewed", object_type="audit_log", details={"filters": filters})
+
+
+def record_audit_exported(
+    actor: Actor, filters: dict[str, str], rows: int, *, via: str = "web", report: str = "events"
+) -> AuditEvent:
+    """An export of the audit trail (viewer CSV, breach report) names its filters and size."""
+    return record(
+        actor,
+        "audit.exported",
+        object_type="audit_log",
+        details={"filters": filters, "rows": rows, "format": "csv", "via": via, "report": report},
+    )
+
+
+def issue_checkpoint(actor: Actor):
+    """Append `audit.checkpoint`, then sign the head it makes (so it covers itself).
+
+    The caller commits, and only then hands the checkpoint out: a checkpoint of a rolled-back
+    event would name a chain that never existed.
+    """
+    from app.audit.verify import make_checkpoint
+
+    event = record(actor, "audit.checkpoint", object_type="audit_log", details={"via": "cli"})
+    return make_checkpoint(keyring().audit_key, event.seq, event.hash, event.occurred_at)

@@ -1,16 +1,22 @@
-"""Password hashing (argon2id) and the password policy."""
+"""Password hashing (argon2id) and the password policy.
+
+The policy follows ASVS 5.0 (V6.2): at least 12 characters, anything printable allowed (no
+composition rules, no forced rotation), and a list of common passwords refused.
+"""
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 
 MIN_LENGTH = 12
+MAX_LENGTH = 256
 
 
 def hasher() -> PasswordHasher:
@@ -45,19 +51,40 @@ def burn_verification_time() -> None:
     verify_password(ext["caunoi_dummy_hash"], "not the password")
 
 
+def fold(text: str) -> str:
+    """Casefolded, without diacritics (đ→d): "Mật Khẩu" and "matkhau" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 @functools.cache
 def common_passwords() -> frozenset[str]:
+    """The refused list (app/auth/data/common_passwords.txt; '#' lines are comments)."""
     text = resources.files("app.auth").joinpath("data/common_passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().casefold() for line in text.splitlines() if line.strip())
+    return frozenset(
+        fold(line.strip())
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def is_common(password: str) -> bool:
+    folded = fold(password)
+    # "matkhau123456 " or "  password1234" are the same guess.
+    return folded in common_passwords() or folded.strip() in common_passwords()
 
 
 def password_problems(password: str, username: str = "") -> list[str]:
     """Reasons a new password is refused, in the user's language (empty when acceptable)."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(str(_l("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_LENGTH)))
-    if password.casefold() in common_passwords():
-        problems.append(str(_l("Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.")))
-    if username and username.casefold() in password.casefold():
-        problems.append(str(_l("Mật khẩu không được chứa tên đăng nhập.")))
+        problems.append(_("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_LENGTH))
+    elif len(password) > MAX_LENGTH:
+        problems.append(_("Mật khẩu không được dài quá %(n)d ký tự.", n=MAX_LENGTH))
+    if is_common(password):
+        problems.append(_("Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác."))
+    if username and fold(username) in fold(password):
+        problems.append(_("Mật khẩu không được chứa tên đăng nhập."))
+    if password and len(set(password)) == 1:
+        problems.append(_("Mật khẩu không được chỉ lặp lại một ký tự."))
     return problems

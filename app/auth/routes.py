@@ -1,24 +1,41 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in (with its second factor), sign-out, two-factor enrolment and password change."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import services
-from app.auth.forms import SignInForm
+from app.auth import mfa, services, sessions, throttle
+from app.auth.forms import ChangePasswordForm, SecondFactorForm, SignInForm, TotpCodeForm
+from app.auth.passwords import MIN_LENGTH
 from app.extensions import db
-from app.permissions import ALL_ROLES, public, roles_required
+from app.home.panels import register_panel
+from app.permissions import ALL_ROLES, Role, public, roles_required
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
+
+_NEXT_KEY = "mfa_next"
+# What a user who must enrol in two-factor may still reach before doing so.
+ENROLMENT_OPEN_ENDPOINTS = frozenset(
+    {"auth.mfa_enrol", "auth.sign_out", "home.set_language", "home.health", "static"}
+)
+
+register_panel(
+    "auth.mfa_enrol",
+    _l("Xác thực hai bước"),
+    _l("Dùng thêm mã từ ứng dụng trên điện thoại khi đăng nhập, để bảo vệ tài khoản."),
+    set(Role),
+    order=91,
+)
 
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our sign-in page.
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -27,14 +44,30 @@ def _safe_next(target: str | None) -> str:
 
 def _fresh_cookie_session() -> None:
     """Drop everything the pre-sign-in cookie carried except the language choice."""
+    pending = sessions.pending_session()
+    if pending is not None:
+        sessions.end_session(pending, "replaced")
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
 
 
+@bp.before_app_request
+def require_mfa_enrolment():
+    """Users whose role requires two-factor reach nothing else until they have enrolled."""
+    if request.endpoint is None or request.endpoint in ENROLMENT_OPEN_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated or not services.must_enrol(current_user):
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify(error="mfa_enrolment_required"), 403
+    return redirect(url_for("auth.mfa_enrol"))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
+@throttle.sign_in_limits
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -42,16 +75,120 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is None:
+            throttle.mark_failed()
             db.session.commit()
             flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
             return render_template("auth/sign_in.html", form=form), 401
+        next_url = _safe_next(request.args.get("next"))
         _fresh_cookie_session()
+        if services.has_mfa(user):
+            session[sessions.PENDING_KEY] = services.sign_in(user, mfa_pending=True)
+            session[_NEXT_KEY] = next_url
+            db.session.commit()
+            return redirect(url_for("auth.mfa_verify"))
         services.sign_in(user)
         login_user(user)
         db.session.commit()
-        return redirect(_safe_next(request.args.get("next")))
+        if services.must_enrol(user):
+            return redirect(url_for("auth.mfa_enrol"))
+        return redirect(next_url)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.route("/mfa", methods=["GET", "POST"])
+@public
+@throttle.mfa_limits
+def mfa_verify():
+    pending = sessions.pending_session()
+    if pending is None:
+        session.pop(sessions.PENDING_KEY, None)
+        flash(_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."), "info")
+        return redirect(url_for("auth.sign_in"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        via = services.complete_second_factor(pending, form.code.data)
+        if via is None:
+            throttle.mark_failed()
+            db.session.commit()
+            form.code.errors = [_("Mã không đúng hoặc đã được dùng. Hãy nhập mã mới.")]
+            return render_template("auth/mfa_verify.html", form=form), 401
+        user = pending.user
+        user.session_token = session.pop(sessions.PENDING_KEY)
+        user.auth_session = pending
+        next_url = _safe_next(session.pop(_NEXT_KEY, None))
+        login_user(user)
+        db.session.commit()
+        if via == "recovery_code":
+            left = mfa.unused_recovery_codes(user)
+            flash(_("Bạn vừa dùng một mã khôi phục. Còn lại %(n)d mã.", n=left), "warning")
+        return redirect(next_url)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/mfa_verify.html", form=form), status
+
+
+@bp.route("/mfa/enrol", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+@throttle.enrolment_limits
+def mfa_enrol():
+    user = current_user
+    if services.has_mfa(user):
+        unused = mfa.unused_recovery_codes(user)
+        return render_template(
+            "auth/mfa_status.html", unused=unused, enrolled_at=user.mfa_enrolled_at
+        )
+    secret = services.pending_enrolment_secret(user)
+    form = TotpCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        codes = services.enrol_mfa(user, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes)
+        throttle.mark_failed()
+        form.code.errors = [_("Mã không đúng. Hãy nhập mã đang hiện trong ứng dụng.")]
+        status = 400
+    elif form.is_submitted():
+        status = 400
+    db.session.commit()  # the pending secret, and a failed attempt's audit event
+    return render_template(
+        "auth/mfa_enrol.html",
+        form=form,
+        qr=mfa.qr_svg(mfa.provisioning_uri(user, secret)),
+        secret=mfa.grouped(secret),
+        required=services.must_enrol(user),
+    ), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+@throttle.password_change_limits
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                current_user.auth_session,
+                form.current_password.data,
+                form.new_password.data,
+            )
+        except services.WrongPassword:
+            throttle.mark_failed()
+            db.session.commit()
+            form.current_password.errors = [_("Mật khẩu hiện tại không đúng.")]
+            return _password_page(form), 400
+        except services.PasswordRefused as refused:
+            form.new_password.errors = refused.problems
+            return _password_page(form), 400
+        db.session.commit()
+        flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc."), "success")
+        return redirect(url_for("home.index"))
+    return _password_page(form), 400 if form.is_submitted() else 200
+
+
+def _password_page(form: ChangePasswordForm) -> str:
+    return render_template("auth/change_password.html", form=form, min_length=MIN_LENGTH)
 
 
 @bp.post("/sign-out")

@@ -67,13 +67,14 @@ def end_session(auth_session: AuthSession, reason: str) -> None:
         auth_session.end_reason = reason
 
 
-def end_all_sessions(user: User, reason: str) -> int:
-    """End every live session of `user` (disabling, password reset)."""
-    result = db.session.execute(
-        sa.update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
+def end_all_sessions(user: User, reason: str, *, keep: AuthSession | None = None) -> int:
+    """End every live session of `user` (disabling, password reset), except `keep` if given."""
+    stmt = sa.update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.ended_at.is_(None)
     )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep.id)
+    result = db.session.execute(stmt.values(ended_at=utcnow(), end_reason=reason))
     return result.rowcount or 0
 
 
@@ -85,3 +86,18 @@ def touch(auth_session: AuthSession) -> None:
 
 def current_token() -> str | None:
     return session.get("_user_id")
+
+
+# The token of a session still owing its second factor lives under its own key, so that
+# Flask-Login (which reads "_user_id") never treats it as signed in.
+PENDING_KEY = "mfa_pending"
+
+
+def pending_session() -> AuthSession | None:
+    """The live, second-factor-pending session of this browser, if any."""
+    auth_session = find_session(session.get(PENDING_KEY))
+    if auth_session is None or not auth_session.is_mfa_pending:
+        return None
+    if expiry_reason(auth_session) is not None:
+        return None
+    return auth_session

@@ -62,9 +62,7 @@ def consent_in_force(case: Case, purpose: str) -> bool:
 
 def can_process(case: Case) -> bool:
     """Recording consent in force, processing not restricted, not erased."""
-    return (
-        case.erased_at is None and not case.is_restricted and consent_in_force(case, RECORD)
-    )
+    return case.erased_at is None and not case.is_restricted and consent_in_force(case, RECORD)
 
 
 def can_share(case: Case, category: str) -> bool:

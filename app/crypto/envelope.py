@@ -74,19 +74,24 @@ def field_aad(table: str, column: str, row_id: int, key_id: int) -> bytes:
     return canonical("caunoi", FORMAT, table, column, row_id, key_id)
 
 
-def wrap_key(raw_key: bytes, key_id: int, master_version: int, master_key: bytes) -> bytes:
+def wrap_key(raw_key: bytes, key_id: int, master_version: int, master_key: bytes | AESGCM) -> bytes:
     """Seal a data key under a master key, bound to its row id and the master version."""
+    aead = master_key if isinstance(master_key, AESGCM) else AESGCM(master_key)
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(master_key).encrypt(nonce, raw_key, wrapping_aad(key_id, master_version))
+    sealed = aead.encrypt(nonce, raw_key, wrapping_aad(key_id, master_version))
     return FORMAT_BYTE + nonce + sealed
 
 
-def unwrap_key(wrapped: bytes, key_id: int, master_version: int, master_key: bytes) -> bytes:
+def unwrap_key(
+    wrapped: bytes, key_id: int, master_version: int, master_key: bytes | AESGCM
+) -> bytes:
+    """The raw data key; DecryptionError unless it was wrapped for this id and version."""
     if len(wrapped) != 1 + NONCE_BYTES + KEY_BYTES + TAG_BYTES or wrapped[:1] != FORMAT_BYTE:
         raise DecryptionError(f"data key {key_id} is not a wrapped key of a known format")
+    aead = master_key if isinstance(master_key, AESGCM) else AESGCM(master_key)
     nonce, sealed = wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :]
     try:
-        return AESGCM(master_key).decrypt(nonce, sealed, wrapping_aad(key_id, master_version))
+        return aead.decrypt(nonce, sealed, wrapping_aad(key_id, master_version))
     except InvalidTag:
         raise DecryptionError(
             f"data key {key_id} does not unwrap under master key version {master_version}"

@@ -119,7 +119,8 @@ def load_keyring(config) -> Keyring:
     if not path.exists():
         raise KeyringError(
             f"no key set: {path} does not exist and CAUNOI_KEYS is not set. "
-            "Run `flask --app app keys init` once, then back the key file up apart from the database."
+            "Run `flask --app app keys init` once, then back the key file up apart from the "
+            "database."
         )
     return Keyring.from_json(path.read_text())
 

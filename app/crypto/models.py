@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -36,3 +38,15 @@ class DataKey(db.Model):
     def __repr__(self) -> str:
         state = "destroyed" if self.wrapped_key is None else f"v{self.master_version}"
         return f"<DataKey {self.id} {state}>"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_secure_delete(dbapi_connection, connection_record):
+    # A destroyed data key must not survive in SQLite's free pages: overwrite deleted content
+    # with zeros. (Debian builds default to it; other builds do not.) PostgreSQL keeps dead
+    # tuples until VACUUM: there erasure rests on retiring the master version, as for backups.
+    if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()

@@ -73,9 +73,15 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
     mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last TOTP time-step accepted: a code is refused at or before it (no replay).
+    mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Role partner only: the partner organization (HSDS UUID) whose referrals this user sees.
+    partner_organization_id = mapped_column(
+        sa.Uuid, sa.ForeignKey("partner_organizations.id"), nullable=True, index=True
+    )
 
     org_unit: Mapped[OrgUnit] = relationship()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.auth.passwords import hash_password, password_problems
@@ -30,10 +31,10 @@ NAME_MAX = 200
 DISPLAY_NAME_MAX = 120
 
 LEVEL_LABELS = {
-    OrgLevel.PROVINCE: "tỉnh/thành phố",
-    OrgLevel.DISTRICT: "huyện",
-    OrgLevel.COMMUNE: "xã",
-    OrgLevel.WARD: "phường",
+    OrgLevel.PROVINCE: _l("tỉnh/thành phố"),
+    OrgLevel.DISTRICT: _l("huyện"),
+    OrgLevel.COMMUNE: _l("xã"),
+    OrgLevel.WARD: _l("phường"),
 }
 
 
@@ -87,7 +88,9 @@ def level_problem(level: str) -> str | None:
     return None
 
 
-def parent_problem(level: str, parent_level: str | None, parent_retired: bool = False) -> str | None:
+def parent_problem(
+    level: str, parent_level: str | None, parent_retired: bool = False
+) -> str | None:
     """Why a unit of `level` may not sit under a parent of `parent_level` (None: at the top)."""
     if parent_retired:
         return _("Đơn vị cấp trên đã ngừng hoạt động.")
@@ -98,8 +101,8 @@ def parent_problem(level: str, parent_level: str | None, parent_retired: bool = 
         return _("Chỉ tỉnh/thành phố mới được ở cấp cao nhất; hãy chọn đơn vị cấp trên.")
     return _(
         "Đơn vị cấp %(level)s không thể trực thuộc đơn vị cấp %(parent)s.",
-        level=LEVEL_LABELS[OrgLevel(level)],
-        parent=LEVEL_LABELS[OrgLevel(parent_level)],
+        level=str(LEVEL_LABELS[OrgLevel(level)]),
+        parent=str(LEVEL_LABELS[OrgLevel(parent_level)]),
     )
 
 
@@ -122,10 +125,17 @@ def create_org_unit(
     """Add a unit under a parent whose level allows it, with a code no other unit uses."""
     _require(permissions.can_manage_org_units, actor)
     code, name, level = clean_text(code), clean_text(name), clean_text(level).lower()
-    _raise_first((code_problem(code), "code"), (name_problem(name), "name"),
-                 (level_problem(level), "level"))
-    _raise_first((parent_problem(level, parent.level if parent else None,
-                                 bool(parent and parent.is_retired)), "parent"))
+    _raise_first(
+        (code_problem(code), "code"), (name_problem(name), "name"), (level_problem(level), "level")
+    )
+    _raise_first(
+        (
+            parent_problem(
+                level, parent.level if parent else None, bool(parent and parent.is_retired)
+            ),
+            "parent",
+        )
+    )
     if _code_taken(code):
         raise OrgError(_("Mã %(code)s đã được dùng cho một đơn vị khác.", code=code), "code")
     unit = OrgUnit(code=code, name=name, level=level, parent=parent, path="")
@@ -133,8 +143,13 @@ def create_org_unit(
     db.session.flush()
     unit.path = (parent.path if parent else "/") + f"{unit.id}/"
     db.session.flush()
-    audit.record(actor, "org.created", unit, org_unit_id=unit.id,
-                 details={"level": level, "parent": parent.code if parent else None})
+    audit.record(
+        actor,
+        "org.created",
+        unit,
+        org_unit_id=unit.id,
+        details={"level": level, "parent": parent.code if parent else None},
+    )
     return unit
 
 
@@ -147,8 +162,9 @@ def rename_org_unit(actor: Actor, unit: OrgUnit, name: str) -> OrgUnit:
         raise OrgError(_("Tên mới giống tên hiện tại."), "name")
     unit.name = name
     db.session.flush()
-    audit.record(actor, "org.renamed", unit, org_unit_id=unit.id,
-                 details={"changed_fields": ["name"]})
+    audit.record(
+        actor, "org.renamed", unit, org_unit_id=unit.id, details={"changed_fields": ["name"]}
+    )
     return unit
 
 
@@ -167,8 +183,16 @@ def move_org_unit(actor: Actor, unit: OrgUnit, new_parent: OrgUnit | None) -> in
         )
     if (new_parent.id if new_parent else None) == unit.parent_id:
         raise OrgError(_("Đơn vị đã trực thuộc đơn vị này."), "parent")
-    _raise_first((parent_problem(unit.level, new_parent.level if new_parent else None,
-                                 bool(new_parent and new_parent.is_retired)), "parent"))
+    _raise_first(
+        (
+            parent_problem(
+                unit.level,
+                new_parent.level if new_parent else None,
+                bool(new_parent and new_parent.is_retired),
+            ),
+            "parent",
+        )
+    )
     old_parent, old_path = unit.parent, unit.path
     new_path = (new_parent.path if new_parent else "/") + f"{unit.id}/"
     # One statement rewrites the prefix of every path in the subtree.
@@ -182,11 +206,17 @@ def move_org_unit(actor: Actor, unit: OrgUnit, new_parent: OrgUnit | None) -> in
     db.session.flush()
     db.session.refresh(unit)
     count = result.rowcount or 0
-    audit.record(actor, "org.moved", unit, org_unit_id=unit.id, details={
-        "parent": new_parent.code if new_parent else None,
-        "old_parent": old_parent.code if old_parent else None,
-        "count": count,
-    })
+    audit.record(
+        actor,
+        "org.moved",
+        unit,
+        org_unit_id=unit.id,
+        details={
+            "parent": new_parent.code if new_parent else None,
+            "old_parent": old_parent.code if old_parent else None,
+            "count": count,
+        },
+    )
     return count
 
 
@@ -199,13 +229,21 @@ def retire_org_unit(actor: Actor, unit: OrgUnit) -> OrgUnit:
         raise OrgError(_("Đơn vị này đã ngừng hoạt động từ trước."))
     children, users = child_counts(unit)
     if children:
-        raise OrgError(_(
-            "Chưa thể cho ngừng hoạt động: đơn vị còn %(n)d đơn vị cấp dưới đang hoạt động. "
-            "Hãy chuyển hoặc cho ngừng hoạt động các đơn vị đó trước.", n=children))
+        raise OrgError(
+            _(
+                "Chưa thể cho ngừng hoạt động: đơn vị còn %(n)d đơn vị cấp dưới đang hoạt động. "
+                "Hãy chuyển hoặc cho ngừng hoạt động các đơn vị đó trước.",
+                n=children,
+            )
+        )
     if users:
-        raise OrgError(_(
-            "Chưa thể cho ngừng hoạt động: đơn vị còn %(n)d người dùng đang hoạt động. "
-            "Hãy chuyển họ sang đơn vị khác hoặc khoá tài khoản trước.", n=users))
+        raise OrgError(
+            _(
+                "Chưa thể cho ngừng hoạt động: đơn vị còn %(n)d người dùng đang hoạt động. "
+                "Hãy chuyển họ sang đơn vị khác hoặc khoá tài khoản trước.",
+                n=users,
+            )
+        )
     unit.is_retired = True
     unit.retired_at = utcnow()
     db.session.flush()
@@ -257,11 +295,13 @@ def check_import(rows: Sequence[ImportRow], tick: Callable[[int], None] | None =
 
 
 def _row_problems(row: ImportRow, existing, seen, later) -> list[str]:
-    problems = [p for p in (code_problem(row.code), name_problem(row.name),
-                            level_problem(row.level)) if p]
+    problems = [
+        p for p in (code_problem(row.code), name_problem(row.name), level_problem(row.level)) if p
+    ]
     if row.code in seen:
-        problems.append(_("Mã %(code)s trùng với dòng %(line)d.", code=row.code,
-                          line=seen[row.code].line))
+        problems.append(
+            _("Mã %(code)s trùng với dòng %(line)d.", code=row.code, line=seen[row.code].line)
+        )
     elif row.code in existing:
         problems.append(_("Mã %(code)s đã có trong hệ thống.", code=row.code))
     parent_level, parent_retired = None, False
@@ -271,12 +311,18 @@ def _row_problems(row: ImportRow, existing, seen, later) -> list[str]:
         elif row.parent_code in existing:
             parent_level, parent_retired = existing[row.parent_code]
         elif row.parent_code in later and row.parent_code != row.code:
-            problems.append(_("Đơn vị cấp trên %(code)s nằm ở dòng %(line)d, phải đứng trước "
-                              "dòng này.", code=row.parent_code, line=later[row.parent_code]))
+            problems.append(
+                _(
+                    "Đơn vị cấp trên %(code)s nằm ở dòng %(line)d, phải đứng trước dòng này.",
+                    code=row.parent_code,
+                    line=later[row.parent_code],
+                )
+            )
             return problems
         else:
-            problems.append(_("Không tìm thấy đơn vị cấp trên có mã %(code)s.",
-                              code=row.parent_code))
+            problems.append(
+                _("Không tìm thấy đơn vị cấp trên có mã %(code)s.", code=row.parent_code)
+            )
             return problems
     if not level_problem(row.level) and (parent_level is None or not level_problem(parent_level)):
         problem = parent_problem(row.level, parent_level, parent_retired)
@@ -300,13 +346,20 @@ def import_org_units(
     parents = {
         u.code: u
         for u in db.session.execute(
-            sa.select(OrgUnit).where(OrgUnit.code.in_({r.parent_code for r in rows if r.parent_code}))
+            sa.select(OrgUnit).where(
+                OrgUnit.code.in_({r.parent_code for r in rows if r.parent_code})
+            )
         ).scalars()
     }
     created = []
     for row in rows:
-        unit = OrgUnit(code=row.code, name=row.name, level=row.level,
-                       parent=parents.get(row.parent_code) if row.parent_code else None, path="")
+        unit = OrgUnit(
+            code=row.code,
+            name=row.name,
+            level=row.level,
+            parent=parents.get(row.parent_code) if row.parent_code else None,
+            path="",
+        )
         parents[row.code] = unit
         created.append(unit)
     db.session.add_all(created)
@@ -316,8 +369,9 @@ def import_org_units(
         if tick:
             tick(1)
     db.session.flush()
-    audit.record(actor, "org.imported", object_type="org_unit",
-                 details={"count": len(created), "via": via})
+    audit.record(
+        actor, "org.imported", object_type="org_unit", details={"count": len(created), "via": via}
+    )
     return len(created)
 
 
@@ -365,20 +419,31 @@ def create_user(
     _require(permissions.can_manage_users, actor)
     username = normalize_username(username or "")
     if not USERNAME_RE.match(username):
-        raise OrgError(_("Tên đăng nhập gồm 3–64 ký tự: chữ không dấu, chữ số, dấu chấm, gạch "
-                         "ngang hoặc gạch dưới."), "username")
+        raise OrgError(
+            _(
+                "Tên đăng nhập gồm 3–64 ký tự: chữ không dấu, chữ số, dấu chấm, gạch "
+                "ngang hoặc gạch dưới."
+            ),
+            "username",
+        )
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise OrgError(_("Tên đăng nhập này đã được dùng."), "username")
     role = _check_role(role)
     org_unit = _check_unit_for_user(org_unit)
     display_name = _check_display_name(display_name) or username
     _check_password(password, username)
-    user = User(username=username, display_name=display_name, role=role, org_unit=org_unit,
-                password_hash=hash_password(password))
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        org_unit=org_unit,
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.created", user,
-                 details={"role": str(role), "org_unit": org_unit.code})
+    audit.record(
+        actor, "user.created", user, details={"role": str(role), "org_unit": org_unit.code}
+    )
     return user
 
 
@@ -433,8 +498,12 @@ def enable_user(actor: Actor, user: User) -> User:
     if user.is_enabled:
         raise OrgError(_("Tài khoản này đang hoạt động."))
     if user.org_unit.is_retired:
-        raise OrgError(_("Đơn vị của tài khoản đã ngừng hoạt động; hãy chuyển tài khoản sang "
-                         "đơn vị khác trước khi mở khoá."))
+        raise OrgError(
+            _(
+                "Đơn vị của tài khoản đã ngừng hoạt động; hãy chuyển tài khoản sang "
+                "đơn vị khác trước khi mở khoá."
+            )
+        )
     user.is_enabled = True
     user.disabled_at = None
     db.session.flush()
@@ -446,8 +515,9 @@ def reset_password(actor: Actor, user: User, password: str) -> int:
     """Set a temporary password meeting the policy and end the user's sessions."""
     _require(permissions.can_manage_users, actor)
     if user.id == actor.user_id:
-        raise OrgError(_("Hãy dùng trang “Đổi mật khẩu” để đổi mật khẩu của chính bạn."),
-                       "password")
+        raise OrgError(
+            _("Hãy dùng trang “Đổi mật khẩu” để đổi mật khẩu của chính bạn."), "password"
+        )
     _check_password(password, user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()

@@ -1,0 +1,86 @@
+"""The audit viewer's filters: a GET form (no CSRF: it changes nothing)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from app.audit.actions import ACTIONS, is_known_action
+from app.audit.queries import AuditFilters
+
+# The referral.<status> actions (FHIR Task statuses, see actions.py).
+REFERRAL_STATUSES = (
+    "draft", "requested", "accepted", "rejected", "cancelled", "in-progress", "on-hold",
+    "completed", "failed", "entered-in-error",
+)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    actions = sorted(ACTIONS | {f"referral.{s}" for s in REFERRAL_STATUSES})
+    return [("", _l("Tất cả"))] + [(a, a) for a in actions]
+
+
+class LocalDateField(DateField):
+    """A date from <input type="date"> (YYYY-MM-DD) or typed the Vietnamese way (dd/mm/yyyy)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy.")) from None
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    username = StringField(
+        _l("Tên đăng nhập"),
+        validators=[Optional(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    action = SelectField(_l("Hành động"), validators=[Optional()], validate_choice=False)
+    object_ref = StringField(
+        _l("Mã tham chiếu (ví dụ mã hồ sơ)"),
+        validators=[Optional(), Length(max=80)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    org_unit = StringField(
+        _l("Mã đơn vị (gồm cả cấp dưới)"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    since = LocalDateField(_l("Từ ngày"), validators=[Optional()])
+    until = LocalDateField(_l("Đến ngày"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = action_choices()
+
+    def validate_action(self, field):
+        if field.data and not is_known_action(field.data):
+            raise ValidationError(_l("Hãy chọn một hành động trong danh sách."))
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("Ngày kết thúc phải sau ngày bắt đầu."))
+
+    def filters(self) -> AuditFilters:
+        def clean(value):
+            value = (value or "").strip()
+            return value or None
+
+        return AuditFilters(
+            username=clean(self.username.data),
+            action=clean(self.action.data),
+            object_ref=clean(self.object_ref.data),
+            org_unit_code=clean(self.org_unit.data),
+            since=self.since.data,
+            until=self.until.data,
+        )

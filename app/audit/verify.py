@@ -1,0 +1,412 @@
+"""Verifying the audit chain, and signed checkpoints of its head. Free of Flask.
+
+`verify_database(engine, key)` walks every event in sequence order, in batches (keyset
+pagination over the primary key, so memory stays flat for millions of events), and checks:
+
+* the sequence has no gap (an event deleted),
+* each event's ``prev_hash`` is the previous event's hash (the chain is unbroken),
+* each event's hash is the HMAC of its canonical serialization under the audit key
+  (an edited field, a reordered or inserted row, a hash made without the key),
+* the ``audit_head`` row matches the last event (events cut off at the end, rows appended
+  outside the application),
+* a signed checkpoint, when given: the chain still reaches its sequence with its hash (events
+  cut off after it, even when the attacker also rewound the head).
+
+It stops at the first bad event and says which one and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from app.audit.chain import (
+    FORMAT_TAG,
+    GENESIS_HASH,
+    STORED_COLUMNS,
+    canonical_values,
+    format_time,
+    keyed_hash,
+    unkeyed_hash,
+)
+
+DEFAULT_BATCH = 20_000
+# How far away a reordered event's original position is searched for (only on failure).
+REORDER_WINDOW = 1_000
+
+CHECKPOINT_DOMAIN = b"caunoi-audit-checkpoint/1\n"
+
+
+class CheckpointError(ValueError):
+    """The checkpoint text is malformed or its signature does not verify with the audit key."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first bad event: its sequence number, a short kind, and a sentence saying why."""
+
+    seq: int
+    kind: str  # missing | reordered | inserted | forged | edited | broken_link | truncated |
+    #            head_mismatch | checkpoint_mismatch
+    message: str
+
+    def __str__(self) -> str:
+        return f"event {self.seq} ({self.kind}): {self.message}"
+
+
+@dataclass
+class VerifyResult:
+    checked: int = 0
+    first_seq: int | None = None
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    head_seq: int | None = None
+    checkpoint_reached: bool = False
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement: the chain reached `seq` with `hash` at `at`. Kept outside the db."""
+
+    seq: int
+    hash: str
+    at: str  # canonical UTC time text
+    signature: str = field(default="", compare=False)
+
+    def _message(self) -> bytes:
+        body = {"at": self.at, "hash": self.hash, "seq": self.seq, "v": 1}
+        return CHECKPOINT_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def signed(self, key: bytes) -> Checkpoint:
+        return Checkpoint(self.seq, self.hash, self.at, keyed_hash(key, self._message()))
+
+    def encode(self) -> str:
+        """One copyable string: base64url of a small JSON object, no padding."""
+        body = {"v": 1, "seq": self.seq, "hash": self.hash, "at": self.at, "sig": self.signature}
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str, key: bytes) -> Checkpoint:
+        """Parse and check the signature; raises CheckpointError."""
+        text = "".join(value.split())
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            body = json.loads(raw)
+            if body.get("v") != 1:
+                raise CheckpointError("unknown checkpoint version")
+            seq, hash_, at, sig = body["seq"], body["hash"], body["at"], body["sig"]
+        except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
+            raise CheckpointError("the checkpoint is not a Cầu Nối audit checkpoint") from None
+        if not (isinstance(seq, int) and isinstance(hash_, str) and isinstance(sig, str)):
+            raise CheckpointError("the checkpoint is malformed")
+        checkpoint = cls(seq, hash_, str(at), sig)
+        expected = checkpoint.signed(key).signature
+        if not hmac.compare_digest(expected, sig):
+            raise CheckpointError(
+                "the checkpoint signature does not verify with the audit key "
+                "(altered, or made with another key set)"
+            )
+        return checkpoint
+
+
+def make_checkpoint(key: bytes, seq: int, hash_: str, at) -> Checkpoint:
+    return Checkpoint(seq, hash_, format_time(at)).signed(key)
+
+
+# ------------------------------------------------------------------------------ reading rows
+
+
+class _Reader:
+    """Reads events through a DB-API cursor: raw tuples, no ORM objects, no type processing."""
+
+    def __init__(self, dbapi_connection, dialect_name: str, batch_size: int):
+        self.cursor = dbapi_connection.cursor()
+        self.mark = "?" if dialect_name == "sqlite" else "%s"
+        self.batch_size = batch_size
+        columns = ", ".join(STORED_COLUMNS)
+        self._batch_sql = (
+            f"SELECT {columns} FROM audit_events WHERE seq >= {self.mark} "  # noqa: S608
+            f"ORDER BY seq LIMIT {int(batch_size)}"
+        )
+        self._one_sql = f"SELECT {columns} FROM audit_events WHERE seq = {self.mark}"  # noqa: S608
+
+    def rows(self, from_seq: int) -> Iterator[tuple]:
+        lo = from_seq
+        while True:
+            self.cursor.execute(self._batch_sql, (lo,))
+            batch = self.cursor.fetchall()
+            yield from batch
+            if len(batch) < self.batch_size:
+                return
+            lo = batch[-1][0] + 1
+
+    def one(self, seq: int) -> tuple | None:
+        self.cursor.execute(self._one_sql, (seq,))
+        return self.cursor.fetchone()
+
+    def head(self) -> tuple[int, str] | None:
+        self.cursor.execute("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+        row = self.cursor.fetchone()
+        return None if row is None else (int(row[0]), row[1])
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+# ------------------------------------------------------------------------------ diagnosis
+
+
+def _hash_with_seq(key: bytes, row: tuple, seq: int) -> str:
+    return keyed_hash(key, canonical_values((seq, *row[1:15])))
+
+
+def _diagnose(key: bytes, row: tuple, prev_hash: str, nxt: tuple | None, head_seq) -> Problem:
+    """Name what is wrong with `row`, whose hash or link failed (the sequence is contiguous)."""
+    seq = row[0]
+    data = canonical_values(row[:15])
+    hash_ok = keyed_hash(key, data) == row[15]
+    link_ok = row[14] == prev_hash
+    if not hash_ok:
+        for other in range(max(1, seq - REORDER_WINDOW), seq + REORDER_WINDOW + 1):
+            if other != seq and _hash_with_seq(key, row, other) == row[15]:
+                return Problem(
+                    seq, "reordered", f"this row was written as event {other} and moved here"
+                )
+        if unkeyed_hash(data) == row[15]:
+            return Problem(
+                seq, "forged", "its hash is plain SHA-256, made without the audit key"
+            )
+        if nxt is not None and nxt[14] == prev_hash:
+            return Problem(
+                seq,
+                "inserted",
+                f"the next event links straight to event {seq - 1}: this row was inserted "
+                "and does not verify with the audit key",
+            )
+        if head_seq is not None and seq > head_seq:
+            return Problem(
+                seq,
+                "forged",
+                f"it lies beyond the chain head ({head_seq}), so the application did not "
+                "write it, and its hash does not verify with the audit key",
+            )
+        return Problem(
+            seq,
+            "edited",
+            "its content does not match its hash: changed after it was written, or its hash "
+            "was not made with the audit key",
+        )
+    if not link_ok:
+        return Problem(
+            seq,
+            "broken_link",
+            f"its prev_hash is not the hash of event {seq - 1}: the event before it was "
+            "replaced",
+        )
+    raise AssertionError("diagnose called on a good event")
+
+
+# ------------------------------------------------------------------------------ the walk
+
+
+def _walk(
+    reader: _Reader,
+    key: bytes,
+    *,
+    from_seq: int,
+    checkpoint: Checkpoint | None,
+    progress: Callable[[int], None] | None,
+) -> VerifyResult:
+    result = VerifyResult()
+    head = reader.head()
+    head_seq = head[0] if head else None
+    result.head_seq = head_seq
+    from_seq = max(1, from_seq)
+
+    prev_hash = GENESIS_HASH
+    if from_seq > 1:
+        anchor = reader.one(from_seq - 1)
+        if anchor is None:
+            result.problem = Problem(from_seq - 1, "missing", "this event is missing (deleted)")
+            return result
+        if keyed_hash(key, canonical_values(anchor[:15])) != anchor[15]:
+            result.problem = _diagnose(key, anchor, anchor[14], None, head_seq)
+            return result
+        prev_hash = anchor[15]
+        result.last_seq, result.last_hash = anchor[0], anchor[15]
+
+    if checkpoint is not None and checkpoint.seq < from_seq:
+        result.checkpoint_reached = _check_checkpoint_row(reader, checkpoint, result)
+        if result.problem:
+            return result
+
+    expected = from_seq
+    digest = hmac.digest
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    cp_seq = checkpoint.seq if checkpoint is not None else -1
+    every = reader.batch_size
+    rows = reader.rows(from_seq)
+    for row in rows:
+        seq = row[0]
+        t = row[1]
+        if type(t) is str and len(t) == 26:
+            t = f"{t[:10]}T{t[11:]}Z"
+        else:
+            t = format_time(t)
+        data = encode([FORMAT_TAG, seq, t, *row[2:15]]).encode()
+        if seq != expected or row[14] != prev_hash or digest(key, data, "sha256").hex() != row[15]:
+            if seq != expected:
+                gap = f"events {expected}–{seq - 1} are" if seq - 1 > expected else "it is"
+                result.problem = Problem(expected, "missing", f"{gap} missing (deleted)")
+            else:
+                result.problem = _diagnose(key, row, prev_hash, next(rows, None), head_seq)
+            return result
+        if seq == cp_seq:
+            if row[15] != checkpoint.hash:
+                result.problem = Problem(
+                    seq, "checkpoint_mismatch",
+                    f"its hash differs from the checkpoint of {checkpoint.at}: the chain was "
+                    "rewritten",
+                )
+                return result
+            result.checkpoint_reached = True
+        prev_hash = row[15]
+        expected = seq + 1
+        result.checked += 1
+        if result.first_seq is None:
+            result.first_seq = seq
+        if progress is not None and result.checked % every == 0:
+            progress(result.checked)
+
+    result.last_seq = expected - 1 if result.checked else result.last_seq
+    result.last_hash = prev_hash
+    _check_end(result, head, checkpoint)
+    return result
+
+
+def _check_checkpoint_row(reader: _Reader, checkpoint: Checkpoint, result: VerifyResult) -> bool:
+    if checkpoint.seq == 0:
+        return checkpoint.hash == GENESIS_HASH
+    row = reader.one(checkpoint.seq)
+    if row is None:
+        result.problem = Problem(
+            checkpoint.seq, "truncated", f"the event the checkpoint of {checkpoint.at} covers "
+            "is missing",
+        )
+        return False
+    if row[15] != checkpoint.hash:
+        result.problem = Problem(
+            checkpoint.seq, "checkpoint_mismatch",
+            f"its hash differs from the checkpoint of {checkpoint.at}: the chain was rewritten",
+        )
+        return False
+    return True
+
+
+def _check_end(result: VerifyResult, head, checkpoint: Checkpoint | None) -> None:
+    last = result.last_seq
+    if checkpoint is not None and not result.checkpoint_reached:
+        if checkpoint.seq == 0 and checkpoint.hash == GENESIS_HASH:
+            result.checkpoint_reached = True
+        else:
+            result.problem = Problem(
+                last + 1,
+                "truncated",
+                f"the chain ends at event {last} but the checkpoint of {checkpoint.at} covers "
+                f"up to event {checkpoint.seq}: events {last + 1}–{checkpoint.seq} (at least) "
+                "were cut off",
+            )
+            return
+    if head is None:
+        result.problem = Problem(last + 1, "head_mismatch", "the audit_head row is missing")
+        return
+    head_seq, head_hash = head
+    if head_seq > last:
+        result.problem = Problem(
+            last + 1,
+            "truncated",
+            f"the chain ends at event {last} but its head says {head_seq}: "
+            f"events {last + 1}–{head_seq} were cut off",
+        )
+    elif head_seq < last:
+        result.problem = Problem(
+            head_seq + 1,
+            "head_mismatch",
+            f"events after the chain head ({head_seq}) were not appended by the application",
+        )
+    elif head_hash != result.last_hash:
+        result.problem = Problem(
+            last, "head_mismatch", "the chain head's hash is not this event's hash"
+        )
+
+
+# ------------------------------------------------------------------------------ entry points
+
+
+def verify_connection(
+    connection: sa.Connection,
+    key: bytes,
+    *,
+    from_seq: int = 1,
+    checkpoint: Checkpoint | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyResult:
+    """Verify through an open SQLAlchemy connection, inside whatever transaction it has."""
+    reader = _Reader(connection.connection.dbapi_connection, connection.dialect.name, batch_size)
+    try:
+        return _walk(reader, key, from_seq=from_seq, checkpoint=checkpoint, progress=progress)
+    finally:
+        reader.close()
+
+
+def verify_database(
+    engine: sa.Engine,
+    key: bytes,
+    *,
+    from_seq: int = 1,
+    checkpoint: Checkpoint | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyResult:
+    """Verify the committed chain in one read-only snapshot that never blocks writers.
+
+    SQLite: a plain (deferred) read transaction in WAL mode, not the BEGIN IMMEDIATE the app
+    uses for writes. PostgreSQL: REPEATABLE READ, READ ONLY, so events appended meanwhile do not
+    make the head look wrong.
+    """
+    raw = engine.raw_connection()
+    dialect = engine.dialect.name
+    driver = raw.driver_connection
+    try:
+        raw.rollback()
+        if dialect == "sqlite":
+            driver.execute("BEGIN DEFERRED")
+        elif dialect == "postgresql":
+            # psycopg opens the transaction itself; this must be its first statement.
+            cursor = raw.cursor()
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.close()
+        reader = _Reader(raw, dialect, batch_size)
+        try:
+            return _walk(reader, key, from_seq=from_seq, checkpoint=checkpoint, progress=progress)
+        finally:
+            reader.close()
+    finally:
+        raw.rollback()
+        raw.close()

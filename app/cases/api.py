@@ -1,0 +1,327 @@
+"""JSON API under /api/v1/: cases and needs within the caller's scope.
+
+Authentication is a personal bearer token only (`Authorization: Bearer <token>`); the session
+cookie is never used for /api/, so CSRF does not apply and the blueprint is exempt.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
+
+from app import openapi
+from app.cases import consents as cons
+from app.cases import permissions as perms
+from app.cases import queries, schemas, services, tokens
+from app.cases.fields import display_name, read_fields
+from app.cases.models import ENCRYPTED_FIELDS, SENSITIVE_FIELDS, Case
+from app.categories import SENSITIVE_CATEGORIES
+from app.extensions import csrf, db, login_manager
+from app.orgs.models import OrgUnit
+from app.permissions import ALL_ROLES, Role, current_actor, deny, public, roles_required
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+API_ROLES = (Role.CASEWORKER, Role.VOLUNTEER)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req):
+    """Bearer tokens authenticate API requests only."""
+    if not req.path.startswith("/api/"):
+        return None
+    token = _bearer()
+    return tokens.user_for_token(token) if token else None
+
+
+@bp.before_request
+def authenticate_with_token_only():
+    # Never the cookie for /api/: whoever the session names, only the token decides.
+    g.pop("actor", None)
+    token = _bearer()
+    user = tokens.user_for_token(token) if token else None
+    login_manager._update_request_context_with_user(user)
+
+
+def _error(message: str, status: int, **extra):
+    return jsonify(error=message, status=status, **extra), status
+
+
+def _summary(case: Case) -> dict:
+    return {
+        "code": case.code,
+        "status": case.status,
+        "org_unit": case.org_unit.code,
+        "opened_on": case.opened_on,
+        "name": display_name(case),
+        "is_restricted": case.is_restricted,
+        "is_erased": case.is_erased,
+    }
+
+
+def _full(actor, case: Case) -> dict:
+    sees = perms.sees_sensitive(actor)
+    fields = [f for f in ENCRYPTED_FIELDS if sees or f not in SENSITIVE_FIELDS]
+    data = read_fields(case, fields) if not case.is_erased else dict.fromkeys(fields)
+    data.update(
+        code=case.code,
+        status=case.status,
+        closed_reason=case.closed_reason,
+        org_unit=case.org_unit.code,
+        opened_on=case.opened_on,
+        assigned_to=case.assigned_to.username if case.assigned_to else None,
+        birth_year_band=case.birth_year_band,
+        reached_via=case.reached_via,
+        is_minor=case.is_minor,
+        is_restricted=case.is_restricted,
+        is_erased=case.is_erased,
+        consents_in_force=cons.purposes_in_force(case),
+        needs=_visible_needs(actor, case),
+    )
+    return schemas.case_schema_for(actor.role).dump(data)
+
+
+def _needs(actor, case: Case) -> list[dict]:
+    return schemas.NeedSchema(many=True).dump(_visible_needs(actor, case))
+
+
+def _visible_needs(actor, case: Case) -> list:
+    return [
+        n
+        for n in case.needs
+        if perms.sees_sensitive(actor) or n.category not in SENSITIVE_CATEGORIES
+    ]
+
+
+def _load_json(schema):
+    try:
+        return schema.load(request.get_json(silent=True) or {}), None
+    except ValidationError as exc:
+        return None, _error(_("Dữ liệu không hợp lệ."), 400, fields=exc.messages)
+
+
+@bp.get("/cases")
+@roles_required(*API_ROLES)
+def list_cases():
+    actor = current_actor()
+    status = request.args.get("status")
+    stmt = queries.filtered_cases(
+        actor, status=status if status in ("open", "active", "closed") else None
+    ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
+    page = db.paginate(
+        stmt, per_page=queries.PER_PAGE, max_per_page=queries.PER_PAGE, error_out=False
+    )
+    items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in page.items])
+    services.record_list_view(actor, page.items, via="api")
+    db.session.commit()
+    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total)
+
+
+@bp.post("/cases/search")
+@roles_required(*API_ROLES)
+def search_cases():
+    actor = current_actor()
+    data, error = _load_json(schemas.SearchInSchema())
+    if error:
+        return error
+    cases = queries.search_cases(actor, data["q"])
+    items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in cases])
+    services.record_list_view(actor, cases, via="api_search")
+    db.session.commit()
+    return jsonify(items=items)
+
+
+@bp.get("/cases/<code>")
+@roles_required(*ALL_ROLES)
+def read_case(code: str):
+    actor = current_actor()
+    case = queries.get_case_or_404(actor, code)
+    body = _full(actor, case)
+    services.record_view(actor, case, via="api")
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/cases")
+@roles_required(*API_ROLES)
+def create_case():
+    actor = current_actor()
+    data, error = _load_json(schemas.CaseInSchema())
+    if error:
+        return error
+    unit = db.session.execute(sa.select(OrgUnit).where(OrgUnit.code == data["org_unit"])).scalar()
+    sensitive = perms.sees_sensitive(actor)
+    intake = services.Intake(
+        org_unit_id=unit.id if unit else -1,
+        consent=services.ConsentGiven(**data["consent"]),
+        **{
+            f: data[f]
+            for f in (
+                "full_name",
+                "other_names",
+                "preferred_name",
+                "date_of_birth",
+                "phone",
+                "address",
+                "id_number",
+                "reached_via",
+            )
+        },
+        health_details=data["health_details"] if sensitive else None,
+        violence_details=data["violence_details"] if sensitive else None,
+        needs=[(n["category"], n["priority"]) for n in data["needs"]],
+    )
+    try:
+        case = services.open_case(actor, intake)
+    except services.CaseError as exc:
+        db.session.rollback()
+        return _error(str(exc.message), 400, field=exc.field_name)
+    db.session.commit()
+    return jsonify(code=case.code), 201
+
+
+@bp.get("/cases/<code>/needs")
+@roles_required(*ALL_ROLES)
+def list_needs(code: str):
+    actor = current_actor()
+    case = queries.get_case_or_404(actor, code)
+    return jsonify(items=_needs(actor, case))
+
+
+@bp.post("/cases/<code>/needs")
+@roles_required(*ALL_ROLES)
+def create_need(code: str):
+    actor = current_actor()
+    case = queries.get_case_or_404(actor, code)
+    if not perms.can_manage(actor, case):
+        deny(actor, "case", case.code)
+    data, error = _load_json(schemas.NeedInSchema())
+    if error:
+        return error
+    try:
+        need = services.add_need(actor, case, data["category"], data["priority"])
+    except services.CaseError as exc:
+        db.session.rollback()
+        return _error(str(exc.message), 400, field=exc.field_name)
+    db.session.commit()
+    return jsonify(schemas.NeedSchema().dump(need)), 201
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+@public
+def openapi_document():
+    """The merged OpenAPI 3 document of every module's API (public: it holds no data)."""
+    return jsonify(openapi.document())
+
+
+def _register_openapi() -> None:
+    ref = {"$ref": "#/components/schemas/Case"}
+    err = {"description": "Not found or outside your scope"}
+    openapi.register_schema(
+        "Case",
+        {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in schemas.CaseSchema().fields},
+        },
+    )
+    openapi.register_schema(
+        "CaseIn",
+        {
+            "type": "object",
+            "required": ["org_unit", "consent", "full_name"],
+            "properties": {n: {"type": "string"} for n in schemas.CaseInSchema().fields},
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases",
+        "get",
+        {
+            "summary": "Cases in your scope, 25 per page (names decrypted; audited)",
+            "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {"200": {"description": "A page of case summaries"}},
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases",
+        "post",
+        {
+            "summary": "Open a case (consent to record required)",
+            "requestBody": {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseIn"}}}
+            },
+            "responses": {
+                "201": {"description": "Created; body holds the case code"},
+                "400": {"description": "Invalid input or no consent to record"},
+            },
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases/search",
+        "post",
+        {
+            "summary": "Exact search by name (with or without diacritics), phone or ID number",
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": {"q": {"type": "string"}}}
+                    }
+                }
+            },
+            "responses": {"200": {"description": "Matching case summaries"}},
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases/{code}",
+        "get",
+        {
+            "summary": "Read one case (audited)",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {
+                    "description": "The case",
+                    "content": {"application/json": {"schema": ref}},
+                },
+                "404": err,
+            },
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases/{code}/needs",
+        "get",
+        {
+            "summary": "Needs of a case",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {"200": {"description": "Needs"}, "404": err},
+        },
+    )
+    openapi.register_path(
+        "/api/v1/cases/{code}/needs",
+        "post",
+        {
+            "summary": "Add a need (caseworkers)",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {"201": {"description": "The need"}, "404": err},
+        },
+    )
+
+
+_register_openapi()

@@ -1,0 +1,331 @@
+"""Demo cases: generated Vietnamese names (no real people) in the demo communes.
+
+`seed(password)` opens about 60 cases through the real intake service. `seed(password,
+case_count=100000)` adds a large data set for benchmarks with bulk inserts: every case still gets
+its own data key, sealed fields and blind indexes, exactly as the service would write them.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import click
+import sqlalchemy as sa
+
+from app.audit import services as audit
+from app.cases import consents as cons
+from app.cases import services
+from app.cases.models import Case, Consent, Need
+from app.categories import SupportCategory
+from app.crypto.blind_index import id_number_index, name_indexes, phone_index
+from app.crypto.envelope import seal, wrap_key
+from app.crypto.keyring import KEY_BYTES, keyring
+from app.crypto.models import DataKey
+from app.extensions import db
+from app.orgs.models import OrgUnit, User
+from app.permissions import Actor
+
+COMMUNES = ("37-C01", "37-C02", "37-C03", "37-C04", "37-C05")
+DEMO_CASES = 60
+
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Tạ",
+    "Trịnh",
+    "Mai",
+]
+MIDDLE = ["Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Kim", "Minh", "Hồng", "Bích", "Mỹ"]
+GIVEN = [
+    "Hoa",
+    "Lan",
+    "Mai",
+    "Hương",
+    "Hằng",
+    "Trang",
+    "Linh",
+    "Thảo",
+    "Nga",
+    "Yến",
+    "Phương",
+    "Loan",
+    "Vân",
+    "Huyền",
+    "Nhung",
+    "Quyên",
+    "Thủy",
+    "Hạnh",
+    "Oanh",
+    "Tuyết",
+    "Diệp",
+    "Liên",
+    "Ngân",
+    "My",
+    "Nhàn",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Khánh",
+]
+VILLAGES = [
+    "Thôn Đông",
+    "Thôn Tây",
+    "Xóm Trại",
+    "Thôn Thượng",
+    "Xóm Bến",
+    "Thôn Hạ",
+    "Khu phố 2",
+    "Khu phố 5",
+]
+REACHED = ["outreach", "peer", "self", "health_service", "police", "other"]
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def _phone(rng: random.Random) -> str:
+    return "09" + "".join(str(rng.randint(0, 9)) for _ in range(8))
+
+
+def _id_number(rng: random.Random) -> str:
+    return "037" + "".join(str(rng.randint(0, 9)) for _ in range(9))
+
+
+def _needs(rng: random.Random) -> list[tuple[str, str]]:
+    categories = rng.sample([c.value for c in SupportCategory], rng.randint(1, 3))
+    return [(c, rng.choice(["high", "normal", "normal", "low"])) for c in categories]
+
+
+def _units() -> list[OrgUnit]:
+    return list(
+        db.session.execute(
+            sa.select(OrgUnit).where(OrgUnit.code.in_(COMMUNES)).order_by(OrgUnit.code)
+        ).scalars()
+    )
+
+
+def _user(username: str) -> User | None:
+    return db.session.execute(sa.select(User).where(User.username == username)).scalar()
+
+
+def seed(password: str, case_count: int | None = None) -> None:
+    units = _units()
+    if not units:
+        return
+    existing = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.org_unit_id.in_([u.id for u in units]))
+    ).scalar_one()
+    if existing < DEMO_CASES:
+        _seed_small(units, DEMO_CASES - existing)
+    if case_count and case_count > existing:
+        bulk_seed(units, case_count - max(existing, DEMO_CASES))
+
+
+def _seed_small(units: list[OrgUnit], count: int) -> None:
+    rng = random.Random(37)  # noqa: S311 (demo data, not secrets)
+    caseworker, volunteer = _user("caseworker"), _user("volunteer")
+    system = Actor.system("demo")
+    for i in range(count):
+        unit = units[i % len(units)]
+        actor = system
+        if volunteer is not None and unit.id == volunteer.org_unit_id and i % 3 == 0:
+            actor = Actor.from_user(volunteer)
+        elif caseworker is not None and unit.path.startswith(caseworker.org_unit.path):
+            actor = Actor.from_user(caseworker)
+        needs = _needs(rng)
+        minor = i % 17 == 5
+        purposes = [cons.RECORD, cons.CONTACT_PHONE] + [
+            cons.share_purpose(c) for c, _p in needs if rng.random() < 0.8
+        ]
+        consent = services.ConsentGiven(
+            purposes=purposes,
+            method=rng.choice(["verbal", "written", "thumbprint"]),
+            given_by="guardian" if minor else "self",
+            guardian_relation="Mẹ" if minor else None,
+        )
+        year = date.today().year - (rng.randint(14, 17) if minor else rng.randint(19, 50))
+        name = _name(rng)
+        case = services.open_case(
+            actor,
+            services.Intake(
+                org_unit_id=unit.id,
+                consent=consent,
+                full_name=name,
+                preferred_name=name.split()[-1],
+                date_of_birth=str(year),
+                phone=_phone(rng),
+                address=f"{rng.choice(VILLAGES)}, {unit.name}",
+                id_number=_id_number(rng),
+                reached_via=rng.choice(REACHED),
+                needs=needs,
+                assigned_to_id=caseworker.id if caseworker is not None and actor.user_id else None,
+            ),
+        )
+        if volunteer is not None and unit.id == volunteer.org_unit_id and i % 2 == 0:
+            case.assigned_to_id = volunteer.id
+        if i % 4 == 1:
+            case.status = "active"
+        if i % 9 == 2:
+            case.needs[0].status = "met"
+            case.needs[0].closed_on = date.today()
+    db.session.flush()
+
+
+def _next_id(column) -> int:
+    return (db.session.execute(sa.select(sa.func.max(column))).scalar() or 0) + 1
+
+
+def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
+    """Many cases fast: bulk inserts, each case still with its own wrapped data key."""
+    rng = random.Random(2026)  # noqa: S311
+    ring = keyring()
+    version = ring.current_master_version
+    master = ring.master_key(version)
+    year = date.today().year
+    caseworker = _user("caseworker")
+    codes_by_unit = {}
+    per_unit = count // len(units) + 1
+    for unit in units:
+        codes_by_unit[unit.id] = iter(services.allocate_codes(unit, year, per_unit))
+    key_id, case_id = _next_id(DataKey.id), _next_id(Case.id)
+    now = datetime.now(UTC)
+    with click.progressbar(length=count, label="Demo cases") as bar:
+        done = 0
+        while done < count:
+            n = min(batch, count - done)
+            keys, cases, needs, consents = [], [], [], []
+            for _ in range(n):
+                unit = units[(case_id) % len(units)]
+                raw = secrets.token_bytes(KEY_BYTES)
+                dk = DataKey(
+                    id=key_id,
+                    master_version=version,
+                    created_at=now,
+                    wrapped_key=wrap_key(raw, key_id, version, master),
+                )
+                keys.append(
+                    {
+                        "id": key_id,
+                        "wrapped_key": dk.wrapped_key,
+                        "master_version": version,
+                        "created_at": now,
+                    }
+                )
+                name, phone, idn = _name(rng), _phone(rng), _id_number(rng)
+                opened = now - timedelta(days=rng.randint(0, 700))
+
+                def s(value, column, _dk=dk, _cid=case_id):
+                    return seal(_dk, value, table="cases", column=column, row_id=_cid)
+
+                exact, folded = name_indexes(name)
+                cases.append(
+                    {
+                        "id": case_id,
+                        "code": next(codes_by_unit[unit.id]),
+                        "org_unit_id": unit.id,
+                        "status": rng.choice(["open", "active", "active", "closed"]),
+                        "opened_at": opened,
+                        "opened_on": opened.date(),
+                        "updated_at": opened,
+                        "opened_by_id": None,
+                        "assigned_to_id": caseworker.id if caseworker is not None else None,
+                        "birth_year_band": rng.choice(["18-24", "25-34", "35-44", "45+"]),
+                        "reached_via": rng.choice(REACHED),
+                        "is_minor": False,
+                        "is_restricted": False,
+                        "data_key_id": key_id,
+                        "full_name_enc": s(name, "full_name_enc"),
+                        "preferred_name_enc": s(name.split()[-1], "preferred_name_enc"),
+                        "date_of_birth_enc": s(
+                            str(year - rng.randint(18, 50)), "date_of_birth_enc"
+                        ),
+                        "phone_enc": s(phone, "phone_enc"),
+                        "id_number_enc": s(idn, "id_number_enc"),
+                        "name_index": exact,
+                        "name_folded_index": folded,
+                        "phone_index": phone_index(phone),
+                        "id_number_index": id_number_index(idn),
+                    }
+                )
+                for category, priority in _needs(rng):
+                    needs.append(
+                        {
+                            "case_id": case_id,
+                            "category": category,
+                            "priority": priority,
+                            "status": "open",
+                            "identified_on": opened.date(),
+                        }
+                    )
+                    consents.append(
+                        {
+                            "case_id": case_id,
+                            "purpose": cons.share_purpose(category),
+                            "method": "verbal",
+                            "text_version": cons.CONSENT_TEXT_VERSION,
+                            "given_by": "self",
+                            "recorded_at": opened,
+                        }
+                    )
+                consents.append(
+                    {
+                        "case_id": case_id,
+                        "purpose": cons.RECORD,
+                        "method": "verbal",
+                        "text_version": cons.CONSENT_TEXT_VERSION,
+                        "given_by": "self",
+                        "recorded_at": opened,
+                    }
+                )
+                key_id += 1
+                case_id += 1
+            db.session.execute(sa.insert(DataKey), keys)
+            db.session.execute(sa.insert(Case), cases)
+            db.session.execute(sa.insert(Need), needs)
+            db.session.execute(sa.insert(Consent), consents)
+            db.session.commit()
+            done += n
+            bar.update(n)
+    _reset_pg_sequences()
+    audit.record(
+        Actor.system("demo"),
+        "demo.seeded",
+        object_type="case",
+        object_ref="bulk",
+        details={"count": count},
+    )
+    db.session.commit()
+
+
+def _reset_pg_sequences() -> None:
+    """Explicit ids bypass PostgreSQL's sequences: move them past the inserted rows."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("data_keys", "cases", "needs", "consents"):
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )

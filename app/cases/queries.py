@@ -1,0 +1,220 @@
+"""Scoped read queries: every case is loaded through `visible_cases(actor)`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.cases.models import BreakGlassGrant, Case
+from app.db import utcnow
+from app.extensions import db
+from app.orgs.models import OrgUnit, User
+from app.permissions import Actor, Role, in_org_scope, not_found, org_subtree_ids
+
+
+def active_break_glass_case_ids(actor: Actor):
+    return sa.select(BreakGlassGrant.case_id).where(
+        BreakGlassGrant.user_id == actor.user_id, BreakGlassGrant.expires_at > utcnow()
+    )
+
+
+def visible_cases(actor: Actor) -> sa.Select:
+    """Cases the actor may open: caseworkers their subtree, volunteers their own, admins only
+    through a live break-glass grant; supervisors and partners none."""
+    stmt = sa.select(Case)
+    if actor.has_role(Role.CASEWORKER):
+        return stmt.where(in_org_scope(Case.org_unit_id, actor))
+    if actor.has_role(Role.VOLUNTEER) and actor.user_id is not None:
+        return stmt.where(
+            sa.or_(Case.opened_by_id == actor.user_id, Case.assigned_to_id == actor.user_id)
+        )
+    if actor.has_role(Role.ADMIN) and actor.user_id is not None:
+        return stmt.where(Case.id.in_(active_break_glass_case_ids(actor)))
+    return stmt.where(sa.false())
+
+
+def _clean_ref(code: str) -> str:
+    return (code or "")[:40]
+
+
+def get_case_or_404(actor: Actor, code: str) -> Case:
+    case = db.session.execute(visible_cases(actor).where(Case.code == code)).scalar_one_or_none()
+    if case is None:
+        not_found(actor, "case", _clean_ref(code))
+    return case
+
+
+def get_case_by_code(code: str) -> Case | None:
+    """Unscoped: for services that must check existence (break-glass, duplicates)."""
+    return db.session.execute(sa.select(Case).where(Case.code == code)).scalar_one_or_none()
+
+
+def get_incoming_transfer_or_404(actor: Actor, code: str) -> Case:
+    """A case whose transfer into the actor's subtree awaits acceptance."""
+    case = None
+    if actor.has_role(Role.CASEWORKER):
+        case = db.session.execute(
+            sa.select(Case).where(
+                Case.code == code, in_org_scope(Case.transfer_to_org_unit_id, actor)
+            )
+        ).scalar_one_or_none()
+    if case is None:
+        not_found(actor, "case", _clean_ref(code))
+    return case
+
+
+def incoming_transfers(actor: Actor) -> list[Case]:
+    if not actor.has_role(Role.CASEWORKER):
+        return []
+    return list(
+        db.session.execute(
+            sa.select(Case)
+            .where(in_org_scope(Case.transfer_to_org_unit_id, actor))
+            .order_by(Case.transfer_requested_at)
+        ).scalars()
+    )
+
+
+def org_units_for_intake(actor: Actor) -> list[OrgUnit]:
+    """Where the actor may open a case: volunteers their own commune; caseworkers their subtree."""
+    if actor.has_role(Role.VOLUNTEER):
+        return list(
+            db.session.execute(sa.select(OrgUnit).where(OrgUnit.id == actor.org_unit_id)).scalars()
+        )
+    if actor.has_role(Role.CASEWORKER):
+        return list(
+            db.session.execute(
+                sa.select(OrgUnit)
+                .where(OrgUnit.id.in_(org_subtree_ids(actor)), OrgUnit.is_retired.is_(False))
+                .order_by(OrgUnit.path)
+            ).scalars()
+        )
+    return []
+
+
+def transfer_targets(actor: Actor, case: Case) -> list[OrgUnit]:
+    return list(
+        db.session.execute(
+            sa.select(OrgUnit)
+            .where(OrgUnit.id != case.org_unit_id, OrgUnit.is_retired.is_(False))
+            .order_by(OrgUnit.path)
+        ).scalars()
+    )
+
+
+def assignable_users(actor: Actor, case: Case) -> list[User]:
+    """Caseworkers and volunteers whose unit is on the case's unit path (above or at it)."""
+    unit = db.session.get(OrgUnit, case.org_unit_id)
+    ids = [int(i) for i in unit.path.strip("/").split("/") if i] if unit else []
+    below = sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    return list(
+        db.session.execute(
+            sa.select(User)
+            .where(
+                User.is_enabled.is_(True),
+                sa.or_(
+                    sa.and_(User.role == Role.CASEWORKER, User.org_unit_id.in_(ids)),
+                    sa.and_(User.role == Role.VOLUNTEER, User.org_unit_id.in_(below)),
+                ),
+            )
+            .order_by(User.username)
+        ).scalars()
+    )
+
+
+def case_access_history(case_code: str, limit: int = 100):
+    """Who viewed or changed the case: the audit events that name it."""
+    try:
+        from app.audit.queries import case_access_history as audit_history
+    except ImportError:
+        audit_history = None
+    if audit_history is not None:
+        return audit_history(case_code)
+    from app.audit.models import AuditEvent
+
+    return list(
+        db.session.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.object_type == "case", AuditEvent.object_ref == case_code)
+            .order_by(AuditEvent.seq.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+ATTENTION_AFTER_DAYS = 30
+PER_PAGE = 25
+
+
+def filtered_cases(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    mine: bool = False,
+    attention: bool = False,
+) -> sa.Select:
+    """The case list's filters, inside the actor's scope."""
+    from datetime import timedelta
+
+    from app.cases.models import Need, NeedPriority, NeedStatus
+
+    stmt = visible_cases(actor)
+    if status:
+        stmt = stmt.where(Case.status == status)
+    if category:
+        stmt = stmt.where(
+            Case.id.in_(
+                sa.select(Need.case_id).where(
+                    Need.category == category, Need.status == NeedStatus.OPEN
+                )
+            )
+        )
+    if mine:
+        stmt = stmt.where(Case.assigned_to_id == actor.user_id)
+    if attention:
+        # Needs attention: not closed, not erased, and either an urgent open need or no change
+        # for a month.
+        stale = utcnow() - timedelta(days=ATTENTION_AFTER_DAYS)
+        urgent = sa.select(Need.case_id).where(
+            Need.priority == NeedPriority.HIGH, Need.status == NeedStatus.OPEN
+        )
+        stmt = stmt.where(
+            Case.status != "closed",
+            Case.erased_at.is_(None),
+            sa.or_(Case.id.in_(urgent), Case.updated_at < stale),
+        )
+    return stmt.order_by(Case.opened_at.desc(), Case.id.desc())
+
+
+def search_cases(actor: Actor, term: str, limit: int = 50) -> list[Case]:
+    """Exact match on name (with or without diacritics), phone or ID number through the blind
+    indexes, never by decrypting rows."""
+    import re
+
+    from sqlalchemy.orm import selectinload
+
+    from app.crypto.blind_index import id_number_index, name_search_index, phone_index
+
+    term = (term or "").strip()
+    if not term:
+        return []
+    conditions = []
+    kind, index = name_search_index(term)
+    conditions.append((Case.name_index if kind == "exact" else Case.name_folded_index) == index)
+    if re.search(r"\d", term):
+        for fn, column in (
+            (phone_index, Case.phone_index),
+            (id_number_index, Case.id_number_index),
+        ):
+            try:
+                conditions.append(column == fn(term))
+            except ValueError:
+                pass
+    stmt = (
+        visible_cases(actor)
+        .where(sa.or_(*conditions))
+        .options(selectinload(Case.data_key))
+        .order_by(Case.opened_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt).scalars())

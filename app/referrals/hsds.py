@@ -1,0 +1,583 @@
+"""Open Referral HSDS 3.0 export and import of the partner directory (JSON and CSV).
+
+The document is `{"organizations": [...], "services": [...], "taxonomies": [...],
+"taxonomy_terms": [...]}`; every object in it validates against the official HSDS 3.0 JSON
+schema of its kind (copied in app/referrals/data/, CC BY-SA 4.0, see HSDS-LICENSE there).
+The support category is an `attribute` linking the service to a `taxonomy_term` of the Cầu Nối
+support-category taxonomy; whether the service accepts referrals and its response time in days
+are attributes too. Areas served are `service_area` objects whose `extent` is the org unit's
+official code. CSV is the HSDS tabular form: one file per table, in a ZIP.
+
+An import checks everything first (schemas, references, codes) and changes nothing on any error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from app.categories import CATEGORY_LABELS, SupportCategory
+from app.extensions import db
+from app.referrals.models import (
+    PartnerContact,
+    PartnerLocation,
+    PartnerOrganization,
+    PartnerPhone,
+    PartnerService,
+    PartnerServiceAtLocation,
+)
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "data"
+NAMESPACE = uuid.UUID("6f1f7a1e-2b1c-4f57-9a39-1f0c2a7b5e10")
+CATEGORY_TAXONOMY_ID = uuid.uuid5(NAMESPACE, "taxonomy:support-category")
+SETTINGS_TAXONOMY_ID = uuid.uuid5(NAMESPACE, "taxonomy:referral-settings")
+ACCEPTING = "accepting_referrals"
+RESPONSE_DAYS = "response_days"
+EXTENT_TYPE = "org_unit_code"
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "km": "ខ្មែរ", "zh": "中文"}
+KINDS = {
+    "organizations": "organization.json",
+    "services": "service.json",
+    "taxonomies": "taxonomy.json",
+    "taxonomy_terms": "taxonomy_term.json",
+}
+
+
+class ImportFailed(Exception):
+    """The file was refused; `errors` lists every problem found (nothing was changed)."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+# -- schemas -----------------------------------------------------------------------------------
+
+
+@cache
+def schema_registry(directory: str = str(SCHEMA_DIR)) -> Registry:
+    """Every HSDS object schema of the folder, under its file name (the `$ref`s use them)."""
+    resources = []
+    for path in sorted(Path(directory).glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        if contents.get("type") != "object" or "properties" not in contents:
+            continue
+        resources.append((path.name, Resource.from_contents(contents, DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+def validator(schema_file: str, directory: str = str(SCHEMA_DIR)) -> Draft202012Validator:
+    return Draft202012Validator(
+        {"$ref": schema_file}, registry=schema_registry(directory), format_checker=FormatChecker()
+    )
+
+
+def validation_errors(document: dict, directory: str = str(SCHEMA_DIR)) -> list[str]:
+    """Schema errors of every object of the document, each with its place."""
+    errors = []
+    if not isinstance(document, dict):
+        return ["document: not a JSON object"]
+    for kind, schema_file in KINDS.items():
+        items = document.get(kind, [])
+        if not isinstance(items, list):
+            errors.append(f"{kind}: not a list")
+            continue
+        check = validator(schema_file, directory)
+        for i, item in enumerate(items):
+            for error in sorted(check.iter_errors(item), key=lambda e: list(e.path)):
+                place = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
+                errors.append(f"{kind}[{i}]{place}: {error.message[:200]}")
+    return errors
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def _uid(*parts) -> str:
+    return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
+
+
+def _clean(obj: dict) -> dict:
+    """HSDS optional fields: omit the empty ones rather than send nulls."""
+    return {k: v for k, v in obj.items() if v not in (None, "")}
+
+
+def category_term_id(category: str) -> str:
+    return _uid("term", "support-category", category)
+
+
+def setting_term_id(code: str) -> str:
+    return _uid("term", "referral-settings", code)
+
+
+def taxonomies() -> list[dict]:
+    return [
+        {"id": str(CATEGORY_TAXONOMY_ID), "name": "caunoi-support-category",
+         "description": "Support categories named by the Vietnamese provincial plans"},
+        {"id": str(SETTINGS_TAXONOMY_ID), "name": "caunoi-referral-settings",
+         "description": "Cầu Nối referral settings of a service"},
+    ]
+
+
+def taxonomy_terms() -> list[dict]:
+    terms = [
+        {"id": category_term_id(c.value), "code": c.value, "name": str(CATEGORY_LABELS[c]),
+         "description": str(CATEGORY_LABELS[c]), "taxonomy": "caunoi-support-category",
+         "taxonomy_id": str(CATEGORY_TAXONOMY_ID), "language": "vi"}
+        for c in SupportCategory
+    ]
+    terms += [
+        {"id": setting_term_id(ACCEPTING), "code": ACCEPTING, "name": "Accepting referrals",
+         "description": "Whether the service accepts referrals now (true/false)",
+         "taxonomy": "caunoi-referral-settings", "taxonomy_id": str(SETTINGS_TAXONOMY_ID)},
+        {"id": setting_term_id(RESPONSE_DAYS), "code": RESPONSE_DAYS,
+         "name": "Expected response time (days)",
+         "description": "Days the service takes to answer a referral",
+         "taxonomy": "caunoi-referral-settings", "taxonomy_id": str(SETTINGS_TAXONOMY_ID)},
+    ]
+    return terms
+
+
+def _term(term_id: str) -> dict:
+    return next(t for t in taxonomy_terms() if t["id"] == term_id)
+
+
+def phone_json(phone: PartnerPhone) -> dict:
+    return _clean({
+        "id": str(phone.id), "number": phone.number, "type": phone.type,
+        "description": phone.description,
+        "organization_id": str(phone.organization_id) if phone.organization_id else None,
+        "service_id": str(phone.service_id) if phone.service_id else None,
+        "location_id": str(phone.location_id) if phone.location_id else None,
+        "contact_id": str(phone.contact_id) if phone.contact_id else None,
+    })
+
+
+def contact_json(contact: PartnerContact) -> dict:
+    return _clean({
+        "id": str(contact.id), "organization_id": str(contact.organization_id),
+        "service_id": str(contact.service_id) if contact.service_id else None,
+        "name": contact.name, "title": contact.title, "email": contact.email,
+        "phones": [phone_json(p) for p in contact.phones],
+    })
+
+
+def location_json(loc: PartnerLocation) -> dict:
+    address = _clean({
+        "id": str(loc.address_id), "location_id": str(loc.id), "address_1": loc.address_1,
+        "address_2": loc.address_2, "region": loc.region,
+    })
+    # Required by HSDS even when empty (Vietnamese addresses often have no postal code).
+    address.update(city=loc.city or "", state_province=loc.state_province or "",
+                   postal_code=loc.postal_code or "", country=loc.country or "VN",
+                   address_type="physical", address_1=loc.address_1 or "")
+    return _clean({
+        "id": str(loc.id), "location_type": loc.location_type,
+        "organization_id": str(loc.organization_id), "name": loc.name,
+        "description": loc.description, "transportation": loc.transportation,
+        "latitude": loc.latitude, "longitude": loc.longitude,
+        "addresses": [address], "phones": [phone_json(p) for p in loc.phones],
+    })
+
+
+def organization_json(org: PartnerOrganization) -> dict:
+    return {
+        **_clean({"id": str(org.id), "name": org.name, "alternate_name": org.alternate_name,
+                  "email": org.email, "website": org.website}),
+        "description": org.description or "",
+        "phones": [phone_json(p) for p in org.phones],
+        "contacts": [contact_json(c) for c in org.contacts],
+        "locations": [location_json(loc) for loc in org.locations],
+    }
+
+
+def _attribute(service: PartnerService, term_id: str, link_type: str, value=None) -> dict:
+    return _clean({
+        "id": _uid("attribute", service.id, link_type), "link_id": str(service.id),
+        "link_type": link_type, "link_entity": "service", "taxonomy_term_id": term_id,
+        "value": value, "taxonomy_term": _term(term_id),
+    })
+
+
+def service_json(service: PartnerService) -> dict:
+    sid = str(service.id)
+    return {
+        **_clean({
+            "id": sid, "organization_id": str(service.organization_id), "name": service.name,
+            "alternate_name": service.alternate_name, "description": service.description,
+            "url": service.url, "email": service.email, "status": service.status,
+            "eligibility_description": service.eligibility_description,
+            "fees_description": service.fees_description,
+            "application_process": service.application_process,
+            "last_modified": service.updated_at.isoformat() if service.updated_at else None,
+        }),
+        "languages": [
+            {"id": _uid("language", sid, code), "service_id": sid, "code": code,
+             "name": LANGUAGE_NAMES.get(code, code)}
+            for code in service.language_codes
+        ],
+        "service_areas": [
+            {"id": _uid("area", sid, unit.code), "service_id": sid, "name": unit.name,
+             "extent": unit.code, "extent_type": EXTENT_TYPE}
+            for unit in service.areas
+        ],
+        "service_at_locations": [
+            {"id": str(sal.id), "service_id": sid, "location_id": str(sal.location_id)}
+            for sal in service.service_at_locations
+        ],
+        "phones": [phone_json(p) for p in service.phones],
+        "contacts": [contact_json(c) for c in service.contacts],
+        "attributes": [
+            _attribute(service, category_term_id(service.category), "support_category"),
+            _attribute(service, setting_term_id(ACCEPTING), ACCEPTING,
+                       "true" if service.is_accepting_referrals else "false"),
+            _attribute(service, setting_term_id(RESPONSE_DAYS), RESPONSE_DAYS,
+                       str(service.response_days)),
+        ],
+    }
+
+
+def export_document() -> dict:
+    orgs = list(db.session.execute(
+        sa.select(PartnerOrganization).order_by(PartnerOrganization.name)).scalars())
+    services = [s for org in orgs for s in org.services]
+    return {
+        "taxonomies": taxonomies(),
+        "taxonomy_terms": taxonomy_terms(),
+        "organizations": [organization_json(o) for o in orgs],
+        "services": [service_json(s) for s in services],
+    }
+
+
+# -- CSV (HSDS tabular form) -------------------------------------------------------------------
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "organizations.csv": ("id", "name", "alternate_name", "description", "email", "website"),
+    "locations.csv": ("id", "organization_id", "location_type", "name", "description",
+                      "transportation", "latitude", "longitude"),
+    "addresses.csv": ("id", "location_id", "address_1", "address_2", "city", "region",
+                      "state_province", "postal_code", "country", "address_type"),
+    "services.csv": ("id", "organization_id", "name", "alternate_name", "description", "url",
+                     "email", "status", "eligibility_description", "fees_description",
+                     "application_process", "last_modified"),
+    "contacts.csv": ("id", "organization_id", "service_id", "name", "title", "email"),
+    "phones.csv": ("id", "organization_id", "service_id", "location_id", "contact_id", "number",
+                   "type", "description"),
+    "service_at_locations.csv": ("id", "service_id", "location_id"),
+    "service_areas.csv": ("id", "service_id", "name", "extent", "extent_type"),
+    "languages.csv": ("id", "service_id", "name", "code"),
+    "attributes.csv": ("id", "link_id", "link_type", "link_entity", "taxonomy_term_id", "value"),
+    "taxonomies.csv": ("id", "name", "description"),
+    "taxonomy_terms.csv": ("id", "code", "name", "description", "taxonomy", "taxonomy_id",
+                           "language"),
+}
+
+
+def _rows(document: dict) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    rows["taxonomies.csv"] = document.get("taxonomies", [])
+    rows["taxonomy_terms.csv"] = document.get("taxonomy_terms", [])
+
+    def phones(items):
+        for p in items:
+            rows["phones.csv"].append(p)
+
+    for org in document.get("organizations", []):
+        rows["organizations.csv"].append(org)
+        phones(org.get("phones", []))
+        for contact in org.get("contacts", []):
+            rows["contacts.csv"].append(contact)
+            phones(contact.get("phones", []))
+        for loc in org.get("locations", []):
+            rows["locations.csv"].append(loc)
+            rows["addresses.csv"].extend(loc.get("addresses", []))
+            phones(loc.get("phones", []))
+    for service in document.get("services", []):
+        rows["services.csv"].append(service)
+        phones(service.get("phones", []))
+        for contact in service.get("contacts", []):
+            rows["contacts.csv"].append(contact)
+            phones(contact.get("phones", []))
+        for key, table in (("service_at_locations", "service_at_locations.csv"),
+                           ("service_areas", "service_areas.csv"),
+                           ("languages", "languages.csv"), ("attributes", "attributes.csv")):
+            rows[table].extend(service.get(key, []))
+    return rows
+
+
+def export_csv_zip(document: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in _rows(document).items():
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=TABLES[name], extrasaction="ignore",
+                                    lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ("" if row.get(k) is None else row.get(k))
+                                 for k in TABLES[name]})
+            archive.writestr(name, text.getvalue())
+    return buffer.getvalue()
+
+
+_NUMBERS = {"latitude", "longitude"}
+
+
+def _csv_value(key: str, value: str):
+    if key in _NUMBERS:
+        try:
+            return float(value)
+        except ValueError:
+            return value  # the schema check reports it
+    return value
+
+
+def document_from_csv_zip(data: bytes) -> dict:
+    """Rebuild the nested document from the HSDS CSV tables (the same checks then apply)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ImportFailed(["file: not a ZIP of HSDS CSV tables"]) from None
+    tables: dict[str, list[dict]] = {}
+    for name, columns in TABLES.items():
+        if name not in archive.namelist():
+            tables[name] = []
+            continue
+        text = archive.read(name).decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [c for c in ("id",) if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ImportFailed([f"{name}: missing column id"])
+        tables[name] = [
+            {k: _csv_value(k, v) for k, v in row.items() if k in columns and v not in (None, "")}
+            for row in reader
+        ]
+
+    def by(table: str, key: str, value) -> list[dict]:
+        return [r for r in tables[table] if r.get(key) == value]
+
+    def phones_of(**where) -> list[dict]:
+        (key, value), = where.items()
+        owners = ("service_id", "location_id", "contact_id")
+        return [p for p in tables["phones.csv"] if p.get(key) == value
+                and all(not p.get(o) for o in owners if o != key)]
+
+    def contact(c: dict) -> dict:
+        return {**c, "phones": phones_of(contact_id=c["id"])}
+
+    terms = {t["id"]: t for t in tables["taxonomy_terms.csv"]}
+    organizations = []
+    for org in tables["organizations.csv"]:
+        locations = [
+            {**loc, "addresses": by("addresses.csv", "location_id", loc["id"]),
+             "phones": phones_of(location_id=loc["id"])}
+            for loc in by("locations.csv", "organization_id", org["id"])
+        ]
+        org_phones = [p for p in phones_of(organization_id=org["id"])
+                      if not p.get("location_id")]
+        org_contacts = [contact(c) for c in by("contacts.csv", "organization_id", org["id"])
+                        if not c.get("service_id")]
+        organizations.append({**org, "phones": org_phones, "contacts": org_contacts,
+                              "locations": locations})
+    services = []
+    for svc in tables["services.csv"]:
+        attributes = []
+        for attr in by("attributes.csv", "link_id", svc["id"]):
+            term = terms.get(attr.get("taxonomy_term_id"))
+            attributes.append({**attr, "taxonomy_term": term} if term else attr)
+        services.append({
+            **svc,
+            "phones": phones_of(service_id=svc["id"]),
+            "contacts": [contact(c) for c in by("contacts.csv", "service_id", svc["id"])],
+            "service_at_locations": by("service_at_locations.csv", "service_id", svc["id"]),
+            "service_areas": by("service_areas.csv", "service_id", svc["id"]),
+            "languages": by("languages.csv", "service_id", svc["id"]),
+            "attributes": attributes,
+        })
+    return {"taxonomies": tables["taxonomies.csv"], "taxonomy_terms": tables["taxonomy_terms.csv"],
+            "organizations": organizations, "services": services}
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def _attribute_code(attr: dict, terms: dict[str, dict]) -> str | None:
+    term = attr.get("taxonomy_term") or terms.get(attr.get("taxonomy_term_id") or "") or {}
+    return term.get("code")
+
+
+def _service_settings(svc: dict, terms: dict[str, dict], where: str, errors: list[str]) -> dict:
+    category = None
+    settings: dict[str, Any] = {}
+    for attr in svc.get("attributes", []):
+        code = _attribute_code(attr, terms)
+        if code in {c.value for c in SupportCategory}:
+            category = code
+        elif code == ACCEPTING:
+            value = str(attr.get("value", "")).lower()
+            if value not in ("true", "false"):
+                errors.append(f"{where}.attributes: {ACCEPTING} must be true or false")
+            settings["is_accepting_referrals"] = value == "true"
+        elif code == RESPONSE_DAYS:
+            value = str(attr.get("value", ""))
+            if not value.isdigit() or not 0 <= int(value) <= 365:
+                errors.append(f"{where}.attributes: {RESPONSE_DAYS} must be 0-365 days")
+            else:
+                settings["response_days"] = int(value)
+    if category is None:
+        errors.append(f"{where}: no support-category taxonomy term")
+    settings["category"] = category
+    return settings
+
+
+def _plan(document: dict) -> tuple[list[str], dict]:
+    """Every check before any change: schema, references, codes. Returns (errors, plan)."""
+    from app.orgs.models import OrgUnit
+
+    errors = validation_errors(document)
+    if errors:
+        return errors, {}
+    terms = {t["id"]: t for t in document.get("taxonomy_terms", [])}
+    orgs = document.get("organizations", [])
+    ids = [o["id"] for o in orgs] + [s["id"] for s in document.get("services", [])]
+    if len(ids) != len(set(ids)):
+        errors.append("document: an id appears twice")
+    org_ids = {o["id"] for o in orgs}
+    known_orgs = {str(i) for i in db.session.execute(sa.select(PartnerOrganization.id)).scalars()}
+    file_locations = {loc["id"]: o["id"] for o in orgs for loc in o.get("locations", [])}
+    db_locations = {str(loc_id): str(org_id) for loc_id, org_id in db.session.execute(
+        sa.select(PartnerLocation.id, PartnerLocation.organization_id))}
+    units = {u.code: u.id for u in db.session.execute(sa.select(OrgUnit)).scalars()}
+    services = []
+    for i, svc in enumerate(document.get("services", [])):
+        where = f"services[{i}]"
+        org_id = svc.get("organization_id")
+        if org_id not in org_ids and org_id not in known_orgs:
+            errors.append(f"{where}.organization_id: unknown organization")
+        settings = _service_settings(svc, terms, where, errors)
+        areas = []
+        for j, area in enumerate(svc.get("service_areas", [])):
+            code = area.get("extent")
+            if area.get("extent_type") != EXTENT_TYPE or code not in units:
+                errors.append(f"{where}.service_areas[{j}]: unknown org unit code")
+            else:
+                areas.append(units[code])
+        for j, sal in enumerate(svc.get("service_at_locations", [])):
+            owner = file_locations.get(sal.get("location_id")) or db_locations.get(
+                sal.get("location_id") or "")
+            if owner != org_id:
+                errors.append(f"{where}.service_at_locations[{j}]: location of another "
+                              "organization or unknown")
+        languages = [lang.get("code") for lang in svc.get("languages", [])]
+        if not all(languages):
+            errors.append(f"{where}.languages: every language needs its code")
+        services.append((svc, settings, areas, [lang for lang in languages if lang]))
+    return errors, {"organizations": orgs, "services": services}
+
+
+def _upsert(model, id_value: str, **values):
+    obj = db.session.get(model, uuid.UUID(id_value))
+    if obj is None:
+        obj = model(id=uuid.UUID(id_value))
+        db.session.add(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    return obj
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+def _import_phones(items: list[dict], org_id: str, **owner) -> None:
+    for p in items:
+        _upsert(PartnerPhone, p["id"], organization_id=uuid.UUID(org_id), number=p["number"],
+                type=p.get("type"), description=p.get("description"),
+                service_id=_uuid_or_none(owner.get("service_id")),
+                location_id=_uuid_or_none(owner.get("location_id")),
+                contact_id=_uuid_or_none(owner.get("contact_id")))
+
+
+def _import_contacts(items: list[dict], org_id: str, service_id: str | None) -> None:
+    for c in items:
+        _upsert(PartnerContact, c["id"], organization_id=uuid.UUID(org_id),
+                service_id=_uuid_or_none(service_id), name=c.get("name") or "",
+                title=c.get("title"), email=c.get("email"))
+        db.session.flush()
+        _import_phones(c.get("phones", []), org_id, contact_id=c["id"])
+
+
+def import_document(document: dict) -> dict[str, int]:
+    """Check the whole document, then create or update by id. Raises ImportFailed, unchanged."""
+    from app.orgs.models import OrgUnit
+
+    errors, plan = _plan(document)
+    if errors:
+        raise ImportFailed(errors)
+    for org in plan["organizations"]:
+        _upsert(PartnerOrganization, org["id"], name=org["name"],
+                alternate_name=org.get("alternate_name"), description=org.get("description", ""),
+                email=org.get("email"), website=org.get("website"))
+        db.session.flush()
+        _import_phones(org.get("phones", []), org["id"])
+        _import_contacts(org.get("contacts", []), org["id"], None)
+        for loc in org.get("locations", []):
+            address = (loc.get("addresses") or [{}])[0]
+            _upsert(PartnerLocation, loc["id"], organization_id=uuid.UUID(org["id"]),
+                    location_type=loc["location_type"], name=loc.get("name") or "",
+                    description=loc.get("description"), transportation=loc.get("transportation"),
+                    latitude=loc.get("latitude"), longitude=loc.get("longitude"),
+                    address_id=_uuid_or_none(address.get("id")) or uuid.uuid4(),
+                    address_1=address.get("address_1", ""), address_2=address.get("address_2"),
+                    city=address.get("city", ""), region=address.get("region"),
+                    state_province=address.get("state_province", ""),
+                    postal_code=address.get("postal_code", ""),
+                    country=(address.get("country") or "VN")[:2])
+            db.session.flush()
+            _import_phones(loc.get("phones", []), org["id"], location_id=loc["id"])
+    for svc, settings, area_ids, languages in plan["services"]:
+        service = _upsert(
+            PartnerService, svc["id"], organization_id=uuid.UUID(svc["organization_id"]),
+            name=svc["name"], alternate_name=svc.get("alternate_name"),
+            description=svc.get("description", ""), url=svc.get("url"), email=svc.get("email"),
+            status=svc["status"], eligibility_description=svc.get("eligibility_description"),
+            fees_description=svc.get("fees_description"),
+            application_process=svc.get("application_process"),
+            languages=" ".join(languages) or "vi", **settings,
+        )
+        db.session.flush()
+        service.areas = [db.session.get(OrgUnit, i) for i in area_ids]
+        wanted = {sal["location_id"]: sal["id"] for sal in svc.get("service_at_locations", [])}
+        for sal in list(service.service_at_locations):
+            if str(sal.location_id) not in wanted:
+                service.service_at_locations.remove(sal)
+        have = {str(sal.location_id) for sal in service.service_at_locations}
+        for loc_id, sal_id in wanted.items():
+            if loc_id not in have:
+                service.service_at_locations.append(
+                    PartnerServiceAtLocation(id=uuid.UUID(sal_id), location_id=uuid.UUID(loc_id)))
+        _import_phones(svc.get("phones", []), svc["organization_id"], service_id=svc["id"])
+        _import_contacts(svc.get("contacts", []), svc["organization_id"], svc["id"])
+    db.session.flush()
+    return {"organizations": len(plan["organizations"]), "services": len(plan["services"])}
+
+
+def parse_upload(filename: str, data: bytes) -> dict:
+    """A .json HSDS document or a .zip of HSDS CSV tables."""
+    if filename.lower().endswith(".zip"):
+        return document_from_csv_zip(data)
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ImportFailed(["file: not valid JSON (UTF-8)"]) from None

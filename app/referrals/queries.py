@@ -1,0 +1,161 @@
+"""Scoped reads of the partner directory and of referrals.
+
+Caseworkers see the referrals of cases in their org subtree; partner users only referrals sent
+to their own organization (never drafts). Everyone else sees none. Out of scope is 404, audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.cases.models import Case
+from app.extensions import db
+from app.orgs.models import OrgUnit
+from app.permissions import Actor, Role, in_org_scope, not_found
+from app.referrals.models import (
+    PartnerOrganization,
+    PartnerService,
+    Referral,
+    partner_service_areas,
+)
+from app.referrals.status import OPEN_STATUSES, SENT_STATUSES, ReferralStatus
+
+PER_PAGE = 25
+
+
+def visible_referrals(actor: Actor) -> sa.Select:
+    stmt = sa.select(Referral).options(
+        selectinload(Referral.case), selectinload(Referral.service),
+        selectinload(Referral.organization),
+    )
+    if actor.has_role(Role.CASEWORKER):
+        return stmt.join(Case, Case.id == Referral.case_id).where(
+            in_org_scope(Case.org_unit_id, actor)
+        )
+    if actor.has_role(Role.PARTNER) and actor.partner_organization_id is not None:
+        return stmt.where(
+            Referral.organization_id == _as_uuid(actor.partner_organization_id),
+            Referral.status.in_([s.value for s in SENT_STATUSES]),
+        )
+    return stmt.where(sa.false())
+
+
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def get_referral_or_404(actor: Actor, referral_id: int) -> Referral:
+    referral = db.session.execute(
+        visible_referrals(actor).where(Referral.id == referral_id)
+    ).scalar_one_or_none()
+    if referral is None:
+        not_found(actor, "referral", str(referral_id)[:20])
+    return referral
+
+
+def referral_list(actor: Actor, *, status: str | None = None, overdue_only: bool = False,
+                  today: date | None = None, page: int = 1):
+    today = today or date.today()
+    stmt = visible_referrals(actor)
+    if status == "open":
+        stmt = stmt.where(Referral.status.in_([s.value for s in OPEN_STATUSES]))
+    elif status in {s.value for s in ReferralStatus}:
+        stmt = stmt.where(Referral.status == status)
+    if overdue_only:
+        stmt = stmt.where(overdue_condition(today))
+    stmt = stmt.order_by(Referral.updated_at.desc(), Referral.id.desc())
+    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def overdue_condition(today: date):
+    return sa.and_(Referral.status == ReferralStatus.REQUESTED.value, Referral.respond_by < today)
+
+
+def overdue_count(actor: Actor, today: date | None = None) -> int:
+    stmt = visible_referrals(actor).where(overdue_condition(today or date.today()))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+
+
+def case_referrals(case: Case) -> list[Referral]:
+    return list(db.session.execute(
+        sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id.desc())
+    ).scalars())
+
+
+def connected_need_ids(case: Case) -> set[int]:
+    """Needs with a referral completed as service received or enrolled (DESIGN.md)."""
+    return set(db.session.execute(
+        sa.select(Referral.need_id).where(
+            Referral.case_id == case.id,
+            Referral.status == ReferralStatus.COMPLETED.value,
+            Referral.outcome.in_(["service_received", "enrolled"]),
+        )
+    ).scalars())
+
+
+# -- directory ---------------------------------------------------------------------------------
+
+
+def search_services(category: str | None = None, org_unit: OrgUnit | None = None,
+                    text: str | None = None, only_referrable: bool = False) -> sa.Select:
+    """Services by category and area: areas above or below the chosen unit both match."""
+    stmt = sa.select(PartnerService).options(
+        selectinload(PartnerService.organization), selectinload(PartnerService.areas)
+    )
+    if category:
+        stmt = stmt.where(PartnerService.category == category)
+    if org_unit is not None:
+        area = sa.orm.aliased(OrgUnit)
+        covering = (
+            sa.select(partner_service_areas.c.service_id)
+            .join(area, area.id == partner_service_areas.c.org_unit_id)
+            .where(sa.or_(
+                sa.literal(org_unit.path).like(area.path + "%"),
+                area.path.startswith(org_unit.path, autoescape=True),
+            ))
+        )
+        stmt = stmt.where(PartnerService.id.in_(covering))
+    if text:
+        like = f"%{text.strip()}%"
+        stmt = stmt.join(PartnerOrganization).where(
+            sa.or_(PartnerService.name.ilike(like), PartnerOrganization.name.ilike(like))
+        )
+    if only_referrable:
+        stmt = stmt.where(PartnerService.status == "active",
+                          PartnerService.is_accepting_referrals.is_(True))
+    return stmt.order_by(PartnerService.category, PartnerService.name)
+
+
+def organizations() -> list[PartnerOrganization]:
+    return list(db.session.execute(
+        sa.select(PartnerOrganization).order_by(PartnerOrganization.name)
+    ).scalars())
+
+
+def _get_or_404(actor: Actor, model, object_type: str, object_id):
+    try:
+        key = _as_uuid(object_id)
+    except (ValueError, TypeError):
+        not_found(actor, object_type, None)
+    obj = db.session.get(model, key)
+    if obj is None:
+        not_found(actor, object_type, str(key))
+    return obj
+
+
+def get_organization_or_404(actor: Actor, org_id) -> PartnerOrganization:
+    return _get_or_404(actor, PartnerOrganization, "partner_organization", org_id)
+
+
+def get_service_or_404(actor: Actor, service_id) -> PartnerService:
+    return _get_or_404(actor, PartnerService, "partner_service", service_id)
+
+
+def org_units() -> list[OrgUnit]:
+    return list(db.session.execute(
+        sa.select(OrgUnit).where(OrgUnit.is_retired.is_(False)).order_by(OrgUnit.path)
+    ).scalars())

@@ -1,0 +1,94 @@
+"""JSON API of the aggregates: /api/v1/reports/... (bearer token or signed-in session).
+
+Always the protected figures (the same suppression as a supervisor's page), whoever asks, and
+never a case code: the API is for reporting upward, not for following cases.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from app import openapi
+from app.extensions import db
+from app.permissions import current_actor, roles_required
+from app.reports import layout, periods, permissions, queries, schemas, services
+from app.reports.indicators import DEFAULT_WINDOW, WINDOWS
+
+bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
+
+_schema = schemas.ReportSchema()
+
+
+def _k() -> int:
+    return int(current_app.config.get("SUPPRESSION_K", 5))
+
+
+@bp.get("/dashboard")
+@roles_required(*permissions.DASHBOARD_ROLES)
+def dashboard():
+    actor = current_actor()
+    unit = queries.get_unit_or_404(actor, request.args.get("unit"))
+    today = periods.local_today()
+    parsed = periods.parse_period(request.args.get("period"), today)
+    window = request.args.get("window") or DEFAULT_WINDOW
+    if parsed is None or window not in WINDOWS:
+        abort(400)
+    report = layout.build_report(
+        unit, parsed[1], window, protected=True, k=_k(), today=today,
+        breakdowns=unit.id == actor.org_unit_id,
+    )
+    body = _schema.dump(report)
+    body["period"] = parsed[0]
+    return jsonify(body)
+
+
+@bp.get("/<kind>/<int:year>")
+@roles_required(*permissions.EXPORT_ROLES)
+def report(kind: str, year: int):
+    actor = current_actor()
+    today = periods.local_today()
+    if kind not in periods.REPORT_KINDS or year not in periods.year_range(today):
+        abort(404)
+    unit = queries.get_unit_or_404(actor, request.args.get("unit"))
+    period = periods.report_period(kind, year)
+    report = layout.build_report(
+        unit, period, "period", protected=True, k=_k(), today=today, breakdowns=False
+    )
+    checkpoint = services.record_export(actor, unit, kind, str(year), "json")
+    db.session.commit()
+    body = _schema.dump(report)
+    body.update(kind=kind, year=year, due=periods.due_date(kind, year).isoformat(),
+                checkpoint=checkpoint)
+    return jsonify(body)
+
+
+def _register_openapi() -> None:
+    unit = {"name": "unit", "in": "query", "schema": {"type": "string"},
+            "description": "Org unit code in your subtree (default: your own unit)"}
+    openapi.register_path("/api/v1/reports/dashboard", "get", {
+        "summary": "Connected rate and other plan indicators for an org unit subtree "
+                   "(counts below k shown as \"<k\", with complementary suppression)",
+        "parameters": [
+            unit,
+            {"name": "period", "in": "query", "schema": {"type": "string"},
+             "description": "YYYY, YYYY-H1 or YYYY-H2"},
+            {"name": "window", "in": "query",
+             "schema": {"type": "string", "enum": list(WINDOWS)}},
+        ],
+        "responses": {"200": {"description": "The dashboard figures"},
+                      "400": {"description": "Not one of the fixed periods or windows"},
+                      "404": {"description": "Unit not found or outside your scope"}}})
+    openapi.register_path("/api/v1/reports/{kind}/{year}", "get", {
+        "summary": "Six-monthly or annual report (audited as an export, with the audit "
+                   "checkpoint of that moment)",
+        "parameters": [
+            {"name": "kind", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": list(periods.REPORT_KINDS)}},
+            {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}},
+            unit,
+        ],
+        "responses": {"200": {"description": "The report rows, one per child unit and a total"},
+                      "404": {"description": "Unit not found or outside your scope"}}})
+
+
+_register_openapi()

@@ -1,0 +1,98 @@
+"""The plan form (admins). Org unit choices are filled by the view from the admin's subtree."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.outreach.vocab import AUDIENCES
+from app.reports.models import DEFAULT_ANSWER_DAYS, DEFAULT_CONNECTED_RATE_TARGET
+
+PERCENT = [NumberRange(min=0, max=100, message=_l("Chỉ tiêu phần trăm phải từ 0 đến 100."))]
+
+
+class LocalDateField(DateField):
+    """A date from <input type="date"> (YYYY-MM-DD) or typed the Vietnamese way (dd/mm/yyyy)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy.")) from None
+
+
+class PlanForm(FlaskForm):
+    org_unit = SelectField(_l("Đơn vị ban hành kế hoạch"), choices=[], validate_choice=True)
+    name = StringField(
+        _l("Tên kế hoạch"),
+        validators=[DataRequired(_l("Hãy nhập tên kế hoạch.")), Length(max=300)],
+    )
+    number = StringField(_l("Số hiệu văn bản"), validators=[Optional(), Length(max=60)])
+    issuing_body = StringField(_l("Cơ quan ban hành"), validators=[Optional(), Length(max=200)])
+    period_start = LocalDateField(
+        _l("Thời gian thực hiện: từ ngày"),
+        validators=[InputRequired(_l("Hãy nhập ngày bắt đầu."))],
+    )
+    period_end = LocalDateField(
+        _l("đến ngày"), validators=[InputRequired(_l("Hãy nhập ngày kết thúc."))]
+    )
+    connected_rate = DecimalField(
+        _l("Chỉ tiêu tỷ lệ được kết nối dịch vụ (%)"),
+        default=DEFAULT_CONNECTED_RATE_TARGET,
+        places=None,
+        validators=[InputRequired(_l("Hãy nhập chỉ tiêu tỷ lệ được kết nối dịch vụ.")), *PERCENT],
+    )
+    communes_with_outreach = DecimalField(
+        _l("Chỉ tiêu xã, phường có ít nhất một hoạt động tuyên truyền (%)"),
+        places=None,
+        validators=[Optional(), *PERCENT],
+    )
+    staff_trained = DecimalField(
+        _l("Chỉ tiêu cán bộ được tập huấn (%)"), places=None, validators=[Optional(), *PERCENT]
+    )
+    referrals_answered = DecimalField(
+        _l("Chỉ tiêu chuyển gửi được trả lời đúng hạn (%)"),
+        places=None,
+        validators=[Optional(), *PERCENT],
+    )
+    answer_days = IntegerField(
+        _l("Trả lời trong vòng (ngày)"),
+        default=DEFAULT_ANSWER_DAYS,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=365, message=_l("Số ngày phải từ 1 đến 365.")),
+        ],
+    )
+
+
+REACHED_VALIDATORS = [
+    Optional(),
+    NumberRange(min=0, max=10_000_000, message=_l("Số người phải từ 0 trở lên.")),
+]
+
+# One "people reached" target per audience group, as fields reached_<audience>.
+for _code, _label in AUDIENCES.items():
+    setattr(
+        PlanForm,
+        f"reached_{_code}",
+        IntegerField(
+            _l("Chỉ tiêu số người được tuyên truyền: %(group)s", group=_label),
+            validators=REACHED_VALIDATORS,
+        ),
+    )
+
+
+def reached_fields(form: PlanForm) -> list:
+    return [getattr(form, f"reached_{code}") for code in AUDIENCES]
+
+
+def as_decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -1,0 +1,169 @@
+"""Domain actions of the reports module: recording plans, and recording report exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from app.audit import services as audit
+from app.extensions import db
+from app.orgs.models import OrgUnit
+from app.outreach.vocab import AUDIENCES
+from app.permissions import Actor, PermissionDenied
+from app.reports import permissions
+from app.reports.models import DEFAULT_ANSWER_DAYS, Indicator, Plan, PlanTarget
+
+
+class PlanError(ValueError):
+    """A plan that cannot be saved; the message is for the user, `field` names the input."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class PlanData:
+    org_unit: OrgUnit
+    name: str
+    number: str
+    issuing_body: str
+    period_start: date
+    period_end: date
+    connected_rate: Decimal
+    communes_with_outreach: Decimal | None = None
+    staff_trained: Decimal | None = None
+    referrals_answered: Decimal | None = None
+    answer_days: int | None = None
+    reached: dict[str, int] | None = None  # audience code -> people
+
+
+def _check(actor: Actor, data: PlanData) -> None:
+    if not permissions.can_manage_plans(actor) or not actor.covers_path(data.org_unit.path):
+        raise PermissionDenied
+    if data.period_end < data.period_start:
+        raise PlanError(_("Ngày kết thúc phải sau ngày bắt đầu."), "period_end")
+    for code in data.reached or {}:
+        if code not in AUDIENCES:
+            raise PlanError(_("Nhóm đối tượng tuyên truyền không hợp lệ."))
+
+
+def _targets(data: PlanData) -> list[tuple[str, str | None, Decimal, int | None]]:
+    out = [(Indicator.CONNECTED_RATE.value, None, Decimal(data.connected_rate), None)]
+    if data.communes_with_outreach is not None:
+        out.append((Indicator.COMMUNES_WITH_OUTREACH.value, None, data.communes_with_outreach, None))
+    if data.staff_trained is not None:
+        out.append((Indicator.STAFF_TRAINED.value, None, data.staff_trained, None))
+    if data.referrals_answered is not None:
+        days = data.answer_days or DEFAULT_ANSWER_DAYS
+        out.append((Indicator.REFERRALS_ANSWERED.value, None, data.referrals_answered, days))
+    for code, people in (data.reached or {}).items():
+        if people is not None:
+            out.append((Indicator.PEOPLE_REACHED.value, code, Decimal(people), None))
+    return out
+
+
+def _apply(plan: Plan, data: PlanData) -> list[str]:
+    changed = []
+    for name in ("name", "number", "issuing_body", "period_start", "period_end"):
+        value = getattr(data, name)
+        if getattr(plan, name) != value:
+            setattr(plan, name, value)
+            changed.append(name)
+    if plan.org_unit_id != data.org_unit.id:
+        plan.org_unit_id = data.org_unit.id
+        changed.append("org_unit")
+    wanted = {(ind, aud): (value, days) for ind, aud, value, days in _targets(data)}
+    have = {(t.indicator, t.audience): t for t in plan.targets}
+    for key, target in have.items():
+        if key not in wanted:
+            plan.targets.remove(target)
+            changed.append(f"target:{key[0]}")
+    for (indicator, audience), (value, days) in wanted.items():
+        target = have.get((indicator, audience))
+        if target is None:
+            plan.targets.append(
+                PlanTarget(indicator=indicator, audience=audience, value=value, days=days)
+            )
+            changed.append(f"target:{indicator}")
+        elif Decimal(target.value) != value or target.days != days:
+            target.value, target.days = value, days
+            changed.append(f"target:{indicator}")
+    return sorted(set(changed))
+
+
+def create_plan(actor: Actor, data: PlanData) -> Plan:
+    """An admin records a plan of a unit in their subtree with its targets."""
+    _check(actor, data)
+    plan = Plan(org_unit_id=data.org_unit.id, name="", period_start=data.period_start,
+                period_end=data.period_end)
+    db.session.add(plan)
+    _apply(plan, data)
+    db.session.flush()
+    audit.record(
+        actor,
+        "plan.created",
+        plan,
+        org_unit_id=data.org_unit.id,
+        details={"org_unit": data.org_unit.code, "period": _period_text(plan)},
+    )
+    return plan
+
+
+def update_plan(actor: Actor, plan: Plan, data: PlanData) -> Plan:
+    """An admin changes a plan of a unit in their subtree (also moving it stays in scope)."""
+    if not permissions.can_manage_plans(actor) or not actor.covers_path(plan.org_unit.path):
+        raise PermissionDenied
+    _check(actor, data)
+    changed = _apply(plan, data)
+    db.session.flush()
+    audit.record(
+        actor,
+        "plan.updated",
+        plan,
+        org_unit_id=data.org_unit.id,
+        details={"changed_fields": changed, "org_unit": data.org_unit.code},
+    )
+    return plan
+
+
+def _period_text(plan: Plan) -> str:
+    return f"{plan.period_start.isoformat()}/{plan.period_end.isoformat()}"
+
+
+def record_export(actor: Actor, unit: OrgUnit, report_name: str, period: str, fmt: str) -> str:
+    """Audit an export and return the signed audit checkpoint of that moment for the file."""
+    if not permissions.can_export(actor):
+        raise PermissionDenied
+    event = audit.record(
+        actor,
+        "report.exported",
+        object_type="report",
+        object_ref=f"{report_name}:{unit.code}:{period}",
+        org_unit_id=unit.id,
+        details={"report": report_name, "org_unit": unit.code, "period": period, "format": fmt},
+    )
+    return checkpoint_for(event)
+
+
+def record_view(actor: Actor, unit: OrgUnit, report_name: str, period: str) -> None:
+    audit.record(
+        actor,
+        "report.viewed",
+        object_type="report",
+        object_ref=f"{report_name}:{unit.code}:{period}",
+        org_unit_id=unit.id,
+        details={"report": report_name, "org_unit": unit.code, "period": period},
+    )
+
+
+def checkpoint_for(event) -> str:
+    """The audit engineer's signed checkpoint of the chain head at `event`."""
+    from app.audit.verify import make_checkpoint
+    from app.crypto.keyring import keyring
+
+    return make_checkpoint(keyring().audit_key, event.seq, event.hash, event.occurred_at).encode()

@@ -1,0 +1,120 @@
+"""Audit test fixtures: a second app with its own database for tests that need real commits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.audit import services
+from app.crypto.keyring import keyring
+from app.extensions import db as _db
+from app.permissions import Actor, Role
+from tests.conftest import make_config, reset_schema
+
+PG_SKIP = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."
+
+
+def is_postgres() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def _private_pg_url() -> str:
+    """A database of our own beside TEST_DATABASE_URL: the session app's schema stays intact."""
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{url.database}_commits"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@dataclass
+class Committed:
+    """An app whose database keeps what tests commit (file SQLite, or a private PG database)."""
+
+    app: object
+    dialect: str
+
+    def key(self) -> bytes:
+        with self.app.app_context():
+            return keyring().audit_key
+
+    def append(self, n: int, action: str = "audit.viewed", actor: Actor | None = None) -> None:
+        actor = actor or ACTOR
+        with self.app.app_context():
+            for _ in range(n):
+                services.record(actor, action, object_type="audit_log")
+                _db.session.commit()
+
+    def execute(self, sql: str, params: dict | None = None):
+        """Run SQL as someone with direct database access (commits)."""
+        with self.app.app_context(), _db.engine.begin() as conn:
+            result = conn.execute(sa.text(sql), params or {})
+            return result.all() if result.returns_rows else None
+
+    def drop_guards(self) -> None:
+        from app.audit.guards import drop_guards
+
+        with self.app.app_context(), _db.engine.begin() as conn:
+            drop_guards(conn, conn.dialect.name)
+
+    def verify(self, **kwargs):
+        from app.audit.verify import verify_database
+
+        with self.app.app_context():
+            return verify_database(_db.engine, keyring().audit_key, **kwargs)
+
+    def cli(self, *args: str):
+        # with_appcontext uses the current app when there is one (the `db` fixture's), so push ours.
+        with self.app.app_context():
+            return self.app.test_cli_runner().invoke(args=list(args))
+
+
+ACTOR = Actor(user_id=1, username="caseworker", role=Role.CASEWORKER, org_unit_id=1,
+              org_path="/1/")
+
+
+def _committed(tmp_path, backend: str) -> Iterator[Committed]:
+    # The autouse `db` fixture bound db.session to the shared test connection; this app needs
+    # Flask-SQLAlchemy's own session (one per app context, so per thread) on its own engine.
+    fixture_session = _db.session
+    _db.session = _db._make_scoped_session({})
+    url = _private_pg_url() if backend == "postgresql" else f"sqlite:///{tmp_path}/commits.sqlite3"
+    app = create_app(make_config(tmp_path, url))
+    try:
+        reset_schema(app)
+        yield Committed(app, backend)
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        _db.session = fixture_session
+
+
+@pytest.fixture
+def committed(tmp_path, db) -> Iterator[Committed]:
+    """On the backend under test (PostgreSQL when TEST_DATABASE_URL says so)."""
+    yield from _committed(tmp_path, "postgresql" if is_postgres() else "sqlite")
+
+
+@pytest.fixture
+def committed_sqlite(tmp_path, db) -> Iterator[Committed]:
+    yield from _committed(tmp_path, "sqlite")
+
+
+@pytest.fixture
+def committed_postgres(tmp_path, db) -> Iterator[Committed]:
+    if not is_postgres():
+        pytest.skip(PG_SKIP)
+    yield from _committed(tmp_path, "postgresql")

@@ -1,0 +1,207 @@
+"""Whoever holds only the database cannot change the trail unnoticed: verify names the event."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from app.audit.chain import canonical_values
+from app.audit.verify import Checkpoint
+
+
+def _row(committed, seq: int) -> tuple:
+    columns = (
+        "seq, occurred_at, actor_user_id, actor_username, actor_role, org_unit_id, action, "
+        "object_type, object_ref, outcome, reason, request_id, client_address, details, "
+        "prev_hash, hash"
+    )
+    return tuple(committed.execute(f"SELECT {columns} FROM audit_events WHERE seq = {seq}")[0])
+
+
+def _append_forged(committed, hash_fn, *, move_head: bool) -> int:
+    """Append a row the way an attacker with SQL access but no audit key would."""
+    last = _row(committed, committed.execute("SELECT max(seq) FROM audit_events")[0][0])
+    seq = last[0] + 1
+    values = [seq, last[1], None, "intruder", "admin", None, "case.erased", "case",
+              "NB-2026-00001", "success", None, None, None, "{}", last[15]]
+    digest = hash_fn(canonical_values(values))
+    committed.execute(
+        "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
+        "org_unit_id, action, object_type, object_ref, outcome, reason, request_id, "
+        "client_address, details, prev_hash, hash) VALUES (:seq, :at, NULL, 'intruder', 'admin', "
+        "NULL, 'case.erased', 'case', 'NB-2026-00001', 'success', NULL, NULL, NULL, '{}', "
+        ":prev, :hash)",
+        {"seq": seq, "at": _row(committed, last[0])[1], "prev": last[15], "hash": digest},
+    )
+    if move_head:
+        committed.execute(
+            "UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE id = 1",
+            {"s": seq, "h": digest},
+        )
+    return seq
+
+
+def test_untouched_chain_verifies(committed):
+    committed.append(30)
+    result = committed.verify(batch_size=7)  # several batches, one partial
+    assert result.ok, result.problem
+    assert (result.checked, result.first_seq, result.last_seq) == (30, 1, 30)
+    assert committed.verify(from_seq=12).checked == 19
+
+
+def test_edited_field_is_named(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("UPDATE audit_events SET actor_username = 'someone_else' WHERE seq = 6")
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (6, "edited")
+    result = committed.cli("audit", "verify")
+    assert result.exit_code == 1
+    assert "event 6 (edited)" in result.stderr
+
+
+def test_edited_time_is_named(committed):
+    committed.append(5)
+    committed.drop_guards()
+    if committed.dialect == "sqlite":
+        committed.execute("UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' "
+                          "WHERE seq = 3")
+    else:
+        committed.execute("UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' "
+                          "WHERE seq = 3")
+    assert committed.verify().problem.seq == 3
+
+
+def test_deleted_row_is_named(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE seq = 4")
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (4, "missing")
+
+
+def test_deleted_rows_range_is_named(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE seq BETWEEN 4 AND 7")
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (4, "missing")
+    assert "4–7" in problem.message
+
+
+def test_swapped_rows_are_named(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("UPDATE audit_events SET seq = -5 WHERE seq = 5")
+    committed.execute("UPDATE audit_events SET seq = 5 WHERE seq = 6")
+    committed.execute("UPDATE audit_events SET seq = 6 WHERE seq = -5")
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (5, "reordered")
+    assert "event 6" in problem.message
+
+
+def test_row_appended_with_plain_sha256_is_named(committed):
+    committed.append(8)
+    seq = _append_forged(committed, lambda b: hashlib.sha256(b).hexdigest(), move_head=True)
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (seq, "forged")
+    assert "without the audit key" in problem.message
+
+
+@pytest.mark.parametrize("move_head", [False, True])
+def test_row_appended_with_another_key_is_named(committed, move_head):
+    committed.append(8)
+    other_key = b"k" * 32
+    if move_head:
+        committed.drop_guards()
+    seq = _append_forged(
+        committed, lambda b: hmac.new(other_key, b, hashlib.sha256).hexdigest(), move_head=move_head
+    )
+    problem = committed.verify().problem
+    assert problem.seq == seq
+    assert problem.kind == ("edited" if move_head else "forged")
+
+
+def test_row_inserted_in_the_middle_is_named(committed):
+    committed.append(6)
+    committed.drop_guards()
+    # Make room at 4 by moving 4..6 up one (highest first), then insert a fake event 4.
+    for seq in (6, 5, 4):
+        committed.execute(f"UPDATE audit_events SET seq = {seq + 1} WHERE seq = {seq}")
+    third = _row(committed, 3)
+    fake = [4, third[1], None, "intruder", "admin", None, "case.viewed", "case",
+            "NB-2026-00009", "success", None, None, None, "{}", third[15]]
+    committed.execute(
+        "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
+        "org_unit_id, action, object_type, object_ref, outcome, reason, request_id, "
+        "client_address, details, prev_hash, hash) SELECT 4, occurred_at, NULL, 'intruder', "
+        "'admin', NULL, 'case.viewed', 'case', 'NB-2026-00009', 'success', NULL, NULL, NULL, "
+        "'{}', prev_hash, :h FROM audit_events WHERE seq = 3",
+        {"h": hmac.new(b"x" * 32, canonical_values(fake), hashlib.sha256).hexdigest()},
+    )
+    committed.execute("UPDATE audit_events SET prev_hash = :p WHERE seq = 4", {"p": third[15]})
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (4, "inserted")
+
+
+def test_tail_cut_off_with_head_left_is_named(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE seq > 7")
+    problem = committed.verify().problem
+    assert (problem.seq, problem.kind) == (8, "truncated")
+
+
+def test_tail_cut_off_after_checkpoint_is_named(committed):
+    committed.append(10)
+    result = committed.cli("audit", "checkpoint")
+    assert result.exit_code == 0, result.output
+    checkpoint_text = result.stdout.strip()
+    checkpoint = Checkpoint.decode(checkpoint_text, committed.key())
+    assert checkpoint.seq == 11  # the audit.checkpoint event itself is covered
+    committed.append(3)
+    assert committed.cli("audit", "verify", "--checkpoint", checkpoint_text).exit_code == 0
+
+    # The attacker cuts the last events and rewinds the head so the chain looks whole.
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE seq > 9")
+    last = _row(committed, 9)
+    committed.execute("UPDATE audit_head SET last_seq = 9, last_hash = :h WHERE id = 1",
+                      {"h": last[15]})
+    assert committed.verify().ok  # without the checkpoint nothing shows
+    problem = committed.verify(checkpoint=checkpoint).problem
+    assert (problem.seq, problem.kind) == (10, "truncated")
+    result = committed.cli("audit", "verify", "--checkpoint", checkpoint_text)
+    assert result.exit_code == 1
+    assert "event 10 (truncated)" in result.stderr
+
+
+def test_checkpoint_signed_with_another_key_is_refused(committed):
+    committed.append(3)
+    forged = Checkpoint(3, "0" * 64, "2026-01-01T00:00:00.000000Z").signed(b"z" * 32).encode()
+    result = committed.cli("audit", "verify", "--checkpoint", forged)
+    assert result.exit_code != 0
+    assert "signature" in result.stderr
+
+
+def test_rewritten_chain_fails_the_checkpoint(committed):
+    """An attacker who rewrites everything (without the key) is caught at the first event."""
+    committed.append(5)
+    checkpoint = Checkpoint.decode(committed.cli("audit", "checkpoint").stdout, committed.key())
+    committed.drop_guards()
+    committed.execute("UPDATE audit_events SET reason = 'rewritten' WHERE seq = 1")
+    assert committed.verify(checkpoint=checkpoint).problem.seq == 1
+
+
+def test_verify_from_checks_the_anchor(committed):
+    committed.append(10)
+    committed.drop_guards()
+    committed.execute("UPDATE audit_events SET reason = 'x' WHERE seq = 4")
+    assert committed.verify(from_seq=5).problem.seq == 4
+    assert committed.verify(from_seq=6).ok
+    result = committed.cli("audit", "verify", "--from", "6")
+    assert result.exit_code == 0
+    assert "5 events verified" in result.stdout
+
