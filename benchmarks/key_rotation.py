@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/key_rotation.py [COUNT] [--batch-size N]
 
-Builds a temporary SQLite file (or BENCH_DATABASE_URL, e.g. a scratch PostgreSQL database that
-will be wiped), bulk-inserts COUNT data keys (default 100,000) wrapped under master version 1,
-then runs the real `keys rotate` command and checks that every key moved to version 2 and that
-sampled keys still unwrap to the same bytes.
+Builds a temporary SQLite file (or BENCH_DATABASE_URL, e.g. a scratch PostgreSQL database: its
+tables are dropped before and after), bulk-inserts COUNT data keys (default 100,000) wrapped
+under master version 1, then runs the real `keys rotate` command and checks that every key moved
+to version 2 and that sampled keys still unwrap to the same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import os
 import random
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -120,7 +121,11 @@ def main() -> None:
         f"{TARGET_SECONDS:.0f} s per 100,000"
     )
     with app.app_context():
+        # Leave no data keys behind: under a key file that is deleted next, they would stop
+        # any later app on this database from starting.
+        db.drop_all()
         db.engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,11 +30,12 @@ def _hash(token: str) -> str:
 def start_session(user: User, *, mfa_pending: bool = False) -> str:
     """Create the server-side session; the caller puts the returned token in a fresh cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        AuthSession(token_hash=_hash(token), user_id=user.id, is_mfa_pending=mfa_pending)
-    )
+    auth_session = AuthSession(token_hash=_hash(token), user_id=user.id, is_mfa_pending=mfa_pending)
+    db.session.add(auth_session)
     db.session.flush()
+    # The attributes the session loader sets, so the signing-in request itself sees them too.
     user.session_token = token
+    user.auth_session = auth_session
     return token
 
 

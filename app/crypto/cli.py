@@ -131,6 +131,8 @@ def status_command():
             state = "current"
         elif version in ring.master_keys:
             state = "older"
+        elif version in ring.retired_versions and not live:
+            state = "retired"
         else:
             state = "MISSING from the key set" if live else "not in the key set"
         click.echo(f"  v{version}: {state}; {live} data key(s), {destroyed} destroyed")

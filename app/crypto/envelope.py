@@ -66,12 +66,23 @@ def canonical(*parts: str | int | bytes) -> bytes:
     return bytes(out)
 
 
+_PREFIX = canonical("caunoi", FORMAT)
+_WRAPPING_PREFIX = canonical("caunoi", FORMAT, "data_key")
+
+
+def _int_part(value: int) -> bytes:
+    raw = str(value).encode("ascii")
+    return b"i" + len(raw).to_bytes(4, "big") + raw
+
+
 def wrapping_aad(key_id: int, master_version: int) -> bytes:
-    return canonical("caunoi", FORMAT, "data_key", key_id, master_version)
+    """canonical("caunoi", FORMAT, "data_key", key_id, master_version), precomputed prefix."""
+    return _WRAPPING_PREFIX + _int_part(key_id) + _int_part(master_version)
 
 
 def field_aad(table: str, column: str, row_id: int, key_id: int) -> bytes:
-    return canonical("caunoi", FORMAT, table, column, row_id, key_id)
+    """canonical("caunoi", FORMAT, table, column, row_id, key_id)."""
+    return _PREFIX + canonical(table, column) + _int_part(row_id) + _int_part(key_id)
 
 
 def wrap_key(raw_key: bytes, key_id: int, master_version: int, master_key: bytes | AESGCM) -> bytes:

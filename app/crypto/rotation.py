@@ -134,16 +134,7 @@ def rewrap_batch(
             }
         )
     old_versions = set(old_masters)
-    db.session.execute(
-        sa.update(_keys)
-        .where(
-            _keys.c.id == sa.bindparam("k_id"),
-            _keys.c.master_version == sa.bindparam("k_old"),
-            _live,
-        )
-        .values(wrapped_key=sa.bindparam("k_wrapped"), master_version=new_version),
-        params,
-    )
+    _write_rewrapped(params, new_version)
     db.session.flush()
     audit.record(
         actor,
@@ -158,6 +149,31 @@ def rewrap_batch(
         },
     )
     return len(params), old_versions, rows[-1][0]
+
+
+def _write_rewrapped(params: list[dict], new_version: int) -> None:
+    """Compare-and-set every re-wrapped key: only if still live and still under its old version."""
+    guard = (_keys.c.master_version, _live)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One UPDATE ... FROM (VALUES ...) per batch instead of a round trip per key.
+        rewrapped = sa.values(
+            sa.column("k_id", sa.Integer),
+            sa.column("k_old", sa.Integer),
+            sa.column("k_wrapped", sa.LargeBinary),
+            name="rewrapped",
+        ).data([(p["k_id"], p["k_old"], p["k_wrapped"]) for p in params])
+        db.session.execute(
+            sa.update(_keys)
+            .where(_keys.c.id == rewrapped.c.k_id, guard[0] == rewrapped.c.k_old, guard[1])
+            .values(wrapped_key=rewrapped.c.k_wrapped, master_version=new_version)
+        )
+        return
+    db.session.execute(
+        sa.update(_keys)
+        .where(_keys.c.id == sa.bindparam("k_id"), guard[0] == sa.bindparam("k_old"), guard[1])
+        .values(wrapped_key=sa.bindparam("k_wrapped"), master_version=new_version),
+        params,
+    )
 
 
 def prepare_rotation(actor: Actor, config) -> tuple[Keyring, RotationResult, int]:

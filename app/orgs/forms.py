@@ -26,15 +26,16 @@ def choices(pairs) -> list:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+LEVEL_LABELS = {
+    OrgLevel.PROVINCE: _l("Tỉnh/thành phố"),
+    OrgLevel.DISTRICT: _l("Huyện"),
+    OrgLevel.COMMUNE: _l("Xã"),
+    OrgLevel.WARD: _l("Phường"),
+}
+
+
 def level_choices() -> list:
-    return choices(
-        [
-            (OrgLevel.PROVINCE.value, _l("Tỉnh/thành phố")),
-            (OrgLevel.DISTRICT.value, _l("Huyện")),
-            (OrgLevel.COMMUNE.value, _l("Xã")),
-            (OrgLevel.WARD.value, _l("Phường")),
-        ]
-    )
+    return choices((level.value, label) for level, label in LEVEL_LABELS.items())
 
 
 def role_choices() -> list:

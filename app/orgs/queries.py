@@ -61,9 +61,16 @@ class TreeRow:
     depth: int
 
 
-def org_tree(actor: Actor, *, include_retired: bool = False) -> list[TreeRow]:
-    """The visible units in tree order (each unit followed by its children, sorted by name)."""
+def org_tree(
+    actor: Actor, *, include_retired: bool = False, under: OrgUnit | None = None
+) -> list[TreeRow]:
+    """The visible units in tree order (each unit followed by its children, sorted by name).
+
+    `under`: only that unit and its subtree.
+    """
     stmt = visible_org_units(actor)
+    if under is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(under.path, autoescape=True))
     if not include_retired:
         stmt = stmt.where(OrgUnit.is_retired.is_(False))
     units = list(db.session.execute(stmt).scalars())

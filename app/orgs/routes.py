@@ -10,6 +10,7 @@ from app.extensions import db
 from app.home.panels import register_panel
 from app.orgs import queries, services
 from app.orgs.forms import (
+    LEVEL_LABELS,
     NO_PARENT,
     ConfirmForm,
     MoveForm,
@@ -52,6 +53,10 @@ def _show_error(form, error: services.OrgError) -> None:
         flash(error.message, "error")
 
 
+def _level_labels() -> dict[str, str]:
+    return {level.value: str(label) for level, label in LEVEL_LABELS.items()}
+
+
 def _status(form) -> int:
     return 400 if form.is_submitted() else 200
 
@@ -59,12 +64,32 @@ def _status(form) -> int:
 # ---------------------------------------------------------------- org units
 
 
+# Past this many units the full tree is too heavy for a phone: show the provinces, each
+# opening its own subtree.
+TREE_LIMIT = 400
+
+
 @bp.get("/org-units")
 @roles_required(Role.ADMIN)
 def org_units():
+    actor = current_actor()
     include_retired = request.args.get("retired") == "1"
-    rows = queries.org_tree(current_actor(), include_retired=include_retired)
-    return render_template("orgs/org_units.html", rows=rows, include_retired=include_retired)
+    under_code = request.args.get("under")
+    under = queries.get_org_unit_or_404(actor, under_code) if under_code else None
+    rows = queries.org_tree(actor, include_retired=include_retired, under=under)
+    total = len(rows)
+    collapsed = under is None and total > TREE_LIMIT
+    if collapsed:
+        rows = [row for row in rows if row.depth == 0]
+    return render_template(
+        "orgs/org_units.html",
+        rows=rows,
+        total=total,
+        collapsed=collapsed,
+        under=under,
+        include_retired=include_retired,
+        level_labels=_level_labels(),
+    )
 
 
 @bp.route("/org-units/new", methods=["GET", "POST"])
@@ -107,6 +132,7 @@ def _unit_page(unit, *, rename=None, move=None, retire=None, status: int = 200):
     return render_template(
         "orgs/org_unit.html",
         unit=unit,
+        level_labels=_level_labels(),
         children=children,
         users=users,
         rename=rename or RenameForm(formdata=None, name=unit.name),

@@ -343,31 +343,46 @@ def import_org_units(
     errors = check_import(rows, tick)
     if errors:
         raise ImportRefused(errors)
-    parents = {
-        u.code: u
-        for u in db.session.execute(
-            sa.select(OrgUnit).where(
+    # code -> (id, path) of every possible parent: in the database, then as rows are inserted.
+    known = {
+        code: (unit_id, path)
+        for code, unit_id, path in db.session.execute(
+            sa.select(OrgUnit.code, OrgUnit.id, OrgUnit.path).where(
                 OrgUnit.code.in_({r.parent_code for r in rows if r.parent_code})
             )
-        ).scalars()
-    }
-    created = []
-    for row in rows:
-        unit = OrgUnit(
-            code=row.code,
-            name=row.name,
-            level=row.level,
-            parent=parents.get(row.parent_code) if row.parent_code else None,
-            path="",
         )
-        parents[row.code] = unit
-        created.append(unit)
-    db.session.add_all(created)
-    db.session.flush()
-    for unit in created:  # file order puts every parent before its children
-        unit.path = (unit.parent.path if unit.parent else "/") + f"{unit.id}/"
-        if tick:
-            tick(1)
+    }
+    # Insert generation by generation (a row's parent is in the database or in an earlier
+    # generation), so each generation is one batched INSERT instead of one per row.
+    generation: dict[str, int] = {}
+    batches: list[list[ImportRow]] = []
+    for row in rows:
+        depth = generation.get(row.parent_code, -1) + 1 if row.parent_code else 0
+        generation[row.code] = depth
+        if depth == len(batches):
+            batches.append([])
+        batches[depth].append(row)
+    created: list[OrgUnit] = []
+    for batch in batches:
+        units = [
+            OrgUnit(
+                code=r.code,
+                name=r.name,
+                level=r.level,
+                path="",
+                parent_id=known[r.parent_code][0] if r.parent_code else None,
+            )
+            for r in batch
+        ]
+        db.session.add_all(units)
+        db.session.flush()
+        for row, unit in zip(batch, units, strict=True):
+            parent_path = known[row.parent_code][1] if row.parent_code else "/"
+            unit.path = f"{parent_path}{unit.id}/"
+            known[row.code] = (unit.id, unit.path)
+            if tick:
+                tick(1)
+        created.extend(units)
     db.session.flush()
     audit.record(
         actor, "org.imported", object_type="org_unit", details={"count": len(created), "via": via}

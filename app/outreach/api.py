@@ -116,3 +116,147 @@ def create():
 def read(activity_id: int):
     actor = current_actor()
     return jsonify(_dump(queries.get_activity_or_404(actor, activity_id), actor))
+
+
+def _register_openapi() -> None:
+    from app import openapi
+    from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
+
+    counts = {
+        f"reached_{a}": {"type": "integer", "minimum": 0, "maximum": 100000} for a in AUDIENCES
+    }
+    entry = {
+        "org_unit_id": {"type": "integer", "description": "commune/ward id (volunteers: own)"},
+        "held_on": {"type": "string", "format": "date"},
+        "form": {"type": "string", "enum": list(FORMS)},
+        "place": {"type": "string", "enum": list(PLACES)},
+        "topics": {"type": "array", "items": {"type": "string", "enum": list(TOPICS)}},
+        **counts,
+        "partners_involved": {"type": "string", "maxLength": 200},
+        "notes": {"type": "string", "maxLength": 500, "description": "counts only, no names"},
+    }
+    openapi.register_schema(
+        "OutreachActivityInput",
+        {
+            "type": "object",
+            "required": ["idempotency_key", "held_on", "form", "place", "topics"],
+            "properties": {
+                "idempotency_key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                **entry,
+            },
+        },
+    )
+    openapi.register_schema(
+        "OutreachActivity",
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "org_unit": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                    },
+                },
+                **entry,
+                "reached_total": {"type": "integer"},
+                "created_by_id": {"type": "integer", "nullable": True},
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "idempotency_key": {"type": "string"},
+                "can_change": {"type": "boolean"},
+            },
+        },
+    )
+    ref = {"$ref": "#/components/schemas/OutreachActivity"}
+    one = {"content": {"application/json": {"schema": ref}}}
+    errors = {
+        "400": {"description": "invalid entry: {error, message, errors: {field: message}}"},
+        "401": {"description": "not signed in"},
+        "403": {"description": "role may not log outreach"},
+        "404": {"description": "commune or entry outside the caller's subtree"},
+    }
+    openapi.register_path(
+        "/api/v1/outreach",
+        "get",
+        {
+            "summary": "Outreach activities in the caller's subtree, newest first",
+            "tags": ["outreach"],
+            "parameters": [
+                {"name": n, "in": "query", "schema": {"type": t}}
+                for n, t in (
+                    ("page", "integer"),
+                    ("per_page", "integer"),
+                    ("mine", "boolean"),
+                    ("org_unit_id", "integer"),
+                )
+            ],
+            "responses": {
+                "200": {
+                    "description": "a page of activities",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": ref},
+                                    "page": {"type": "integer"},
+                                    "pages": {"type": "integer"},
+                                    "total": {"type": "integer"},
+                                },
+                            }
+                        }
+                    },
+                },
+                **{k: v for k, v in errors.items() if k != "400"},
+            },
+        },
+    )
+    openapi.register_path(
+        "/api/v1/outreach",
+        "post",
+        {
+            "summary": "Log an activity; a repeated idempotency_key returns the existing entry",
+            "description": "Cookie sessions must send the page's CSRF token in X-CSRFToken.",
+            "tags": ["outreach"],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/OutreachActivityInput"}
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "created", **one},
+                "200": {"description": "already logged with this key", **one},
+                "409": {"description": "the key belongs to another user's entry"},
+                **errors,
+            },
+        },
+    )
+    openapi.register_path(
+        "/api/v1/outreach/{activity_id}",
+        "get",
+        {
+            "summary": "One outreach activity",
+            "tags": ["outreach"],
+            "parameters": [
+                {
+                    "name": "activity_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "responses": {
+                "200": {"description": "the activity", **one},
+                **{k: v for k, v in errors.items() if k != "400"},
+            },
+        },
+    )
+
+
+_register_openapi()

@@ -25,6 +25,7 @@ from wtforms.validators import (
     Optional,
     URL,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.categories import category_choices
@@ -37,6 +38,13 @@ from app.referrals.status import (
 )
 
 REQUIRED = _l("Vui lòng điền mục này.")
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 wants SelectChoice objects)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 SERVICE_STATUSES = [
     ("active", _l("Đang hoạt động")),
     ("temporarily closed", _l("Tạm ngừng")),
@@ -82,14 +90,14 @@ class LocationForm(FlaskForm):
 
 class ServiceForm(FlaskForm):
     name = StringField(_l("Tên dịch vụ"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    category = SelectField(_l("Nhóm hỗ trợ"), choices=category_choices(),
+    category = SelectField(_l("Nhóm hỗ trợ"), choices=choices(category_choices()),
                            validators=[DataRequired(REQUIRED)])
-    status = SelectField(_l("Tình trạng"), choices=SERVICE_STATUSES, default="active")
+    status = SelectField(_l("Tình trạng"), choices=choices(SERVICE_STATUSES), default="active")
     description = TextAreaField(_l("Mô tả"), validators=[DataRequired(REQUIRED)])
     eligibility_description = TextAreaField(_l("Điều kiện được nhận"), validators=[Optional()])
     fees_description = TextAreaField(_l("Chi phí"), validators=[Optional()])
     application_process = TextAreaField(_l("Cách đăng ký"), validators=[Optional()])
-    languages = MultiCheckboxField(_l("Ngôn ngữ"), choices=list(LANGUAGE_NAMES.items()),
+    languages = MultiCheckboxField(_l("Ngôn ngữ"), choices=choices(LANGUAGE_NAMES.items()),
                                    default=["vi"])
     areas = MultiCheckboxField(_l("Địa bàn phục vụ"), coerce=int,
                                validators=[DataRequired(_l("Chọn ít nhất một địa bàn."))])
@@ -120,21 +128,21 @@ class ReferralForm(FlaskForm):
     hiv_status = StringField(_l("Tình trạng HIV (chỉ khi có đồng ý riêng)"),
                              validators=[Optional(), Length(max=200)],
                              render_kw={"autocomplete": "off"})
-    priority = SelectField(_l("Mức ưu tiên"), choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES],
+    priority = SelectField(_l("Mức ưu tiên"), choices=choices((p, PRIORITY_LABELS[p]) for p in PRIORITIES),
                            default="routine")
     note = TextAreaField(_l("Ghi chú cho cơ sở"), validators=[Optional(), Length(max=2000)],
                          render_kw={"autocomplete": "off"})
     send_now = BooleanField(_l("Gửi ngay (nếu không, lưu bản nháp)"), default=True)
 
 
-def reason_choices(codes) -> list[tuple[str, str]]:
-    return [("", _l("— Chọn lý do —"))] + [(c.value, REASON_LABELS[c]) for c in codes]
+def reason_choices(codes) -> list[SelectChoice]:
+    return choices([("", _l("— Chọn lý do —"))] + [(c.value, REASON_LABELS[c]) for c in codes])
 
 
-OUTCOME_CHOICES = [
+OUTCOME_CHOICES = choices([
     (ReasonCode.SERVICE_RECEIVED.value, REASON_LABELS[ReasonCode.SERVICE_RECEIVED]),
     (ReasonCode.ENROLLED.value, REASON_LABELS[ReasonCode.ENROLLED]),
-]
+])
 
 
 class TransitionForm(FlaskForm):

@@ -108,9 +108,9 @@ def organization(org_id: str):
 
 
 def _org_form(form: F.OrganizationForm) -> F.OrganizationForm:
-    form.org_unit_id.choices = [(0, _("— Không chọn —"))] + [
+    form.org_unit_id.choices = F.choices([(0, _("— Không chọn —"))] + [
         (u.id, f"{u.name} ({u.code})") for u in queries.org_units()
-    ]
+    ])
     return form
 
 
@@ -165,8 +165,8 @@ def location_new(org_id: str, location_id: str | None = None):
 
 def _service_form(org, service=None) -> F.ServiceForm:
     form = F.ServiceForm(obj=service)
-    form.areas.choices = [(u.id, f"{u.name} ({u.code})") for u in queries.org_units()]
-    form.locations.choices = [(str(loc.id), loc.name) for loc in org.locations]
+    form.areas.choices = F.choices((u.id, f"{u.name} ({u.code})") for u in queries.org_units())
+    form.locations.choices = F.choices((str(loc.id), loc.name) for loc in org.locations)
     if request.method == "GET" and service is not None:
         form.areas.data = [a.id for a in service.areas]
         form.locations.data = [str(loc.id) for loc in service.locations]
@@ -304,9 +304,10 @@ def case_referrals(code: str):
 def _referral_form(case, need) -> F.ReferralForm:
     form = F.ReferralForm()
     choices = db.session.execute(services.referrable_services(case, need.category)).scalars()
-    form.service_id.choices = [(str(s.id), f"{s.name} — {s.organization.name}") for s in choices]
+    form.service_id.choices = F.choices((str(s.id), f"{s.name} — {s.organization.name}")
+                                        for s in choices)
     allowed = sharing.allowed_fields(case)
-    form.fields.choices = [(name, str(sharing.FIELD_LABELS[name])) for name in allowed]
+    form.fields.choices = F.choices((name, str(sharing.FIELD_LABELS[name])) for name in allowed)
     if not form.is_submitted():
         form.fields.data = sharing.default_fields(case)
         if request.args.get("service"):

@@ -40,7 +40,7 @@ def safe_text(value):
 def _meta_rows(meta: ExportMeta) -> list[tuple[str, str]]:
     return [
         ("Báo cáo", meta.title),
-        ("Đơn vị", meta.unit_label),
+        ("Đơn vị báo cáo", meta.unit_label),
         ("Kỳ báo cáo", meta.period_label),
         ("Kế hoạch", meta.plan_label),
         ("Hạn nộp", meta.due_label),

@@ -11,6 +11,7 @@ from app.cases import tokens
 from app.extensions import db
 from app.permissions import Actor
 from tests.cases.conftest import open_case
+from tests.conftest import sign_in
 
 USERS = ("admin", "supervisor", "caseworker", "caseworker_b", "volunteer", "volunteer_b",
          "partner")
@@ -131,13 +132,16 @@ def test_pages_by_role(client, world, two_cases, login_as, username, method, url
         assert last.action == "access.denied" and last.actor_username == username
 
 
-def test_list_shows_only_the_scope(client, world, two_cases, login_as):
+def test_list_shows_only_the_scope(app, world, two_cases):
+    codes = {which: case.code for which, case in two_cases.items()}
     for username, sees in VISIBLE.items():
-        client.post("/auth/sign-out")
-        login_as(world.users[username])
-        body = client.get("/cases/").get_data(as_text=True)
-        for which, case in two_cases.items():
-            assert (case.code in body) == (which in sees), (username, which)
+        # A fresh app context per user: the test's outer context would share `g` (the actor).
+        with app.app_context():
+            client = app.test_client()
+            assert sign_in(client, username).status_code == 302
+            body = client.get("/cases/").get_data(as_text=True)
+        for which, code in codes.items():
+            assert (code in body) == (which in sees), (username, which)
 
 
 def test_admin_opens_a_case_only_through_break_glass(client, world, two_cases, login_as):
@@ -184,13 +188,14 @@ def test_break_glass_for_a_missing_code_is_404(client, world, login_as):
     assert response.status_code == 404
 
 
-def test_volunteer_never_sees_health_or_violence_details(client, world, two_cases, login_as):
-    case = two_cases["A"]
+def test_volunteer_never_sees_health_or_violence_details(app, client, world, two_cases, login_as):
+    code = two_cases["A"].code
     login_as(world.users["volunteer"])
-    body = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    body = client.get(f"/cases/{code}").get_data(as_text=True)
     assert "Chi tiết sức khỏe" not in body and "Chi tiết bạo lực" not in body
     assert "Y tế" not in body  # the health need is hidden too
-    client.post("/auth/sign-out")
-    login_as(world.users["caseworker"])
-    body = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    with app.app_context():
+        other = app.test_client()
+        sign_in(other, "caseworker")
+        body = other.get(f"/cases/{code}").get_data(as_text=True)
     assert "Chi tiết sức khỏe" in body and "Chi tiết bạo lực" in body

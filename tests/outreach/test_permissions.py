@@ -66,9 +66,7 @@ def test_create_matrix(world, client_for, clock, role, commune):
     unit = world.commune_a if commune == "A" else world.commune_b
     client = client_for(world.users[role])
     api = client.post("/api/v1/outreach", json=payload(unit.id, idempotency_key="m" * 20))
-    page = client.post(
-        "/outreach/new", data=payload(unit.id, idempotency_key="n" * 20)
-    )
+    page = client.post("/outreach/new", data=payload(unit.id, idempotency_key="n" * 20))
     if role not in LOGGERS:
         assert (api.status_code, page.status_code) == (403, 403)
     elif commune == "A":

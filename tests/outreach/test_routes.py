@@ -12,8 +12,8 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.outreach.models import OutreachActivity
 from tests.conftest import audit_actions
-from tests.outreach.conftest import TODAY, form_data, payload
 from tests.factories import OrgUnitFactory
+from tests.outreach.conftest import TODAY, form_data, payload
 from tests.outreach.factories import OutreachActivityFactory
 
 
@@ -39,8 +39,9 @@ def test_volunteer_form_is_one_screen_with_fixed_commune(client, world, login_as
 
 def test_caseworker_chooses_among_communes_of_the_subtree(client, world, login_as, clock):
     second = OrgUnitFactory(code="37-A2", name="Phường Hai", level="ward", parent=world.district_a)
-    OrgUnitFactory(code="37-A3", name="Xã Cũ", level="commune", parent=world.district_a,
-                   is_retired=True)
+    OrgUnitFactory(
+        code="37-A3", name="Xã Cũ", level="commune", parent=world.district_a, is_retired=True
+    )
     db.session.commit()
     login_as(world.users["caseworker"])
     html = client.get("/outreach/new").get_data(as_text=True)
@@ -86,7 +87,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("overrides", "field", "words"), BAD)
-def test_api_bad_input_is_400_in_vietnamese(client, world, login_as, clock, overrides, field, words):
+def test_api_bad_input_is_400_in_vietnamese(
+    client, world, login_as, clock, overrides, field, words
+):
     login_as(world.users["volunteer"])
     response = client.post("/api/v1/outreach", json=payload(**overrides))
     assert response.status_code == 400
@@ -95,7 +98,9 @@ def test_api_bad_input_is_400_in_vietnamese(client, world, login_as, clock, over
 
 
 @pytest.mark.parametrize(("overrides", "field", "words"), BAD)
-def test_page_bad_input_is_400_in_vietnamese(client, world, login_as, clock, overrides, field, words):
+def test_page_bad_input_is_400_in_vietnamese(
+    client, world, login_as, clock, overrides, field, words
+):
     login_as(world.users["volunteer"])
     response = client.post("/outreach/new", data=form_data(world.commune_a.id, **overrides))
     assert response.status_code == 400
@@ -125,7 +130,9 @@ def test_page_rejects_text_where_a_number_belongs(client, world, login_as, clock
 def test_out_of_scope_commune_is_404_and_audited(client, world, login_as, clock):
     login_as(world.users["volunteer"])
     assert client.post("/api/v1/outreach", json=payload(world.commune_b.id)).status_code == 404
-    page = client.post("/outreach/new", data=form_data(world.commune_b.id, idempotency_key="p" * 20))
+    page = client.post(
+        "/outreach/new", data=form_data(world.commune_b.id, idempotency_key="p" * 20)
+    )
     assert page.status_code == 404
     assert client.post("/outreach/new", data=form_data(999999)).status_code == 404
     assert count() == 0
@@ -192,8 +199,9 @@ def test_home_panel_for_volunteer_and_caseworker_only(world, client_for):
         assert ("Hoạt động tuyên truyền" in html) is shown, name
 
 
-def test_api_csrf_header_required_for_cookie_sessions(app, client, world, login_as, clock,
-                                                      monkeypatch):
+def test_api_csrf_header_required_for_cookie_sessions(
+    app, client, world, login_as, clock, monkeypatch
+):
     login_as(world.users["volunteer"])
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     html = client.get("/outreach/new").get_data(as_text=True)
@@ -203,3 +211,20 @@ def test_api_csrf_header_required_for_cookie_sessions(app, client, world, login_
     accepted = client.post("/api/v1/outreach", json=payload(), headers={"X-CSRFToken": token})
     assert accepted.status_code == 201
     assert count() == 1
+
+
+def test_api_paths_are_in_the_openapi_document():
+    from app import openapi
+
+    doc = openapi.document()
+    assert set(doc["paths"]["/api/v1/outreach"]) == {"get", "post"}
+    assert "get" in doc["paths"]["/api/v1/outreach/{activity_id}"]
+    assert "OutreachActivityInput" in doc["components"]["schemas"]
+
+
+def test_form_in_english(world, client_for, clock):
+    client = client_for(world.users["volunteer"])
+    client.post("/language", data={"lang": "en", "next": "/outreach/new"})
+    html = client.get("/outreach/new").get_data(as_text=True)
+    assert "Log outreach activity" in html and "Industrial-zone workers" in html
+    assert "No names — counts only." in html

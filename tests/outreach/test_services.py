@@ -93,7 +93,9 @@ def test_bad_entries_are_refused_and_nothing_saved(world, clock, overrides, fiel
 def test_caseworker_may_record_older_events_than_a_volunteer(world, clock):
     old = TODAY - timedelta(days=400)
     actor = Actor.from_user(world.users["caseworker"])
-    activity, _ = services.create_activity(actor, entry(world.commune_a.id, held_on=old), "key-old-1")
+    activity, _ = services.create_activity(
+        actor, entry(world.commune_a.id, held_on=old), "key-old-1"
+    )
     assert activity.held_on == old
 
 
@@ -120,8 +122,9 @@ def test_volunteer_edits_own_entry_for_seven_days_then_only_caseworker(world, cl
     services.update_activity(caseworker, activity, entry(world.commune_a.id, form="leaflets"))
     assert activity.form == "leaflets"
     with pytest.raises(PermissionDenied):
-        services.update_activity(Actor.from_user(world.users["caseworker_b"]), activity, entry(
-            world.commune_a.id))
+        services.update_activity(
+            Actor.from_user(world.users["caseworker_b"]), activity, entry(world.commune_a.id)
+        )
     assert audit_actions()[-2:] == ["outreach.updated", "outreach.updated"]
 
 

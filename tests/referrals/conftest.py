@@ -45,3 +45,12 @@ def loop(world):
 
 def actor(user) -> Actor:
     return Actor.from_user(user)
+
+
+def forget_signed_in_user() -> None:
+    """The test's outer app context shares `g` across requests: forget who was signed in, so
+    the next request (another client, or the API with its token) loads its own user."""
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("actor", None)

@@ -11,8 +11,8 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.referrals import services
 from app.referrals.models import Referral
-from tests.conftest import audit_actions
-from tests.referrals.conftest import actor
+from tests.conftest import audit_actions, sign_in
+from tests.referrals.conftest import actor, forget_signed_in_user
 from tests.referrals.factories import make_case
 
 
@@ -66,7 +66,7 @@ def test_refused_when_processing_restricted(loop, world):
                                  loop.hiv_testing, fields=["code"])
 
 
-def test_partner_answers_and_loop_closes(client, loop, world, login_as):
+def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(loop.partner)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
@@ -82,9 +82,12 @@ def test_partner_answers_and_loop_closes(client, loop, world, login_as):
     assert [e.to_status for e in referral.events] == ["draft", "requested", "accepted",
                                                      "completed"]
     assert not any(e.recorded_by_caseworker for e in referral.events)
-    client.post("/auth/sign-out")
-    login_as(world.users["caseworker"])
-    page = client.get(f"/cases/{loop.case.code}/referrals").get_data(as_text=True)
+    caseworker = app.test_client()
+    forget_signed_in_user()
+    assert sign_in(caseworker, "caseworker").status_code == 302
+    response = caseworker.get(f"/cases/{loop.case.code}/referrals")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[-800:]
     assert "Đã được kết nối dịch vụ" in page
 
 

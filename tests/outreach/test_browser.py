@@ -1,0 +1,149 @@
+"""The offline queue in real Chromium: offline, submit, online again -> exactly one entry."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db as _db
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def live_app(db, tmp_path):
+    """Our own app on its own SQLite file, served from a thread, with CSRF switched on."""
+    from flask_sqlalchemy.query import Query
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.orgs.models import OrgLevel
+    from app.permissions import Role
+    from tests.conftest import make_config, reset_schema
+    from tests.factories import OrgUnitFactory, UserFactory
+
+    base = make_config(tmp_path, f"sqlite:///{tmp_path}/browser.sqlite3")
+
+    class Config(base):
+        WTF_CSRF_ENABLED = True
+
+    app = create_app(Config)
+    test_session = _db.session
+    # The `db` fixture bound the shared session to its own connection; this server needs the
+    # extension's ordinary app-context-scoped session.
+    _db.session = _db._make_scoped_session({"query_cls": Query})
+    reset_schema(app)
+    with app.app_context():
+        province = OrgUnitFactory(code="37", name="Tỉnh", level=OrgLevel.PROVINCE)
+        commune = OrgUnitFactory(
+            code="37-X1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE, parent=province
+        )
+        UserFactory(username="vol", role=Role.VOLUNTEER, org_unit=commune)
+        _db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        _db.session = test_session
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _sign_in(browser, base, **context_options):
+    from tests.factories import PASSWORD
+
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.goto(f"{base}/auth/sign-in")
+    page.fill("input[name=username]", "vol")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{base}/outreach/new")
+    return context, page
+
+
+def _entries(app) -> list[str]:
+    from app.outreach.models import OutreachActivity
+
+    with app.app_context():
+        keys = _db.session.execute(sa.select(OutreachActivity.idempotency_key)).scalars().all()
+        _db.session.remove()
+        return list(keys)
+
+
+def test_offline_submit_arrives_exactly_once(live_app, chromium):
+    app, base = live_app
+    context, page = _sign_in(chromium, base, viewport={"width": 360, "height": 740})
+    key = page.input_value("input[name=idempotency_key]")
+    page.check("input[name=form][value=group_talk]")
+    page.check("input[name=topics][value=hiv_sti]")
+    page.check("input[name=place][value=community]")
+    page.fill("input[name=reached_public]", "12")
+
+    context.set_offline(True)
+    page.click("#outreach-form button[type=submit]")
+    page.wait_for_selector("#outreach-pending li")
+    assert page.locator("#outreach-pending li").count() == 1
+    assert "12" in page.inner_text("#outreach-pending li")
+    assert page.input_value("input[name=idempotency_key]") != key  # ready for the next event
+    assert _entries(app) == []
+
+    context.set_offline(False)
+    page.wait_for_selector("#outreach-pending", state="hidden", timeout=15000)
+    assert _entries(app) == [key]
+
+    page.reload()  # nothing left to send: still exactly one
+    assert page.evaluate("localStorage.getItem('caunoi.outreach.queue.v1')") == "[]"
+    assert _entries(app) == [key]
+    context.close()
+
+
+def test_online_submit_sends_at_once_and_shows_errors(live_app, chromium):
+    app, base = live_app
+    context, page = _sign_in(chromium, base)
+    page.check("input[name=form][value=leaflets]")
+    page.check("input[name=place][value=school]")
+    page.click("#outreach-form button[type=submit]")  # no topic, no count
+    page.wait_for_selector(".js-error")
+    errors = page.inner_text("#outreach-form")
+    assert "Hãy chọn ít nhất một chủ đề." in errors
+    assert "ít nhất một nhóm" in errors
+    assert _entries(app) == []
+    page.check("input[name=topics][value=law_policy]")
+    page.fill("input[name=reached_students]", "80")
+    page.click("#outreach-form button[type=submit]")
+    page.wait_for_selector("#outreach-status.flash-success")
+    assert len(_entries(app)) == 1
+    context.close()

@@ -1,0 +1,93 @@
+"""Canary names never reach a report, an export or the API; figures are consistent top-down."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import openpyxl
+
+from app.extensions import db
+from app.permissions import Actor
+from app.reports import indicators as ind
+from app.reports.layout import build_report
+from tests.reports.conftest import TODAY
+
+CANARY = "Canary Nguyễn Thị Kiểmtra"
+CANARY_PHONE = "0912999888"
+
+
+def _open_canary_case(world):
+    from app.cases import services
+    from app.cases.services import ConsentGiven, Intake
+
+    actor = Actor.from_user(world.users["caseworker"])
+    case = services.open_case(
+        actor,
+        Intake(
+            org_unit_id=world.commune_a.id,
+            consent=ConsentGiven(purposes=["record"], method="verbal"),
+            full_name=CANARY,
+            phone=CANARY_PHONE,
+            needs=[("health", "normal"), ("legal_aid", "high")],
+        ),
+    )
+    for need in case.needs:
+        need.identified_on = date(2026, 3, 3)
+    db.session.commit()
+    return case
+
+
+def _xlsx_text(data: bytes) -> str:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    return " ".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row)
+
+
+def test_canary_names_never_appear(client, world, known, login_as):
+    case = _open_canary_case(world)
+    login_as(world.users["supervisor"])
+    outputs = [
+        client.get("/reports/?period=2026").get_data(as_text=True),
+        client.get("/reports/?period=2026&unit=37-A1").get_data(as_text=True),
+        client.get("/reports/report?kind=annual&year=2026").get_data(as_text=True),
+        client.get("/reports/report.csv?kind=annual&year=2026").get_data(as_text=True),
+        _xlsx_text(client.get("/reports/report.xlsx?kind=annual&year=2026").data),
+        client.get("/api/v1/reports/dashboard?period=2026").get_data(as_text=True),
+        client.get("/api/v1/reports/annual/2026").get_data(as_text=True),
+    ]
+    for text in outputs:
+        assert "Canary" not in text and "Kiểmtra" not in text and CANARY_PHONE not in text
+        assert case.code not in text  # supervisors never see a case code either
+    client.post("/auth/sign-out")
+    login_as(world.users["caseworker"])
+    page = client.get("/reports/?period=2026").get_data(as_text=True)
+    assert "Canary" not in page and CANARY_PHONE not in page
+    assert case.code in page  # the caseworker's own follow-up list
+
+
+def test_district_row_and_district_report_agree(world, population):
+    """A district's row in the province report and the total row of the district's own report
+    withhold the same figures."""
+    p = population
+    # District A: commune A1 has 12 cases (8 connected); a second commune has 3 (2 connected).
+    from tests.factories import OrgUnitFactory
+
+    a2 = OrgUnitFactory(code="37-A2", name="Xã Thứ Hai", level="commune", parent=world.district_a)
+    for unit, cases, connected in ((world.commune_a, 12, 8), (a2, 3, 2), (world.commune_b, 20, 15)):
+        for n in range(cases):
+            case = p.case(unit)
+            need = p.need(case, date(2026, 2, 1))
+            if n < connected:
+                p.referral(case, need, "completed", completed_on=date(2026, 2, 10))
+    period = ind.Period(date(2026, 1, 1), date(2026, 6, 30))
+    province = build_report(world.province, period, "90", protected=True, k=5, today=TODAY,
+                            breakdowns=False)
+    district = build_report(world.district_a, period, "90", protected=True, k=5, today=TODAY,
+                            breakdowns=False)
+    row = next(r for r in province.rows if r.key == "37-A")
+    for key in ("cases", "connected", "declined", "overdue"):
+        assert row.cells[key].text == district.total.cells[key].text, key
+    # Commune A2's 3 cases are hidden in the district report, with a complement.
+    a2_row = next(r for r in district.rows if r.key == "37-A2")
+    assert a2_row.cells["cases"].text == "<5"
+    assert sum(c.suppressed for r in district.rows for c in r.cells.values()) >= 4
