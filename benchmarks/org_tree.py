@@ -6,7 +6,8 @@ Builds a temporary SQLite file (or BENCH_DATABASE_URL, e.g. a scratch PostgreSQL
 will be wiped), then times:
   1. loading all 34 provinces and 3,321 communes/wards from vietnam-provinces through the real
      all-or-nothing import service (every line checked, then inserted, audited once);
-  2. building the admin tree (every unit in tree order) and rendering /admin/org-units;
+  2. building the admin tree (every unit in tree order) and rendering /admin/org-units (the
+     whole country collapses to its provinces) and one province's subtree;
   3. moving a district with 2,000 communes to another province (one UPDATE for the subtree).
 """
 
@@ -116,7 +117,13 @@ def main() -> None:
         "GET /admin/org-units (all units, rendered)", lambda: client.get("/admin/org-units")
     )
     assert response.status_code == 200, response.status_code
-    print(f"{'tree page size':<58} {len(response.data) / 1024:8.0f} KiB")
+    print(f"{'tree page size (collapsed to provinces)':<58} {len(response.data) / 1024:8.0f} KiB")
+    response = timed(
+        "GET /admin/org-units?under=37 (one province's subtree)",
+        lambda: client.get("/admin/org-units?under=37"),
+    )
+    assert response.status_code == 200, response.status_code
+    print(f"{'subtree page size':<58} {len(response.data) / 1024:8.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ ACTIONS = frozenset(
         "auth.mfa_failed",
         "auth.recovery_code_used",
         "auth.password_changed",
+        "auth.mfa_reset",
         "user.created",
         "user.updated",
         "user.disabled",

@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 
 from app.audit.actions import DETAIL_KEYS, is_known_action
-from app.audit.chain import GENESIS_HASH, canonical_details, event_hash
+from app.audit.chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    canonical_details,
+    canonical_values,
+    keyed_hash,
+)
 from app.audit.models import AuditEvent, AuditHead
 from app.crypto.keyring import keyring
 from app.db import utcnow
@@ -58,27 +64,38 @@ def _check_lengths(**fields: str | None) -> None:
             raise ValueError(f"audit {name} longer than {_LIMITS[name]} characters")
 
 
-def _lock_head() -> AuditHead:
-    # PostgreSQL: the row lock serializes appends across connections until commit. SQLite: FOR
-    # UPDATE is not emitted; the transaction already holds the database write lock (BEGIN
-    # IMMEDIATE, see app/db.py). populate_existing re-reads the row once the lock is ours.
-    stmt = (
-        sa.select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    head = db.session.execute(stmt).scalar_one_or_none()
-    if head is None:
-        if db.session.execute(sa.select(sa.func.max(AuditEvent.seq))).scalar() is not None:
-            # Restarting at seq 1 would fork the chain; refuse rather than hide the damage.
-            raise AuditChainError(
-                "the audit_head row is missing while audit events exist; "
-                "run `flask audit verify` and restore the head from the last good event"
-            )
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
-        db.session.add(head)
-    return head
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+# Core statements, compiled once: an append is three short statements, no ORM unit of work.
+_SELECT_HEAD = (
+    sa.select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+)
+_MOVE_HEAD = (
+    sa.update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_seq=sa.bindparam("new_seq"), last_hash=sa.bindparam("new_hash"))
+)
+_INSERT_EVENT = sa.insert(_EVENTS)
+
+
+def _lock_head(connection: sa.Connection) -> tuple[int, str]:
+    """The head (last seq, last hash), locked until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE serializes appends across connections; a waiting
+    transaction reads the head its predecessor committed. SQLite: FOR UPDATE is not emitted;
+    the transaction already holds the database write lock (BEGIN IMMEDIATE, see app/db.py).
+    """
+    row = connection.execute(_SELECT_HEAD).first()
+    if row is not None:
+        return row[0], row[1]
+    if connection.execute(sa.select(sa.func.max(_EVENTS.c.seq))).scalar() is not None:
+        # Restarting at seq 1 would fork the chain; refuse rather than hide the damage.
+        raise AuditChainError(
+            "the audit_head row is missing while audit events exist; "
+            "run `flask audit verify` and restore the head from the last good event"
+        )
+    connection.execute(sa.insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
+    return 0, GENESIS_HASH
 
 
 def _client_address() -> str | None:
@@ -132,30 +149,36 @@ def record(
     _check_lengths(object_type=object_type, object_ref=object_ref, reason=reason)
     in_request = has_request_context()
 
-    head = _lock_head()
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=utcnow(),
-        actor_user_id=actor.user_id,
-        actor_username=actor.username,
-        actor_role=str(actor.role) if actor.role else None,
-        org_unit_id=org_unit_id,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        outcome=outcome,
-        reason=reason,
-        request_id=g.get("request_id") if in_request else None,
-        client_address=_client_address() if in_request else None,
-        details=canonical_details(details),
-        prev_hash=head.last_hash,
-    )
-    event.hash = event_hash(keyring().audit_key, event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    db.session.add(event)
+    # Flush the action's own changes first, so the head stays locked for as short a time as
+    # possible (PostgreSQL holds the row lock until commit).
     db.session.flush()
-    log.info("audit %s seq=%s ref=%s outcome=%s", action, event.seq, object_ref, outcome)
+    connection = db.session.connection()
+    last_seq, last_hash = _lock_head(connection)
+    values = {
+        "seq": last_seq + 1,
+        "occurred_at": utcnow(),
+        "actor_user_id": actor.user_id,
+        "actor_username": actor.username,
+        "actor_role": str(actor.role) if actor.role else None,
+        "org_unit_id": org_unit_id,
+        "action": action,
+        "object_type": object_type,
+        "object_ref": object_ref,
+        "outcome": outcome,
+        "reason": reason,
+        "request_id": g.get("request_id") if in_request else None,
+        "client_address": _client_address() if in_request else None,
+        "details": canonical_details(details),
+        "prev_hash": last_hash,
+    }
+    values["hash"] = keyed_hash(
+        keyring().audit_key, canonical_values([values[name] for name in HASHED_FIELDS])
+    )
+    connection.execute(_INSERT_EVENT, values)
+    connection.execute(_MOVE_HEAD, {"new_seq": values["seq"], "new_hash": values["hash"]})
+    # A plain (transient) copy for the caller: the row itself is written and never changes.
+    event = AuditEvent(**values)
+    log.info("audit %s seq=%s ref=%s outcome=%s", action, values["seq"], object_ref, outcome)
     return event
 
 

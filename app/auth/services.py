@@ -7,7 +7,7 @@ from flask import current_app
 
 from app.audit.services import record
 from app.auth import mfa, passwords, sessions
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, RecoveryCode
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import User
@@ -113,6 +113,20 @@ def enrol_mfa(user: User, code: str) -> list[str] | None:
     return codes
 
 
+def reset_mfa(actor: Actor, user: User) -> None:
+    """An administrator turns a user's two-factor off (lost phone); the user enrols again."""
+    from app.permissions import PermissionDenied, Role
+
+    if not (actor.is_system or actor.has_role(Role.ADMIN)):
+        raise PermissionDenied
+    user.mfa_secret = None
+    user.mfa_enrolled_at = None
+    user.mfa_last_step = None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.flush()
+    record(actor, "auth.mfa_reset", user)
+
+
 def complete_second_factor(auth_session: AuthSession, code: str) -> str | None:
     """Finish a pending sign-in with a TOTP or recovery code; returns how ("totp"/"recovery_code").
 
@@ -188,7 +202,7 @@ def record_throttled(scope: str, limit: str) -> None:
     elif scope == "auth.mfa_verify":
         pending = pending_session()
         user = pending.user if pending is not None else None
-    elif scope == "auth.change_password":
+    elif scope in ("auth.change_password", "auth.mfa_enrol"):
         from flask_login import current_user
 
         user = current_user if current_user.is_authenticated else None

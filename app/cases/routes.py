@@ -250,16 +250,16 @@ def new():
     form = _intake_form(actor)
     if not form.is_submitted():
         return _render_intake(form)
+    valid = form.validate()
     if not form.consent_record.data:
         form.consent_record.errors = [
             _(
-                "Chưa có sự đồng ý cho việc ghi nhận hồ sơ: không lưu "
-                "được gì. Hãy đọc nội dung đồng ý cho người được hỗ trợ."
+                "Chưa có sự đồng ý cho việc ghi nhận hồ sơ: không lưu được gì. "
+                "Hãy đọc nội dung đồng ý cho người được hỗ trợ."
             )
         ]
-        form.validate()
         return _render_intake(form, 400)
-    if not form.validate():
+    if not valid:
         return _render_intake(form, 400)
     data = _intake_from_form(actor, form)
     if not form.confirm_not_duplicate.data:

@@ -151,26 +151,39 @@ def rewrap_batch(
     return len(params), old_versions, rows[-1][0]
 
 
+# PostgreSQL: one UPDATE per batch from three arrays (a fixed statement, compiled once), instead
+# of a round trip per key. The id range lets the planner read only this batch's rows.
+_PG_REWRAP = sa.text(
+    "UPDATE data_keys SET wrapped_key = r.wrapped, master_version = :new_version "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:olds AS integer[]), CAST(:wrapped AS bytea[])) "
+    "AS r(id, old, wrapped) "
+    "WHERE data_keys.id = r.id AND data_keys.master_version = r.old "
+    "AND data_keys.wrapped_key IS NOT NULL AND data_keys.id BETWEEN :first AND :last"
+)
+
+
 def _write_rewrapped(params: list[dict], new_version: int) -> None:
     """Compare-and-set every re-wrapped key: only if still live and still under its old version."""
-    guard = (_keys.c.master_version, _live)
     if db.session.get_bind().dialect.name == "postgresql":
-        # One UPDATE ... FROM (VALUES ...) per batch instead of a round trip per key.
-        rewrapped = sa.values(
-            sa.column("k_id", sa.Integer),
-            sa.column("k_old", sa.Integer),
-            sa.column("k_wrapped", sa.LargeBinary),
-            name="rewrapped",
-        ).data([(p["k_id"], p["k_old"], p["k_wrapped"]) for p in params])
         db.session.execute(
-            sa.update(_keys)
-            .where(_keys.c.id == rewrapped.c.k_id, guard[0] == rewrapped.c.k_old, guard[1])
-            .values(wrapped_key=rewrapped.c.k_wrapped, master_version=new_version)
+            _PG_REWRAP,
+            {
+                "new_version": new_version,
+                "ids": [p["k_id"] for p in params],
+                "olds": [p["k_old"] for p in params],
+                "wrapped": [p["k_wrapped"] for p in params],
+                "first": params[0]["k_id"],
+                "last": params[-1]["k_id"],
+            },
         )
         return
     db.session.execute(
         sa.update(_keys)
-        .where(_keys.c.id == sa.bindparam("k_id"), guard[0] == sa.bindparam("k_old"), guard[1])
+        .where(
+            _keys.c.id == sa.bindparam("k_id"),
+            _keys.c.master_version == sa.bindparam("k_old"),
+            _live,
+        )
         .values(wrapped_key=sa.bindparam("k_wrapped"), master_version=new_version),
         params,
     )

@@ -110,6 +110,20 @@ def _code_taken(code: str) -> bool:
     return db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code)) is not None
 
 
+def _lock_tree(*units: OrgUnit | None) -> None:
+    """Serialize changes to the tree, then re-read the paths they build on.
+
+    Paths are derived data: a unit created or moved under a parent that another transaction is
+    moving at the same time would keep a stale path. SQLite already serializes writers (BEGIN
+    IMMEDIATE); PostgreSQL takes a table lock that conflicts only with other writers.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE org_units IN SHARE ROW EXCLUSIVE MODE"))
+    for unit in units:
+        if unit is not None and unit.id is not None:
+            db.session.refresh(unit)
+
+
 def _raise_first(*checks: tuple[str | None, str]) -> None:
     for problem, field in checks:
         if problem:
@@ -136,6 +150,7 @@ def create_org_unit(
             "parent",
         )
     )
+    _lock_tree(parent)
     if _code_taken(code):
         raise OrgError(_("Mã %(code)s đã được dùng cho một đơn vị khác.", code=code), "code")
     unit = OrgUnit(code=code, name=name, level=level, parent=parent, path="")
@@ -174,6 +189,7 @@ def move_org_unit(actor: Actor, unit: OrgUnit, new_parent: OrgUnit | None) -> in
     Returns how many units changed path (the unit and everything below it).
     """
     _require(permissions.can_manage_org_units, actor)
+    _lock_tree(unit, new_parent)
     if unit.is_retired:
         raise OrgError(_("Đơn vị đã ngừng hoạt động, không thể chuyển."), "parent")
     if new_parent is not None and new_parent.path.startswith(unit.path):
@@ -340,6 +356,7 @@ def import_org_units(
 ) -> int:
     """All or nothing: every line is checked first; any error imports nothing."""
     _require(permissions.can_manage_org_units, actor)
+    _lock_tree()
     errors = check_import(rows, tick)
     if errors:
         raise ImportRefused(errors)

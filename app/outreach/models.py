@@ -28,7 +28,8 @@ class OutreachActivity(db.Model):
     __tablename__ = "outreach_activities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    # Indexed by ix_outreach_activities_unit_held_on (org_unit_id, held_on) below.
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     held_on: Mapped[date] = mapped_column(sa.Date, index=True)
     form: Mapped[str] = mapped_column(sa.String(30))
     place: Mapped[str] = mapped_column(sa.String(30))

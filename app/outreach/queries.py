@@ -53,7 +53,7 @@ def visible_activities(actor: Actor, *, mine: bool = False, org_unit_id: int | N
             OrgUnit.path.startswith(actor.org_path, autoescape=True),
             OutreachActivity.deleted_at.is_(None),
         )
-        .options(selectinload(OutreachActivity.topic_rows))
+        .options(selectinload(OutreachActivity.topic_rows), selectinload(OutreachActivity.org_unit))
         .order_by(OutreachActivity.held_on.desc(), OutreachActivity.id.desc())
     )
     if mine:

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,7 +25,7 @@ from app.outreach import importer, indicators, permissions, queries, services
 from app.outreach.forms import DeleteForm, ImportForm, OutreachForm
 from app.outreach.models import new_idempotency_key
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
-from app.permissions import Role, current_actor, deny, roles_required
+from app.permissions import Role, current_actor, deny, public, roles_required
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach", template_folder="templates")
 
@@ -76,27 +77,33 @@ def _render_form(form, communes, status=200, activity=None, loose=()):
 
 
 def _save(form: OutreachForm, communes, activity=None):
-    """Shared POST path of new/edit: scope check (404), service, one commit."""
+    """Shared POST path of new/edit: scope check (404), one service, one commit.
+
+    Returns (error page, False) when the entry is refused, else (None, whether it was written).
+    """
     actor = current_actor()
     if actor.has_role(Role.VOLUNTEER) and form.org_unit_id.data is None:
         form.org_unit_id.data = actor.org_unit_id
+    if form.org_unit_id.data is None:
+        loose = form.add_errors({"org_unit_id": _("Hãy chọn một xã/phường.")})
+        return _render_form(form, communes, 400, activity, loose), False
     queries.get_commune_or_404(actor, form.org_unit_id.data)
     try:
         if activity is None:
-            activity, created = services.create_activity(
+            activity, written = services.create_activity(
                 actor, form.to_entry(), form.idempotency_key.data
             )
         else:
-            created = bool(services.update_activity(actor, activity, form.to_entry()))
+            written = bool(services.update_activity(actor, activity, form.to_entry()))
     except services.InvalidEntry as exc:
         loose = form.add_errors(exc.errors)
-        return _render_form(form, communes, 400, activity, loose)
+        return _render_form(form, communes, 400, activity, loose), False
     except services.KeyConflict:
-        return _render_form(form, communes, 400, activity, [_("Mã gửi đã được dùng.")])
+        return _render_form(form, communes, 400, activity, [_("Mã gửi đã được dùng.")]), False
     except services.PermissionDenied:
         deny(actor, "outreach_activity", str(activity.id) if activity else None)
     db.session.commit()
-    return created
+    return None, written
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -107,12 +114,12 @@ def new():
     form = OutreachForm()
     _prepare(form, communes)
     if form.validate_on_submit():
-        result = _save(form, communes)
-        if not isinstance(result, bool):
-            return result
+        refused, created = _save(form, communes)
+        if refused is not None:
+            return refused
         flash(
             _("Đã ghi hoạt động tuyên truyền.")
-            if result
+            if created
             else _("Hoạt động này đã được ghi trước đó."),
             "success",
         )
@@ -139,10 +146,10 @@ def edit(activity_id: int):
     form = OutreachForm(obj=activity if request.method == "GET" else None)
     _prepare(form, communes)
     if form.validate_on_submit():
-        result = _save(form, communes, activity)
-        if not isinstance(result, bool):
-            return result
-        flash(_("Đã lưu thay đổi.") if result else _("Không có gì thay đổi."), "success")
+        refused, changed = _save(form, communes, activity)
+        if refused is not None:
+            return refused
+        flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
         return redirect(url_for("outreach.index"))
     return _render_form(form, communes, 400 if form.is_submitted() else 200, activity)
 
@@ -274,3 +281,14 @@ def import_page():
     return render_template("outreach/import.html", form=form, errors=errors), (
         400 if errors else 200
     )
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The offline worker, served under /outreach/ so that its scope covers the form. It holds
+    no data itself: anonymous callers get the same static file as everyone."""
+    response = send_from_directory(current_app.static_folder, "js/outreach-sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/outreach/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -50,19 +50,30 @@ def _dump(actor, referral) -> dict:
     if is_partner and view.withdrawn:
         return {"id": referral.id, "status": "withdrawn", "withdrawn": True}
     data = {
-        "id": referral.id, "status": referral.status, "withdrawn": view.withdrawn,
-        "category": referral.category, "priority": referral.priority,
-        "service_id": str(referral.service_id), "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by, "reason_code": referral.reason_code,
-        "outcome": referral.outcome, "completed_on": referral.completed_on,
-        "shared": view.values, "note": view.note,
+        "id": referral.id,
+        "status": referral.status,
+        "withdrawn": view.withdrawn,
+        "category": referral.category,
+        "priority": referral.priority,
+        "service_id": str(referral.service_id),
+        "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by,
+        "reason_code": referral.reason_code,
+        "outcome": referral.outcome,
+        "completed_on": referral.completed_on,
+        "shared": view.values,
+        "note": view.note,
     }
     if is_partner:
         return schemas.PartnerReferralSchema().dump(data)
-    data.update(case_code=referral.case.code, need_id=referral.need_id,
-                organization_id=str(referral.organization_id),
-                shared_fields=list(referral.shared_fields or []),
-                created_at=referral.created_at, events=referral.events)
+    data.update(
+        case_code=referral.case.code,
+        need_id=referral.need_id,
+        organization_id=str(referral.organization_id),
+        shared_fields=list(referral.shared_fields or []),
+        created_at=referral.created_at,
+        events=referral.events,
+    )
     return schemas.CaseworkerReferralSchema().dump(data)
 
 
@@ -70,11 +81,18 @@ def _dump(actor, referral) -> dict:
 @roles_required(*API_ROLES)
 def list_referrals():
     actor = current_actor()
-    page = queries.referral_list(actor, status=request.args.get("status") or None,
-                                 overdue_only=request.args.get("overdue") == "1",
-                                 page=request.args.get("page", 1, type=int))
-    return jsonify(items=[_dump(actor, r) for r in page.items], page=page.page,
-                   pages=page.pages, total=page.total)
+    page = queries.referral_list(
+        actor,
+        status=request.args.get("status") or None,
+        overdue_only=request.args.get("overdue") == "1",
+        page=request.args.get("page", 1, type=int),
+    )
+    return jsonify(
+        items=[_dump(actor, r) for r in page.items],
+        page=page.page,
+        pages=page.pages,
+        total=page.total,
+    )
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -103,8 +121,15 @@ def create_referral():
     fields = data["fields_"] if data["fields_"] is not None else sharing.default_fields(case)
     try:
         referral = services.create_referral(
-            actor, case, need, service, fields=fields, priority=data["priority"],
-            note=data["note"], hiv_status=data["hiv_status"])
+            actor,
+            case,
+            need,
+            service,
+            fields=fields,
+            priority=data["priority"],
+            note=data["note"],
+            hiv_status=data["hiv_status"],
+        )
         if data["send"]:
             services.send_referral(actor, referral)
     except services.ReferralError as exc:
@@ -157,90 +182,179 @@ def referral_fhir(referral_id: int):
 
 _ID = [{"name": "referral_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _REF = {"$ref": "#/components/schemas/Referral"}
-_ERRORS = {"401": {"description": "No or invalid bearer token"},
-           "403": {"description": "Role not allowed"},
-           "404": {"description": "Not found or out of scope (audited)"}}
+_ERRORS = {
+    "401": {"description": "No or invalid bearer token"},
+    "403": {"description": "Role not allowed"},
+    "404": {"description": "Not found or out of scope (audited)"},
+}
 
-openapi.register_schema("Referral", {
-    "type": "object",
-    "description": "Partners get status and the shared fields only; after withdrawal only "
-                   "{id, status: withdrawn, withdrawn: true}.",
-    "properties": {
-        "id": {"type": "integer"}, "status": {"type": "string"},
-        "withdrawn": {"type": "boolean"}, "category": {"type": "string"},
-        "priority": {"type": "string", "enum": ["routine", "urgent", "asap"]},
-        "service_id": {"type": "string", "format": "uuid"},
-        "sent_at": {"type": "string", "format": "date-time", "nullable": True},
-        "respond_by": {"type": "string", "format": "date", "nullable": True},
-        "reason_code": {"type": "string", "nullable": True},
-        "outcome": {"type": "string", "nullable": True},
-        "completed_on": {"type": "string", "format": "date", "nullable": True},
-        "shared": {"type": "object", "additionalProperties": {"type": "string",
-                                                               "nullable": True}},
-        "note": {"type": "string", "nullable": True},
-        "case_code": {"type": "string", "description": "caseworkers only"},
-        "need_id": {"type": "integer", "description": "caseworkers only"},
-        "shared_fields": {"type": "array", "items": {"type": "string"}},
-        "events": {"type": "array", "items": {"type": "object"}},
-    },
-})
-openapi.register_path("/api/v1/referrals", "get", {
-    "summary": "List referrals (partners: addressed to their organization; caseworkers: scope)",
-    "tags": ["referrals"],
-    "parameters": [
-        {"name": "status", "in": "query", "schema": {"type": "string"}},
-        {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
-        {"name": "page", "in": "query", "schema": {"type": "integer"}},
-    ],
-    "responses": {"200": {"description": "A page of referrals", "content": {
-        "application/json": {"schema": {"type": "object", "properties": {
-            "items": {"type": "array", "items": _REF}, "page": {"type": "integer"},
-            "pages": {"type": "integer"}, "total": {"type": "integer"}}}}}}, **_ERRORS},
-})
-openapi.register_path("/api/v1/referrals", "post", {
-    "summary": "Create (and by default send) a referral of a case's need (caseworkers)",
-    "tags": ["referrals"],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["case_code", "need_id", "service_id"],
+openapi.register_schema(
+    "Referral",
+    {
+        "type": "object",
+        "description": "Partners get status and the shared fields only; after withdrawal only "
+        "{id, status: withdrawn, withdrawn: true}.",
         "properties": {
-            "case_code": {"type": "string"}, "need_id": {"type": "integer"},
-            "service_id": {"type": "string", "format": "uuid"},
-            "fields": {"type": "array", "items": {"type": "string", "enum": list(
-                sharing.SHAREABLE_FIELDS)}},
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "withdrawn": {"type": "boolean"},
+            "category": {"type": "string"},
             "priority": {"type": "string", "enum": ["routine", "urgent", "asap"]},
-            "note": {"type": "string"}, "hiv_status": {"type": "string"},
-            "send": {"type": "boolean", "default": True}}}}}},
-    "responses": {"201": {"description": "Created", "content": {
-        "application/json": {"schema": _REF}}},
-        "400": {"description": "Invalid input"},
-        "422": {"description": "Refused by a rule (no sharing consent, restricted, ...)"},
-        **_ERRORS},
-})
-openapi.register_path("/api/v1/referrals/{referral_id}", "get", {
-    "summary": "Read one referral (partners: shared fields only)", "tags": ["referrals"],
-    "parameters": _ID,
-    "responses": {"200": {"description": "The referral", "content": {
-        "application/json": {"schema": _REF}}}, **_ERRORS},
-})
-openapi.register_path("/api/v1/referrals/{referral_id}/transition", "post", {
-    "summary": "Move a referral to another FHIR Task status", "tags": ["referrals"],
-    "parameters": _ID,
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["to"], "properties": {
-            "to": {"type": "string", "enum": schemas.STATUS_VALUES},
-            "reason_code": {"type": "string", "enum": schemas.REASON_VALUES},
-            "outcome": {"type": "string", "enum": ["service_received", "enrolled"]},
-            "service_date": {"type": "string", "format": "date"},
-            "note": {"type": "string"}, "verified_by": {"type": "string"}}}}}},
-    "responses": {"200": {"description": "The referral after the move", "content": {
-        "application/json": {"schema": _REF}}},
-        "409": {"description": "Transition not allowed from this status, or withdrawn"},
-        "422": {"description": "Missing reason code, outcome or service date"}, **_ERRORS},
-})
-openapi.register_path("/api/v1/referrals/{referral_id}/fhir", "get", {
-    "summary": "The referral as a FHIR R4 Bundle (Task + ServiceRequest + Patient), shared "
-               "fields only (caseworkers)",
-    "tags": ["referrals"], "parameters": _ID,
-    "responses": {"200": {"description": "FHIR Bundle", "content": {
-        "application/fhir+json": {"schema": {"type": "object"}}}}, **_ERRORS},
-})
+            "service_id": {"type": "string", "format": "uuid"},
+            "sent_at": {"type": "string", "format": "date-time", "nullable": True},
+            "respond_by": {"type": "string", "format": "date", "nullable": True},
+            "reason_code": {"type": "string", "nullable": True},
+            "outcome": {"type": "string", "nullable": True},
+            "completed_on": {"type": "string", "format": "date", "nullable": True},
+            "shared": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "nullable": True},
+            },
+            "note": {"type": "string", "nullable": True},
+            "case_code": {"type": "string", "description": "caseworkers only"},
+            "need_id": {"type": "integer", "description": "caseworkers only"},
+            "shared_fields": {"type": "array", "items": {"type": "string"}},
+            "events": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+)
+openapi.register_path(
+    "/api/v1/referrals",
+    "get",
+    {
+        "summary": "List referrals (partners: addressed to their organization; caseworkers: scope)",
+        "tags": ["referrals"],
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string"}},
+            {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+            {"name": "page", "in": "query", "schema": {"type": "integer"}},
+        ],
+        "responses": {
+            "200": {
+                "description": "A page of referrals",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "items": {"type": "array", "items": _REF},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                                "total": {"type": "integer"},
+                            },
+                        }
+                    }
+                },
+            },
+            **_ERRORS,
+        },
+    },
+)
+openapi.register_path(
+    "/api/v1/referrals",
+    "post",
+    {
+        "summary": "Create (and by default send) a referral of a case's need (caseworkers)",
+        "tags": ["referrals"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["case_code", "need_id", "service_id"],
+                        "properties": {
+                            "case_code": {"type": "string"},
+                            "need_id": {"type": "integer"},
+                            "service_id": {"type": "string", "format": "uuid"},
+                            "fields": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": list(sharing.SHAREABLE_FIELDS)},
+                            },
+                            "priority": {"type": "string", "enum": ["routine", "urgent", "asap"]},
+                            "note": {"type": "string"},
+                            "hiv_status": {"type": "string"},
+                            "send": {"type": "boolean", "default": True},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "Created", "content": {"application/json": {"schema": _REF}}},
+            "400": {"description": "Invalid input"},
+            "422": {"description": "Refused by a rule (no sharing consent, restricted, ...)"},
+            **_ERRORS,
+        },
+    },
+)
+openapi.register_path(
+    "/api/v1/referrals/{referral_id}",
+    "get",
+    {
+        "summary": "Read one referral (partners: shared fields only)",
+        "tags": ["referrals"],
+        "parameters": _ID,
+        "responses": {
+            "200": {
+                "description": "The referral",
+                "content": {"application/json": {"schema": _REF}},
+            },
+            **_ERRORS,
+        },
+    },
+)
+openapi.register_path(
+    "/api/v1/referrals/{referral_id}/transition",
+    "post",
+    {
+        "summary": "Move a referral to another FHIR Task status",
+        "tags": ["referrals"],
+        "parameters": _ID,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["to"],
+                        "properties": {
+                            "to": {"type": "string", "enum": schemas.STATUS_VALUES},
+                            "reason_code": {"type": "string", "enum": schemas.REASON_VALUES},
+                            "outcome": {"type": "string", "enum": ["service_received", "enrolled"]},
+                            "service_date": {"type": "string", "format": "date"},
+                            "note": {"type": "string"},
+                            "verified_by": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The referral after the move",
+                "content": {"application/json": {"schema": _REF}},
+            },
+            "409": {"description": "Transition not allowed from this status, or withdrawn"},
+            "422": {"description": "Missing reason code, outcome or service date"},
+            **_ERRORS,
+        },
+    },
+)
+openapi.register_path(
+    "/api/v1/referrals/{referral_id}/fhir",
+    "get",
+    {
+        "summary": "The referral as a FHIR R4 Bundle (Task + ServiceRequest + Patient), shared "
+        "fields only (caseworkers)",
+        "tags": ["referrals"],
+        "parameters": _ID,
+        "responses": {
+            "200": {
+                "description": "FHIR Bundle",
+                "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+            },
+            **_ERRORS,
+        },
+    },
+)

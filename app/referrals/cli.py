@@ -21,11 +21,19 @@ def referrals_cli():
 
 
 @referrals_cli.command("expire")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Run as if today were this date (YYYY-MM-DD).")
-@click.option("--grace-days", type=int, default=None,
-              help="Days after respond_by before cancelling (default: config "
-                   "REFERRAL_EXPIRY_GRACE_DAYS, else 0).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if today were this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--grace-days",
+    type=int,
+    default=None,
+    help="Days after respond_by before cancelling (default: config "
+    "REFERRAL_EXPIRY_GRACE_DAYS, else 0).",
+)
 @with_appcontext
 def expire_command(today, grace_days):
     """Cancel sent referrals left unanswered past respond_by (expired_no_response).
@@ -43,8 +51,10 @@ def expire_command(today, grace_days):
     for referral in expired:
         suggestions = services.suggestions_for(referral)
         names = "; ".join(f"{s.name} ({s.organization.name}) [{s.id}]" for s in suggestions)
-        lines.append(f"referral {referral.id} case {referral.case.code} "
-                     f"({referral.category}) expired; other services: {names or 'none'}")
+        lines.append(
+            f"referral {referral.id} case {referral.case.code} "
+            f"({referral.category}) expired; other services: {names or 'none'}"
+        )
     db.session.commit()
     for line in lines:
         click.echo(line)
@@ -82,8 +92,12 @@ def attach_partner(actor: Actor, user, org) -> None:
         raise PermissionDenied
     user.partner_organization_id = org.id if org is not None else None
     db.session.flush()
-    audit.record(actor, "partner.attached", user,
-                 details={"partner_organization": str(org.id) if org else None})
+    audit.record(
+        actor,
+        "partner.attached",
+        user,
+        details={"partner_organization": str(org.id) if org else None},
+    )
 
 
 commands = [referrals_cli]

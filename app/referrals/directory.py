@@ -19,11 +19,33 @@ from app.referrals.models import (
 )
 
 ORG_FIELDS = ("name", "alternate_name", "description", "email", "website", "org_unit_id")
-LOCATION_FIELDS = ("name", "description", "transportation", "address_1", "address_2", "city",
-                   "state_province", "postal_code", "latitude", "longitude")
-SERVICE_FIELDS = ("name", "alternate_name", "description", "url", "email", "status", "category",
-                  "eligibility_description", "fees_description", "application_process",
-                  "languages", "is_accepting_referrals", "response_days")
+LOCATION_FIELDS = (
+    "name",
+    "description",
+    "transportation",
+    "address_1",
+    "address_2",
+    "city",
+    "state_province",
+    "postal_code",
+    "latitude",
+    "longitude",
+)
+SERVICE_FIELDS = (
+    "name",
+    "alternate_name",
+    "description",
+    "url",
+    "email",
+    "status",
+    "category",
+    "eligibility_description",
+    "fees_description",
+    "application_process",
+    "languages",
+    "is_accepting_referrals",
+    "response_days",
+)
 
 
 def _require(actor: Actor) -> None:
@@ -40,8 +62,15 @@ def _set(obj, values: dict, names) -> list[str]:
     return changed
 
 
-def _set_phone(org_id, number: str | None, *, service=None, location=None, contact=None,
-               existing: list[PartnerPhone]) -> bool:
+def _set_phone(
+    org_id,
+    number: str | None,
+    *,
+    service=None,
+    location=None,
+    contact=None,
+    existing: list[PartnerPhone],
+) -> bool:
     """Keep exactly one phone for the owner: the number given (none when blank)."""
     number = (number or "").strip()
     current = existing[0] if existing else None
@@ -50,17 +79,22 @@ def _set_phone(org_id, number: str | None, *, service=None, location=None, conta
     if current is not None:
         db.session.delete(current)
     if number:
-        db.session.add(PartnerPhone(
-            organization_id=org_id, number=number, type="voice",
-            service_id=service.id if service else None,
-            location_id=location.id if location else None,
-            contact_id=contact.id if contact else None,
-        ))
+        db.session.add(
+            PartnerPhone(
+                organization_id=org_id,
+                number=number,
+                type="voice",
+                service_id=service.id if service else None,
+                location_id=location.id if location else None,
+                contact_id=contact.id if contact else None,
+            )
+        )
     return current is not None or bool(number)
 
 
-def save_organization(actor: Actor, org: PartnerOrganization | None, values: dict,
-                      phone: str | None = None) -> PartnerOrganization:
+def save_organization(
+    actor: Actor, org: PartnerOrganization | None, values: dict, phone: str | None = None
+) -> PartnerOrganization:
     """Create or update an organization of the directory."""
     _require(actor)
     created = org is None
@@ -73,13 +107,22 @@ def save_organization(actor: Actor, org: PartnerOrganization | None, values: dic
         changed.append("phones")
     db.session.flush()
     db.session.expire(org, ["phones"])
-    audit.record(actor, "partner.created" if created else "partner.updated", org,
-                 details={"changed_fields": changed})
+    audit.record(
+        actor,
+        "partner.created" if created else "partner.updated",
+        org,
+        details={"changed_fields": changed},
+    )
     return org
 
 
-def save_location(actor: Actor, org: PartnerOrganization, location: PartnerLocation | None,
-                  values: dict, phone: str | None = None) -> PartnerLocation:
+def save_location(
+    actor: Actor,
+    org: PartnerOrganization,
+    location: PartnerLocation | None,
+    values: dict,
+    phone: str | None = None,
+) -> PartnerLocation:
     """Add or update a place where the organization delivers services."""
     _require(actor)
     created = location is None
@@ -92,7 +135,9 @@ def save_location(actor: Actor, org: PartnerOrganization, location: PartnerLocat
         changed.append("phones")
     db.session.flush()
     db.session.expire(location, ["phones"])
-    audit.record(actor, "partner.updated", org, details={"changed_fields": changed or ["locations"]})
+    audit.record(
+        actor, "partner.updated", org, details={"changed_fields": changed or ["locations"]}
+    )
     return location
 
 
@@ -108,8 +153,9 @@ class ServiceInput:
     contact_phone: str | None = None
 
 
-def save_service(actor: Actor, org: PartnerOrganization, service: PartnerService | None,
-                 data: ServiceInput) -> PartnerService:
+def save_service(
+    actor: Actor, org: PartnerOrganization, service: PartnerService | None, data: ServiceInput
+) -> PartnerService:
     """Create or update a service: category, eligibility, areas, places, contact person."""
     from app.orgs.models import OrgUnit
 
@@ -142,8 +188,12 @@ def save_service(actor: Actor, org: PartnerOrganization, service: PartnerService
         changed.append("contacts")
     db.session.flush()
     db.session.expire(service, ["phones", "contacts"])
-    audit.record(actor, "partner.created" if created else "partner.updated", service,
-                 details={"changed_fields": changed, "category": service.category})
+    audit.record(
+        actor,
+        "partner.created" if created else "partner.updated",
+        service,
+        details={"changed_fields": changed, "category": service.category},
+    )
     return service
 
 
@@ -160,9 +210,16 @@ def _save_contact(org, service, data: ServiceInput) -> bool:
     if contact is None:
         contact = PartnerContact(organization_id=org.id, service=service, name=name)
         db.session.add(contact)
-    changed = _set(contact, {"name": name, "title": (data.contact_title or "").strip() or None,
-                             "email": (data.contact_email or "").strip() or None},
-                   ("name", "title", "email"))
+    changed = _set(
+        contact,
+        {
+            "name": name,
+            "title": (data.contact_title or "").strip() or None,
+            "email": (data.contact_email or "").strip() or None,
+        },
+        ("name", "title", "email"),
+    )
     db.session.flush()
-    return _set_phone(org.id, data.contact_phone, contact=contact,
-                      existing=list(contact.phones)) or bool(changed)
+    return _set_phone(
+        org.id, data.contact_phone, contact=contact, existing=list(contact.phones)
+    ) or bool(changed)

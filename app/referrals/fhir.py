@@ -51,16 +51,22 @@ def referral_bundle(referral) -> dict:
     view = shared_view(referral)
     values = view.values
     patient_url, request_url, task_url = (
-        _urn(referral, "patient"), _urn(referral, "service-request"), _urn(referral, "task"),
+        _urn(referral, "patient"),
+        _urn(referral, "service-request"),
+        _urn(referral, "task"),
     )
-    patient = _clean({
-        "resourceType": "Patient",
-        "identifier": [{"system": CASE_CODE_SYSTEM, "value": values["code"]}]
-        if values.get("code") else None,
-        "name": [{"text": values["preferred_name"]}] if values.get("preferred_name") else None,
-        "telecom": [{"system": "phone", "value": values["phone"]}] if values.get("phone")
-        else None,
-    })
+    patient = _clean(
+        {
+            "resourceType": "Patient",
+            "identifier": [{"system": CASE_CODE_SYSTEM, "value": values["code"]}]
+            if values.get("code")
+            else None,
+            "name": [{"text": values["preferred_name"]}] if values.get("preferred_name") else None,
+            "telecom": [{"system": "phone", "value": values["phone"]}]
+            if values.get("phone")
+            else None,
+        }
+    )
     notes = [
         {"text": f"{FIELD_LABELS[name]}: {value}"}
         for name, value in values.items()
@@ -68,51 +74,68 @@ def referral_bundle(referral) -> dict:
     ]
     if view.note:
         notes.append({"text": view.note})
-    category = {"coding": [{"system": CATEGORY_SYSTEM, "code": referral.category,
-                            "display": category_label(referral.category)}]}
+    category = {
+        "coding": [
+            {
+                "system": CATEGORY_SYSTEM,
+                "code": referral.category,
+                "display": category_label(referral.category),
+            }
+        ]
+    }
     organization = {
         "display": referral.organization.name,
         "identifier": {"system": ORG_SYSTEM, "value": f"urn:uuid:{referral.organization_id}"},
     }
-    service_request = _clean({
-        "resourceType": "ServiceRequest",
-        "status": SERVICE_REQUEST_STATUS[referral.status],
-        "intent": "order",
-        "priority": PRIORITY.get(referral.priority),
-        "category": [category],
-        "code": {"text": referral.service.name},
-        "subject": {"reference": patient_url},
-        "authoredOn": _iso(referral.sent_at or referral.created_at),
-        "performer": [organization],
-        "note": notes,
-    })
+    service_request = _clean(
+        {
+            "resourceType": "ServiceRequest",
+            "status": SERVICE_REQUEST_STATUS[referral.status],
+            "intent": "order",
+            "priority": PRIORITY.get(referral.priority),
+            "category": [category],
+            "code": {"text": referral.service.name},
+            "subject": {"reference": patient_url},
+            "authoredOn": _iso(referral.sent_at or referral.created_at),
+            "performer": [organization],
+            "note": notes,
+        }
+    )
     status = ReferralStatus(referral.status)
     reason = None
     if referral.reason_code and status is not ReferralStatus.COMPLETED:
         reason = {"coding": [{"system": REASON_SYSTEM, "code": referral.reason_code}]}
     output = None
     if status is ReferralStatus.COMPLETED:
-        output = [{
-            "type": {"coding": [{"system": REASON_SYSTEM, "code": referral.outcome}]},
-            "valueDate": _iso(referral.completed_on),
-        }]
-    task = _clean({
-        "resourceType": "Task",
-        "status": status.value,
-        "intent": "order",
-        "priority": PRIORITY.get(referral.priority),
-        "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code",
-                             "code": "fulfill"}]},
-        "focus": {"reference": request_url},
-        "for": {"reference": patient_url},
-        "authoredOn": _iso(referral.created_at),
-        "lastModified": _iso(referral.updated_at),
-        "owner": organization,
-        "statusReason": reason,
-        "restriction": {"period": {"end": _iso(referral.respond_by)}}
-        if referral.respond_by else None,
-        "output": output,
-    })
+        output = [
+            {
+                "type": {"coding": [{"system": REASON_SYSTEM, "code": referral.outcome}]},
+                "valueDate": _iso(referral.completed_on),
+            }
+        ]
+    task = _clean(
+        {
+            "resourceType": "Task",
+            "status": status.value,
+            "intent": "order",
+            "priority": PRIORITY.get(referral.priority),
+            "code": {
+                "coding": [
+                    {"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}
+                ]
+            },
+            "focus": {"reference": request_url},
+            "for": {"reference": patient_url},
+            "authoredOn": _iso(referral.created_at),
+            "lastModified": _iso(referral.updated_at),
+            "owner": organization,
+            "statusReason": reason,
+            "restriction": {"period": {"end": _iso(referral.respond_by)}}
+            if referral.respond_by
+            else None,
+            "output": output,
+        }
+    )
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -123,28 +123,49 @@ def setting_term_id(code: str) -> str:
 
 def taxonomies() -> list[dict]:
     return [
-        {"id": str(CATEGORY_TAXONOMY_ID), "name": "caunoi-support-category",
-         "description": "Support categories named by the Vietnamese provincial plans"},
-        {"id": str(SETTINGS_TAXONOMY_ID), "name": "caunoi-referral-settings",
-         "description": "Cầu Nối referral settings of a service"},
+        {
+            "id": str(CATEGORY_TAXONOMY_ID),
+            "name": "caunoi-support-category",
+            "description": "Support categories named by the Vietnamese provincial plans",
+        },
+        {
+            "id": str(SETTINGS_TAXONOMY_ID),
+            "name": "caunoi-referral-settings",
+            "description": "Cầu Nối referral settings of a service",
+        },
     ]
 
 
 def taxonomy_terms() -> list[dict]:
     terms = [
-        {"id": category_term_id(c.value), "code": c.value, "name": str(CATEGORY_LABELS[c]),
-         "description": str(CATEGORY_LABELS[c]), "taxonomy": "caunoi-support-category",
-         "taxonomy_id": str(CATEGORY_TAXONOMY_ID), "language": "vi"}
+        {
+            "id": category_term_id(c.value),
+            "code": c.value,
+            "name": str(CATEGORY_LABELS[c]),
+            "description": str(CATEGORY_LABELS[c]),
+            "taxonomy": "caunoi-support-category",
+            "taxonomy_id": str(CATEGORY_TAXONOMY_ID),
+            "language": "vi",
+        }
         for c in SupportCategory
     ]
     terms += [
-        {"id": setting_term_id(ACCEPTING), "code": ACCEPTING, "name": "Accepting referrals",
-         "description": "Whether the service accepts referrals now (true/false)",
-         "taxonomy": "caunoi-referral-settings", "taxonomy_id": str(SETTINGS_TAXONOMY_ID)},
-        {"id": setting_term_id(RESPONSE_DAYS), "code": RESPONSE_DAYS,
-         "name": "Expected response time (days)",
-         "description": "Days the service takes to answer a referral",
-         "taxonomy": "caunoi-referral-settings", "taxonomy_id": str(SETTINGS_TAXONOMY_ID)},
+        {
+            "id": setting_term_id(ACCEPTING),
+            "code": ACCEPTING,
+            "name": "Accepting referrals",
+            "description": "Whether the service accepts referrals now (true/false)",
+            "taxonomy": "caunoi-referral-settings",
+            "taxonomy_id": str(SETTINGS_TAXONOMY_ID),
+        },
+        {
+            "id": setting_term_id(RESPONSE_DAYS),
+            "code": RESPONSE_DAYS,
+            "name": "Expected response time (days)",
+            "description": "Days the service takes to answer a referral",
+            "taxonomy": "caunoi-referral-settings",
+            "taxonomy_id": str(SETTINGS_TAXONOMY_ID),
+        },
     ]
     return terms
 
@@ -154,47 +175,80 @@ def _term(term_id: str) -> dict:
 
 
 def phone_json(phone: PartnerPhone) -> dict:
-    return _clean({
-        "id": str(phone.id), "number": phone.number, "type": phone.type,
-        "description": phone.description,
-        "organization_id": str(phone.organization_id) if phone.organization_id else None,
-        "service_id": str(phone.service_id) if phone.service_id else None,
-        "location_id": str(phone.location_id) if phone.location_id else None,
-        "contact_id": str(phone.contact_id) if phone.contact_id else None,
-    })
+    return _clean(
+        {
+            "id": str(phone.id),
+            "number": phone.number,
+            "type": phone.type,
+            "description": phone.description,
+            "organization_id": str(phone.organization_id) if phone.organization_id else None,
+            "service_id": str(phone.service_id) if phone.service_id else None,
+            "location_id": str(phone.location_id) if phone.location_id else None,
+            "contact_id": str(phone.contact_id) if phone.contact_id else None,
+        }
+    )
 
 
 def contact_json(contact: PartnerContact) -> dict:
-    return _clean({
-        "id": str(contact.id), "organization_id": str(contact.organization_id),
-        "service_id": str(contact.service_id) if contact.service_id else None,
-        "name": contact.name, "title": contact.title, "email": contact.email,
-        "phones": [phone_json(p) for p in contact.phones],
-    })
+    return _clean(
+        {
+            "id": str(contact.id),
+            "organization_id": str(contact.organization_id),
+            "service_id": str(contact.service_id) if contact.service_id else None,
+            "name": contact.name,
+            "title": contact.title,
+            "email": contact.email,
+            "phones": [phone_json(p) for p in contact.phones],
+        }
+    )
 
 
 def location_json(loc: PartnerLocation) -> dict:
-    address = _clean({
-        "id": str(loc.address_id), "location_id": str(loc.id), "address_1": loc.address_1,
-        "address_2": loc.address_2, "region": loc.region,
-    })
+    address = _clean(
+        {
+            "id": str(loc.address_id),
+            "location_id": str(loc.id),
+            "address_1": loc.address_1,
+            "address_2": loc.address_2,
+            "region": loc.region,
+        }
+    )
     # Required by HSDS even when empty (Vietnamese addresses often have no postal code).
-    address.update(city=loc.city or "", state_province=loc.state_province or "",
-                   postal_code=loc.postal_code or "", country=loc.country or "VN",
-                   address_type="physical", address_1=loc.address_1 or "")
-    return _clean({
-        "id": str(loc.id), "location_type": loc.location_type,
-        "organization_id": str(loc.organization_id), "name": loc.name,
-        "description": loc.description, "transportation": loc.transportation,
-        "latitude": loc.latitude, "longitude": loc.longitude,
-        "addresses": [address], "phones": [phone_json(p) for p in loc.phones],
-    })
+    address.update(
+        city=loc.city or "",
+        state_province=loc.state_province or "",
+        postal_code=loc.postal_code or "",
+        country=loc.country or "VN",
+        address_type="physical",
+        address_1=loc.address_1 or "",
+    )
+    return _clean(
+        {
+            "id": str(loc.id),
+            "location_type": loc.location_type,
+            "organization_id": str(loc.organization_id),
+            "name": loc.name,
+            "description": loc.description,
+            "transportation": loc.transportation,
+            "latitude": loc.latitude,
+            "longitude": loc.longitude,
+            "addresses": [address],
+            "phones": [phone_json(p) for p in loc.phones],
+        }
+    )
 
 
 def organization_json(org: PartnerOrganization) -> dict:
     return {
-        **_clean({"id": str(org.id), "name": org.name, "alternate_name": org.alternate_name,
-                  "email": org.email, "website": org.website}),
+        **_clean(
+            {
+                "id": str(org.id),
+                "name": org.name,
+                "alternate_name": org.alternate_name,
+                "email": org.email,
+                "website": org.website,
+            }
+        ),
         "description": org.description or "",
         "phones": [phone_json(p) for p in org.phones],
         "contacts": [contact_json(c) for c in org.contacts],
@@ -203,33 +257,55 @@ def organization_json(org: PartnerOrganization) -> dict:
 
 
 def _attribute(service: PartnerService, term_id: str, link_type: str, value=None) -> dict:
-    return _clean({
-        "id": _uid("attribute", service.id, link_type), "link_id": str(service.id),
-        "link_type": link_type, "link_entity": "service", "taxonomy_term_id": term_id,
-        "value": value, "taxonomy_term": _term(term_id),
-    })
+    return _clean(
+        {
+            "id": _uid("attribute", service.id, link_type),
+            "link_id": str(service.id),
+            "link_type": link_type,
+            "link_entity": "service",
+            "taxonomy_term_id": term_id,
+            "value": value,
+            "taxonomy_term": _term(term_id),
+        }
+    )
 
 
 def service_json(service: PartnerService) -> dict:
     sid = str(service.id)
     return {
-        **_clean({
-            "id": sid, "organization_id": str(service.organization_id), "name": service.name,
-            "alternate_name": service.alternate_name, "description": service.description,
-            "url": service.url, "email": service.email, "status": service.status,
-            "eligibility_description": service.eligibility_description,
-            "fees_description": service.fees_description,
-            "application_process": service.application_process,
-            "last_modified": service.updated_at.isoformat() if service.updated_at else None,
-        }),
+        **_clean(
+            {
+                "id": sid,
+                "organization_id": str(service.organization_id),
+                "name": service.name,
+                "alternate_name": service.alternate_name,
+                "description": service.description,
+                "url": service.url,
+                "email": service.email,
+                "status": service.status,
+                "eligibility_description": service.eligibility_description,
+                "fees_description": service.fees_description,
+                "application_process": service.application_process,
+                "last_modified": service.updated_at.isoformat() if service.updated_at else None,
+            }
+        ),
         "languages": [
-            {"id": _uid("language", sid, code), "service_id": sid, "code": code,
-             "name": LANGUAGE_NAMES.get(code, code)}
+            {
+                "id": _uid("language", sid, code),
+                "service_id": sid,
+                "code": code,
+                "name": LANGUAGE_NAMES.get(code, code),
+            }
             for code in service.language_codes
         ],
         "service_areas": [
-            {"id": _uid("area", sid, unit.code), "service_id": sid, "name": unit.name,
-             "extent": unit.code, "extent_type": EXTENT_TYPE}
+            {
+                "id": _uid("area", sid, unit.code),
+                "service_id": sid,
+                "name": unit.name,
+                "extent": unit.code,
+                "extent_type": EXTENT_TYPE,
+            }
             for unit in service.areas
         ],
         "service_at_locations": [
@@ -240,17 +316,25 @@ def service_json(service: PartnerService) -> dict:
         "contacts": [contact_json(c) for c in service.contacts],
         "attributes": [
             _attribute(service, category_term_id(service.category), "support_category"),
-            _attribute(service, setting_term_id(ACCEPTING), ACCEPTING,
-                       "true" if service.is_accepting_referrals else "false"),
-            _attribute(service, setting_term_id(RESPONSE_DAYS), RESPONSE_DAYS,
-                       str(service.response_days)),
+            _attribute(
+                service,
+                setting_term_id(ACCEPTING),
+                ACCEPTING,
+                "true" if service.is_accepting_referrals else "false",
+            ),
+            _attribute(
+                service, setting_term_id(RESPONSE_DAYS), RESPONSE_DAYS, str(service.response_days)
+            ),
         ],
     }
 
 
 def export_document() -> dict:
-    orgs = list(db.session.execute(
-        sa.select(PartnerOrganization).order_by(PartnerOrganization.name)).scalars())
+    orgs = list(
+        db.session.execute(
+            sa.select(PartnerOrganization).order_by(PartnerOrganization.name)
+        ).scalars()
+    )
     services = [s for org in orgs for s in org.services]
     return {
         "taxonomies": taxonomies(),
@@ -264,23 +348,67 @@ def export_document() -> dict:
 
 TABLES: dict[str, tuple[str, ...]] = {
     "organizations.csv": ("id", "name", "alternate_name", "description", "email", "website"),
-    "locations.csv": ("id", "organization_id", "location_type", "name", "description",
-                      "transportation", "latitude", "longitude"),
-    "addresses.csv": ("id", "location_id", "address_1", "address_2", "city", "region",
-                      "state_province", "postal_code", "country", "address_type"),
-    "services.csv": ("id", "organization_id", "name", "alternate_name", "description", "url",
-                     "email", "status", "eligibility_description", "fees_description",
-                     "application_process", "last_modified"),
+    "locations.csv": (
+        "id",
+        "organization_id",
+        "location_type",
+        "name",
+        "description",
+        "transportation",
+        "latitude",
+        "longitude",
+    ),
+    "addresses.csv": (
+        "id",
+        "location_id",
+        "address_1",
+        "address_2",
+        "city",
+        "region",
+        "state_province",
+        "postal_code",
+        "country",
+        "address_type",
+    ),
+    "services.csv": (
+        "id",
+        "organization_id",
+        "name",
+        "alternate_name",
+        "description",
+        "url",
+        "email",
+        "status",
+        "eligibility_description",
+        "fees_description",
+        "application_process",
+        "last_modified",
+    ),
     "contacts.csv": ("id", "organization_id", "service_id", "name", "title", "email"),
-    "phones.csv": ("id", "organization_id", "service_id", "location_id", "contact_id", "number",
-                   "type", "description"),
+    "phones.csv": (
+        "id",
+        "organization_id",
+        "service_id",
+        "location_id",
+        "contact_id",
+        "number",
+        "type",
+        "description",
+    ),
     "service_at_locations.csv": ("id", "service_id", "location_id"),
     "service_areas.csv": ("id", "service_id", "name", "extent", "extent_type"),
     "languages.csv": ("id", "service_id", "name", "code"),
     "attributes.csv": ("id", "link_id", "link_type", "link_entity", "taxonomy_term_id", "value"),
     "taxonomies.csv": ("id", "name", "description"),
-    "taxonomy_terms.csv": ("id", "code", "name", "description", "taxonomy", "taxonomy_id",
-                           "language"),
+    "taxonomy_terms.csv": (
+        "id",
+        "code",
+        "name",
+        "description",
+        "taxonomy",
+        "taxonomy_id",
+        "language",
+    ),
 }
 
 
@@ -309,9 +437,12 @@ def _rows(document: dict) -> dict[str, list[dict]]:
         for contact in service.get("contacts", []):
             rows["contacts.csv"].append(contact)
             phones(contact.get("phones", []))
-        for key, table in (("service_at_locations", "service_at_locations.csv"),
-                           ("service_areas", "service_areas.csv"),
-                           ("languages", "languages.csv"), ("attributes", "attributes.csv")):
+        for key, table in (
+            ("service_at_locations", "service_at_locations.csv"),
+            ("service_areas", "service_areas.csv"),
+            ("languages", "languages.csv"),
+            ("attributes", "attributes.csv"),
+        ):
             rows[table].extend(service.get(key, []))
     return rows
 
@@ -321,12 +452,14 @@ def export_csv_zip(document: dict) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, rows in _rows(document).items():
             text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=TABLES[name], extrasaction="ignore",
-                                    lineterminator="\n")
+            writer = csv.DictWriter(
+                text, fieldnames=TABLES[name], extrasaction="ignore", lineterminator="\n"
+            )
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: ("" if row.get(k) is None else row.get(k))
-                                 for k in TABLES[name]})
+                writer.writerow(
+                    {k: ("" if row.get(k) is None else row.get(k)) for k in TABLES[name]}
+                )
             archive.writestr(name, text.getvalue())
     return buffer.getvalue()
 
@@ -368,10 +501,13 @@ def document_from_csv_zip(data: bytes) -> dict:
         return [r for r in tables[table] if r.get(key) == value]
 
     def phones_of(**where) -> list[dict]:
-        (key, value), = where.items()
+        ((key, value),) = where.items()
         owners = ("service_id", "location_id", "contact_id")
-        return [p for p in tables["phones.csv"] if p.get(key) == value
-                and all(not p.get(o) for o in owners if o != key)]
+        return [
+            p
+            for p in tables["phones.csv"]
+            if p.get(key) == value and all(not p.get(o) for o in owners if o != key)
+        ]
 
     def contact(c: dict) -> dict:
         return {**c, "phones": phones_of(contact_id=c["id"])}
@@ -380,33 +516,45 @@ def document_from_csv_zip(data: bytes) -> dict:
     organizations = []
     for org in tables["organizations.csv"]:
         locations = [
-            {**loc, "addresses": by("addresses.csv", "location_id", loc["id"]),
-             "phones": phones_of(location_id=loc["id"])}
+            {
+                **loc,
+                "addresses": by("addresses.csv", "location_id", loc["id"]),
+                "phones": phones_of(location_id=loc["id"]),
+            }
             for loc in by("locations.csv", "organization_id", org["id"])
         ]
-        org_phones = [p for p in phones_of(organization_id=org["id"])
-                      if not p.get("location_id")]
-        org_contacts = [contact(c) for c in by("contacts.csv", "organization_id", org["id"])
-                        if not c.get("service_id")]
-        organizations.append({**org, "phones": org_phones, "contacts": org_contacts,
-                              "locations": locations})
+        org_phones = [p for p in phones_of(organization_id=org["id"]) if not p.get("location_id")]
+        org_contacts = [
+            contact(c)
+            for c in by("contacts.csv", "organization_id", org["id"])
+            if not c.get("service_id")
+        ]
+        organizations.append(
+            {**org, "phones": org_phones, "contacts": org_contacts, "locations": locations}
+        )
     services = []
     for svc in tables["services.csv"]:
         attributes = []
         for attr in by("attributes.csv", "link_id", svc["id"]):
             term = terms.get(attr.get("taxonomy_term_id"))
             attributes.append({**attr, "taxonomy_term": term} if term else attr)
-        services.append({
-            **svc,
-            "phones": phones_of(service_id=svc["id"]),
-            "contacts": [contact(c) for c in by("contacts.csv", "service_id", svc["id"])],
-            "service_at_locations": by("service_at_locations.csv", "service_id", svc["id"]),
-            "service_areas": by("service_areas.csv", "service_id", svc["id"]),
-            "languages": by("languages.csv", "service_id", svc["id"]),
-            "attributes": attributes,
-        })
-    return {"taxonomies": tables["taxonomies.csv"], "taxonomy_terms": tables["taxonomy_terms.csv"],
-            "organizations": organizations, "services": services}
+        services.append(
+            {
+                **svc,
+                "phones": phones_of(service_id=svc["id"]),
+                "contacts": [contact(c) for c in by("contacts.csv", "service_id", svc["id"])],
+                "service_at_locations": by("service_at_locations.csv", "service_id", svc["id"]),
+                "service_areas": by("service_areas.csv", "service_id", svc["id"]),
+                "languages": by("languages.csv", "service_id", svc["id"]),
+                "attributes": attributes,
+            }
+        )
+    return {
+        "taxonomies": tables["taxonomies.csv"],
+        "taxonomy_terms": tables["taxonomy_terms.csv"],
+        "organizations": organizations,
+        "services": services,
+    }
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -456,8 +604,12 @@ def _plan(document: dict) -> tuple[list[str], dict]:
     org_ids = {o["id"] for o in orgs}
     known_orgs = {str(i) for i in db.session.execute(sa.select(PartnerOrganization.id)).scalars()}
     file_locations = {loc["id"]: o["id"] for o in orgs for loc in o.get("locations", [])}
-    db_locations = {str(loc_id): str(org_id) for loc_id, org_id in db.session.execute(
-        sa.select(PartnerLocation.id, PartnerLocation.organization_id))}
+    db_locations = {
+        str(loc_id): str(org_id)
+        for loc_id, org_id in db.session.execute(
+            sa.select(PartnerLocation.id, PartnerLocation.organization_id)
+        )
+    }
     units = {u.code: u.id for u in db.session.execute(sa.select(OrgUnit)).scalars()}
     services = []
     for i, svc in enumerate(document.get("services", [])):
@@ -475,10 +627,13 @@ def _plan(document: dict) -> tuple[list[str], dict]:
                 areas.append(units[code])
         for j, sal in enumerate(svc.get("service_at_locations", [])):
             owner = file_locations.get(sal.get("location_id")) or db_locations.get(
-                sal.get("location_id") or "")
+                sal.get("location_id") or ""
+            )
             if owner != org_id:
-                errors.append(f"{where}.service_at_locations[{j}]: location of another "
-                              "organization or unknown")
+                errors.append(
+                    f"{where}.service_at_locations[{j}]: location of another "
+                    "organization or unknown"
+                )
         languages = [lang.get("code") for lang in svc.get("languages", [])]
         if not all(languages):
             errors.append(f"{where}.languages: every language needs its code")
@@ -502,18 +657,30 @@ def _uuid_or_none(value) -> uuid.UUID | None:
 
 def _import_phones(items: list[dict], org_id: str, **owner) -> None:
     for p in items:
-        _upsert(PartnerPhone, p["id"], organization_id=uuid.UUID(org_id), number=p["number"],
-                type=p.get("type"), description=p.get("description"),
-                service_id=_uuid_or_none(owner.get("service_id")),
-                location_id=_uuid_or_none(owner.get("location_id")),
-                contact_id=_uuid_or_none(owner.get("contact_id")))
+        _upsert(
+            PartnerPhone,
+            p["id"],
+            organization_id=uuid.UUID(org_id),
+            number=p["number"],
+            type=p.get("type"),
+            description=p.get("description"),
+            service_id=_uuid_or_none(owner.get("service_id")),
+            location_id=_uuid_or_none(owner.get("location_id")),
+            contact_id=_uuid_or_none(owner.get("contact_id")),
+        )
 
 
 def _import_contacts(items: list[dict], org_id: str, service_id: str | None) -> None:
     for c in items:
-        _upsert(PartnerContact, c["id"], organization_id=uuid.UUID(org_id),
-                service_id=_uuid_or_none(service_id), name=c.get("name") or "",
-                title=c.get("title"), email=c.get("email"))
+        _upsert(
+            PartnerContact,
+            c["id"],
+            organization_id=uuid.UUID(org_id),
+            service_id=_uuid_or_none(service_id),
+            name=c.get("name") or "",
+            title=c.get("title"),
+            email=c.get("email"),
+        )
         db.session.flush()
         _import_phones(c.get("phones", []), org_id, contact_id=c["id"])
 
@@ -526,35 +693,57 @@ def import_document(document: dict) -> dict[str, int]:
     if errors:
         raise ImportFailed(errors)
     for org in plan["organizations"]:
-        _upsert(PartnerOrganization, org["id"], name=org["name"],
-                alternate_name=org.get("alternate_name"), description=org.get("description", ""),
-                email=org.get("email"), website=org.get("website"))
+        _upsert(
+            PartnerOrganization,
+            org["id"],
+            name=org["name"],
+            alternate_name=org.get("alternate_name"),
+            description=org.get("description", ""),
+            email=org.get("email"),
+            website=org.get("website"),
+        )
         db.session.flush()
         _import_phones(org.get("phones", []), org["id"])
         _import_contacts(org.get("contacts", []), org["id"], None)
         for loc in org.get("locations", []):
             address = (loc.get("addresses") or [{}])[0]
-            _upsert(PartnerLocation, loc["id"], organization_id=uuid.UUID(org["id"]),
-                    location_type=loc["location_type"], name=loc.get("name") or "",
-                    description=loc.get("description"), transportation=loc.get("transportation"),
-                    latitude=loc.get("latitude"), longitude=loc.get("longitude"),
-                    address_id=_uuid_or_none(address.get("id")) or uuid.uuid4(),
-                    address_1=address.get("address_1", ""), address_2=address.get("address_2"),
-                    city=address.get("city", ""), region=address.get("region"),
-                    state_province=address.get("state_province", ""),
-                    postal_code=address.get("postal_code", ""),
-                    country=(address.get("country") or "VN")[:2])
+            _upsert(
+                PartnerLocation,
+                loc["id"],
+                organization_id=uuid.UUID(org["id"]),
+                location_type=loc["location_type"],
+                name=loc.get("name") or "",
+                description=loc.get("description"),
+                transportation=loc.get("transportation"),
+                latitude=loc.get("latitude"),
+                longitude=loc.get("longitude"),
+                address_id=_uuid_or_none(address.get("id")) or uuid.uuid4(),
+                address_1=address.get("address_1", ""),
+                address_2=address.get("address_2"),
+                city=address.get("city", ""),
+                region=address.get("region"),
+                state_province=address.get("state_province", ""),
+                postal_code=address.get("postal_code", ""),
+                country=(address.get("country") or "VN")[:2],
+            )
             db.session.flush()
             _import_phones(loc.get("phones", []), org["id"], location_id=loc["id"])
     for svc, settings, area_ids, languages in plan["services"]:
         service = _upsert(
-            PartnerService, svc["id"], organization_id=uuid.UUID(svc["organization_id"]),
-            name=svc["name"], alternate_name=svc.get("alternate_name"),
-            description=svc.get("description", ""), url=svc.get("url"), email=svc.get("email"),
-            status=svc["status"], eligibility_description=svc.get("eligibility_description"),
+            PartnerService,
+            svc["id"],
+            organization_id=uuid.UUID(svc["organization_id"]),
+            name=svc["name"],
+            alternate_name=svc.get("alternate_name"),
+            description=svc.get("description", ""),
+            url=svc.get("url"),
+            email=svc.get("email"),
+            status=svc["status"],
+            eligibility_description=svc.get("eligibility_description"),
             fees_description=svc.get("fees_description"),
             application_process=svc.get("application_process"),
-            languages=" ".join(languages) or "vi", **settings,
+            languages=" ".join(languages) or "vi",
+            **settings,
         )
         db.session.flush()
         service.areas = [db.session.get(OrgUnit, i) for i in area_ids]
@@ -566,7 +755,8 @@ def import_document(document: dict) -> dict[str, int]:
         for loc_id, sal_id in wanted.items():
             if loc_id not in have:
                 service.service_at_locations.append(
-                    PartnerServiceAtLocation(id=uuid.UUID(sal_id), location_id=uuid.UUID(loc_id)))
+                    PartnerServiceAtLocation(id=uuid.UUID(sal_id), location_id=uuid.UUID(loc_id))
+                )
         _import_phones(svc.get("phones", []), svc["organization_id"], service_id=svc["id"])
         _import_contacts(svc.get("contacts", []), svc["organization_id"], svc["id"])
     db.session.flush()

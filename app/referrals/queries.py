@@ -29,7 +29,8 @@ PER_PAGE = 25
 
 def visible_referrals(actor: Actor) -> sa.Select:
     stmt = sa.select(Referral).options(
-        selectinload(Referral.case), selectinload(Referral.service),
+        selectinload(Referral.case),
+        selectinload(Referral.service),
         selectinload(Referral.organization),
     )
     if actor.has_role(Role.CASEWORKER):
@@ -57,8 +58,14 @@ def get_referral_or_404(actor: Actor, referral_id: int) -> Referral:
     return referral
 
 
-def referral_list(actor: Actor, *, status: str | None = None, overdue_only: bool = False,
-                  today: date | None = None, page: int = 1):
+def referral_list(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    overdue_only: bool = False,
+    today: date | None = None,
+    page: int = 1,
+):
     today = today or date.today()
     stmt = visible_referrals(actor)
     if status == "open":
@@ -81,27 +88,35 @@ def overdue_count(actor: Actor, today: date | None = None) -> int:
 
 
 def case_referrals(case: Case) -> list[Referral]:
-    return list(db.session.execute(
-        sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id.desc())
+        ).scalars()
+    )
 
 
 def connected_need_ids(case: Case) -> set[int]:
     """Needs with a referral completed as service received or enrolled (DESIGN.md)."""
-    return set(db.session.execute(
-        sa.select(Referral.need_id).where(
-            Referral.case_id == case.id,
-            Referral.status == ReferralStatus.COMPLETED.value,
-            Referral.outcome.in_(["service_received", "enrolled"]),
-        )
-    ).scalars())
+    return set(
+        db.session.execute(
+            sa.select(Referral.need_id).where(
+                Referral.case_id == case.id,
+                Referral.status == ReferralStatus.COMPLETED.value,
+                Referral.outcome.in_(["service_received", "enrolled"]),
+            )
+        ).scalars()
+    )
 
 
 # -- directory ---------------------------------------------------------------------------------
 
 
-def search_services(category: str | None = None, org_unit: OrgUnit | None = None,
-                    text: str | None = None, only_referrable: bool = False) -> sa.Select:
+def search_services(
+    category: str | None = None,
+    org_unit: OrgUnit | None = None,
+    text: str | None = None,
+    only_referrable: bool = False,
+) -> sa.Select:
     """Services by category and area: areas above or below the chosen unit both match."""
     stmt = sa.select(PartnerService).options(
         selectinload(PartnerService.organization), selectinload(PartnerService.areas)
@@ -113,10 +128,12 @@ def search_services(category: str | None = None, org_unit: OrgUnit | None = None
         covering = (
             sa.select(partner_service_areas.c.service_id)
             .join(area, area.id == partner_service_areas.c.org_unit_id)
-            .where(sa.or_(
-                sa.literal(org_unit.path).like(area.path + "%"),
-                area.path.startswith(org_unit.path, autoescape=True),
-            ))
+            .where(
+                sa.or_(
+                    sa.literal(org_unit.path).like(area.path + "%"),
+                    area.path.startswith(org_unit.path, autoescape=True),
+                )
+            )
         )
         stmt = stmt.where(PartnerService.id.in_(covering))
     if text:
@@ -125,15 +142,18 @@ def search_services(category: str | None = None, org_unit: OrgUnit | None = None
             sa.or_(PartnerService.name.ilike(like), PartnerOrganization.name.ilike(like))
         )
     if only_referrable:
-        stmt = stmt.where(PartnerService.status == "active",
-                          PartnerService.is_accepting_referrals.is_(True))
+        stmt = stmt.where(
+            PartnerService.status == "active", PartnerService.is_accepting_referrals.is_(True)
+        )
     return stmt.order_by(PartnerService.category, PartnerService.name)
 
 
 def organizations() -> list[PartnerOrganization]:
-    return list(db.session.execute(
-        sa.select(PartnerOrganization).order_by(PartnerOrganization.name)
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(PartnerOrganization).order_by(PartnerOrganization.name)
+        ).scalars()
+    )
 
 
 def _get_or_404(actor: Actor, model, object_type: str, object_id):
@@ -156,6 +176,8 @@ def get_service_or_404(actor: Actor, service_id) -> PartnerService:
 
 
 def org_units() -> list[OrgUnit]:
-    return list(db.session.execute(
-        sa.select(OrgUnit).where(OrgUnit.is_retired.is_(False)).order_by(OrgUnit.path)
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(OrgUnit).where(OrgUnit.is_retired.is_(False)).order_by(OrgUnit.path)
+        ).scalars()
+    )

@@ -52,13 +52,27 @@ def _overdue_text() -> str:
     return _("Chuyển gửi đã quá hạn trả lời: %(n)d", n=queries.overdue_count(current_actor()))
 
 
-register_panel("referrals.index", _l("Chuyển gửi"),
-               _l("Theo dõi chuyển gửi đến cơ sở dịch vụ cho đến khi nhận được dịch vụ."),
-               REFERRAL_ROLES, order=30)
-register_panel("referrals.directory", _l("Danh bạ dịch vụ"),
-               _l("Tìm cơ sở cung cấp dịch vụ theo nhóm hỗ trợ và địa bàn."), READERS, order=40)
-register_panel("referrals.overdue", _l("Chuyển gửi quá hạn"), LazyString(_overdue_text),
-               (Role.CASEWORKER,), order=82)
+register_panel(
+    "referrals.index",
+    _l("Chuyển gửi"),
+    _l("Theo dõi chuyển gửi đến cơ sở dịch vụ cho đến khi nhận được dịch vụ."),
+    REFERRAL_ROLES,
+    order=30,
+)
+register_panel(
+    "referrals.directory",
+    _l("Danh bạ dịch vụ"),
+    _l("Tìm cơ sở cung cấp dịch vụ theo nhóm hỗ trợ và địa bàn."),
+    READERS,
+    order=40,
+)
+register_panel(
+    "referrals.overdue",
+    _l("Chuyển gửi quá hạn"),
+    LazyString(_overdue_text),
+    (Role.CASEWORKER,),
+    order=82,
+)
 
 
 @bp.app_template_global()
@@ -88,14 +102,17 @@ def directory_index():
     units = queries.org_units()
     unit = next((u for u in units if u.code == request.args.get("area")), None)
     text = (request.args.get("q") or "").strip()[:100] or None
-    services_found = db.session.execute(
-        queries.search_services(category, unit, text)
-    ).scalars().all()
+    services_found = (
+        db.session.execute(queries.search_services(category, unit, text)).scalars().all()
+    )
     return render_template(
-        "referrals/directory.html", services=services_found, units=units,
-        categories=category_choices(), filters={"category": category, "area": unit, "q": text},
-        organizations=queries.organizations(), can_manage=perms.can_manage_directory(
-            current_actor()),
+        "referrals/directory.html",
+        services=services_found,
+        units=units,
+        categories=category_choices(),
+        filters={"category": category, "area": unit, "q": text},
+        organizations=queries.organizations(),
+        can_manage=perms.can_manage_directory(current_actor()),
     )
 
 
@@ -103,14 +120,17 @@ def directory_index():
 @roles_required(*READERS)
 def organization(org_id: str):
     org = queries.get_organization_or_404(current_actor(), org_id)
-    return render_template("referrals/organization.html", org=org,
-                           can_manage=perms.can_manage_directory(current_actor()))
+    return render_template(
+        "referrals/organization.html",
+        org=org,
+        can_manage=perms.can_manage_directory(current_actor()),
+    )
 
 
 def _org_form(form: F.OrganizationForm) -> F.OrganizationForm:
-    form.org_unit_id.choices = F.choices([(0, _("— Không chọn —"))] + [
-        (u.id, f"{u.name} ({u.code})") for u in queries.org_units()
-    ])
+    form.org_unit_id.choices = F.choices(
+        [(0, _("— Không chọn —"))] + [(u.id, f"{u.name} ({u.code})") for u in queries.org_units()]
+    )
     return form
 
 
@@ -136,8 +156,11 @@ def organization_edit(org_id: str | None = None):
 
 
 @bp.route("/partners/organizations/<org_id>/locations/new", methods=["GET", "POST"])
-@bp.route("/partners/organizations/<org_id>/locations/<location_id>/edit",
-          methods=["GET", "POST"], endpoint="location_edit")
+@bp.route(
+    "/partners/organizations/<org_id>/locations/<location_id>/edit",
+    methods=["GET", "POST"],
+    endpoint="location_edit",
+)
 @roles_required(*MANAGERS)
 def location_new(org_id: str, location_id: str | None = None):
     actor = current_actor()
@@ -152,8 +175,9 @@ def location_new(org_id: str, location_id: str | None = None):
         form.phone.data = location.phones[0].number if location.phones else ""
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("referrals/location_form.html", form=form, org=org,
-                               location=location), status
+        return render_template(
+            "referrals/location_form.html", form=form, org=org, location=location
+        ), status
     values = {name: getattr(form, name).data for name in directory.LOCATION_FIELDS}
     for key in ("address_2", "postal_code", "transportation"):
         values[key] = values[key] or ("" if key == "postal_code" else None)
@@ -181,8 +205,7 @@ def _service_form(org, service=None) -> F.ServiceForm:
 
 
 @bp.route("/partners/organizations/<org_id>/services/new", methods=["GET", "POST"])
-@bp.route("/partners/services/<service_id>/edit", methods=["GET", "POST"],
-          endpoint="service_edit")
+@bp.route("/partners/services/<service_id>/edit", methods=["GET", "POST"], endpoint="service_edit")
 @roles_required(*MANAGERS)
 def service_new(org_id: str | None = None, service_id: str | None = None):
     actor = current_actor()
@@ -191,18 +214,30 @@ def service_new(org_id: str | None = None, service_id: str | None = None):
     form = _service_form(org, service)
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("referrals/service_form.html", form=form, org=org,
-                               service=service), status
-    values = {name: getattr(form, name).data for name in directory.SERVICE_FIELDS
-              if name != "languages"}
+        return render_template(
+            "referrals/service_form.html", form=form, org=org, service=service
+        ), status
+    values = {
+        name: getattr(form, name).data for name in directory.SERVICE_FIELDS if name != "languages"
+    }
     values["languages"] = " ".join(form.languages.data or ["vi"])
-    for key in ("alternate_name", "url", "email", "eligibility_description", "fees_description",
-                "application_process"):
+    for key in (
+        "alternate_name",
+        "url",
+        "email",
+        "eligibility_description",
+        "fees_description",
+        "application_process",
+    ):
         values[key] = (values.get(key) or "").strip() or None
     data = directory.ServiceInput(
-        values=values, area_ids=form.areas.data, location_ids=form.locations.data,
-        phone=form.phone.data, contact_name=form.contact_name.data,
-        contact_title=form.contact_title.data, contact_email=form.contact_email.data,
+        values=values,
+        area_ids=form.areas.data,
+        location_ids=form.locations.data,
+        phone=form.phone.data,
+        contact_name=form.contact_name.data,
+        contact_title=form.contact_title.data,
+        contact_email=form.contact_email.data,
         contact_phone=form.contact_phone.data,
     )
     service = directory.save_service(actor, org, service, data)
@@ -215,8 +250,11 @@ def service_new(org_id: str | None = None, service_id: str | None = None):
 @roles_required(*READERS)
 def service(service_id: str):
     svc = queries.get_service_or_404(current_actor(), service_id)
-    return render_template("referrals/service.html", service=svc,
-                           can_manage=perms.can_manage_directory(current_actor()))
+    return render_template(
+        "referrals/service.html",
+        service=svc,
+        can_manage=perms.can_manage_directory(current_actor()),
+    )
 
 
 @bp.get("/partners/export.<fmt>")
@@ -225,9 +263,15 @@ def directory_export(fmt: str):
     if fmt not in ("json", "zip"):
         abort(404)
     document = hsds.export_document()
-    audit.record(current_actor(), "partner.exported", object_type="partner_directory",
-                 details={"format": "hsds-json" if fmt == "json" else "hsds-csv",
-                          "count": len(document["services"])})
+    audit.record(
+        current_actor(),
+        "partner.exported",
+        object_type="partner_directory",
+        details={
+            "format": "hsds-json" if fmt == "json" else "hsds-csv",
+            "count": len(document["services"]),
+        },
+    )
     db.session.commit()
     if fmt == "json":
         import json
@@ -237,8 +281,11 @@ def directory_export(fmt: str):
     else:
         body = hsds.export_csv_zip(document)
         mimetype = "application/zip"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename=caunoi-hsds.{fmt}"})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=caunoi-hsds.{fmt}"},
+    )
 
 
 @bp.route("/partners/import", methods=["GET", "POST"])
@@ -255,11 +302,21 @@ def directory_import():
             db.session.rollback()
             errors = exc.errors[:50]
         else:
-            audit.record(current_actor(), "partner.imported", object_type="partner_directory",
-                         details={"count": counts["services"], "rows": counts["organizations"]})
+            audit.record(
+                current_actor(),
+                "partner.imported",
+                object_type="partner_directory",
+                details={"count": counts["services"], "rows": counts["organizations"]},
+            )
             db.session.commit()
-            flash(_("Đã nhập %(o)d cơ sở và %(s)d dịch vụ.", o=counts["organizations"],
-                    s=counts["services"]), "success")
+            flash(
+                _(
+                    "Đã nhập %(o)d cơ sở và %(s)d dịch vụ.",
+                    o=counts["organizations"],
+                    s=counts["services"],
+                ),
+                "success",
+            )
             return redirect(url_for("referrals.directory"))
     status = 400 if form.is_submitted() else 200
     return render_template("referrals/import.html", form=form, errors=errors), status
@@ -283,12 +340,19 @@ def overdue():
 def _list(overdue_only: bool):
     actor = current_actor()
     status = request.args.get("status") or None
-    page = queries.referral_list(actor, status=status, overdue_only=overdue_only,
-                                 page=request.args.get("page", 1, type=int))
-    return render_template("referrals/list.html", page=page, rows=page.items, today=date.today(),
-                           overdue_only=overdue_only, status=status,
-                           overdue_total=queries.overdue_count(actor),
-                           statuses=list(ReferralStatus))
+    page = queries.referral_list(
+        actor, status=status, overdue_only=overdue_only, page=request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "referrals/list.html",
+        page=page,
+        rows=page.items,
+        today=date.today(),
+        overdue_only=overdue_only,
+        status=status,
+        overdue_total=queries.overdue_count(actor),
+        statuses=list(ReferralStatus),
+    )
 
 
 @bp.get("/cases/<code>/referrals")
@@ -296,16 +360,20 @@ def _list(overdue_only: bool):
 def case_referrals(code: str):
     case = get_case_or_404(current_actor(), code)
     return render_template(
-        "referrals/case.html", case=case, referrals=queries.case_referrals(case),
-        connected=queries.connected_need_ids(case), today=date.today(),
+        "referrals/case.html",
+        case=case,
+        referrals=queries.case_referrals(case),
+        connected=queries.connected_need_ids(case),
+        today=date.today(),
     )
 
 
 def _referral_form(case, need) -> F.ReferralForm:
     form = F.ReferralForm()
     choices = db.session.execute(services.referrable_services(case, need.category)).scalars()
-    form.service_id.choices = F.choices((str(s.id), f"{s.name} — {s.organization.name}")
-                                        for s in choices)
+    form.service_id.choices = F.choices(
+        (str(s.id), f"{s.name} — {s.organization.name}") for s in choices
+    )
     allowed = sharing.allowed_fields(case)
     form.fields.choices = F.choices((name, str(sharing.FIELD_LABELS[name])) for name in allowed)
     if not form.is_submitted():
@@ -335,8 +403,13 @@ def refer(code: str, need_id: int):
             try:
                 svc = queries.get_service_or_404(actor, form.service_id.data)
                 referral = services.create_referral(
-                    actor, case, need, svc, fields=form.fields.data or [],
-                    priority=form.priority.data, note=form.note.data,
+                    actor,
+                    case,
+                    need,
+                    svc,
+                    fields=form.fields.data or [],
+                    priority=form.priority.data,
+                    note=form.note.data,
                     hiv_status=form.hiv_status.data,
                 )
                 if form.send_now.data:
@@ -347,17 +420,28 @@ def refer(code: str, need_id: int):
                 status = 400
             else:
                 db.session.commit()
-                flash(_("Đã gửi chuyển gửi.") if form.send_now.data
-                      else _("Đã lưu bản nháp chuyển gửi."), "success")
+                flash(
+                    _("Đã gửi chuyển gửi.")
+                    if form.send_now.data
+                    else _("Đã lưu bản nháp chuyển gửi."),
+                    "success",
+                )
                 return redirect(url_for("referrals.detail", referral_id=referral.id))
         else:
             status = 400
     elif form.is_submitted():
         status = 400
     return render_template(
-        "referrals/refer.html", case=case, need=need, form=form, refused=refused,
-        unavailable=[(n, sharing.FIELD_LABELS[n]) for n in sharing.SHAREABLE_FIELDS
-                     if n not in sharing.allowed_fields(case)],
+        "referrals/refer.html",
+        case=case,
+        need=need,
+        form=form,
+        refused=refused,
+        unavailable=[
+            (n, sharing.FIELD_LABELS[n])
+            for n in sharing.SHAREABLE_FIELDS
+            if n not in sharing.allowed_fields(case)
+        ],
     ), status
 
 
@@ -366,8 +450,11 @@ def _transition_forms(actor, referral) -> list[tuple[str, F.TransitionForm, list
     out = []
     for to in next_statuses(ReferralStatus(referral.status), party):
         form = F.TransitionForm(formdata=None, to=to.value, prefix=to.value)
-        reasons = {ReferralStatus.REJECTED: REJECT_REASONS, ReferralStatus.FAILED: FAIL_REASONS,
-                   ReferralStatus.CANCELLED: CANCEL_REASONS}.get(to, ())
+        reasons = {
+            ReferralStatus.REJECTED: REJECT_REASONS,
+            ReferralStatus.FAILED: FAIL_REASONS,
+            ReferralStatus.CANCELLED: CANCEL_REASONS,
+        }.get(to, ())
         form.reason_code.choices = F.reason_choices(reasons)
         out.append((to.value, form, list(reasons)))
     return out
@@ -388,15 +475,24 @@ def _render_detail(referral_id: int, status: int = 200, failed_form=None):
     is_partner = actor.has_role(Role.PARTNER)
     forms = [] if (is_partner and view.withdrawn) else _transition_forms(actor, referral)
     if failed_form is not None:
-        forms = [(to, failed_form if to == failed_form.to.data else form, reasons)
-                 for to, form, reasons in forms]
+        forms = [
+            (to, failed_form if to == failed_form.to.data else form, reasons)
+            for to, form, reasons in forms
+        ]
     suggestions = []
     if not is_partner and referral.status in ("cancelled", "rejected", "failed"):
         suggestions = services.suggestions_for(referral)
     return render_template(
-        "referrals/detail.html", referral=referral, view=view, is_partner=is_partner,
-        forms=forms, action_labels=ACTION_LABELS, priority_labels=PRIORITY_LABELS,
-        today=date.today(), suggestions=suggestions, party=perms.party_of(actor, referral),
+        "referrals/detail.html",
+        referral=referral,
+        view=view,
+        is_partner=is_partner,
+        forms=forms,
+        action_labels=ACTION_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        today=date.today(),
+        suggestions=suggestions,
+        party=perms.party_of(actor, referral),
         Party=Party,
         event_note=lambda e: None if is_partner else sharing.read_event_note(referral, e),
     ), status
@@ -415,8 +511,10 @@ def transition(referral_id: int):
         flash(_("Chuyển gửi này đã được rút lại."), "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     data = services.TransitionInput(
-        reason_code=form.reason_code.data or None, outcome=form.outcome.data or None,
-        service_date=form.service_date.data, note=form.note.data,
+        reason_code=form.reason_code.data or None,
+        outcome=form.outcome.data or None,
+        service_date=form.service_date.data,
+        note=form.note.data,
         verified_by=form.verified_by.data,
     )
     try:
@@ -443,5 +541,6 @@ def slip(referral_id: int):
     audit.record(actor, "referral.printed", referral)
     db.session.commit()
     with force_locale("vi"):
-        return render_template("referrals/slip.html", referral=referral, view=view,
-                               priority_labels=PRIORITY_LABELS)
+        return render_template(
+            "referrals/slip.html", referral=referral, view=view, priority_labels=PRIORITY_LABELS
+        )

@@ -15,8 +15,11 @@ class ReferralCreateSchema(Schema):
     case_code = fields.String(required=True, validate=validate.Length(1, 40))
     need_id = fields.Integer(required=True)
     service_id = fields.UUID(required=True)
-    fields_ = fields.List(fields.String(validate=validate.OneOf(list(SHAREABLE_FIELDS))),
-                          data_key="fields", load_default=None)
+    fields_ = fields.List(
+        fields.String(validate=validate.OneOf(list(SHAREABLE_FIELDS))),
+        data_key="fields",
+        load_default=None,
+    )
     priority = fields.String(load_default="routine", validate=validate.OneOf(PRIORITIES))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
     hiv_status = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -26,8 +29,10 @@ class ReferralCreateSchema(Schema):
 class TransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUS_VALUES))
     reason_code = fields.String(load_default=None, validate=validate.OneOf(REASON_VALUES))
-    outcome = fields.String(load_default=None, validate=validate.OneOf(
-        [ReasonCode.SERVICE_RECEIVED.value, ReasonCode.ENROLLED.value]))
+    outcome = fields.String(
+        load_default=None,
+        validate=validate.OneOf([ReasonCode.SERVICE_RECEIVED.value, ReasonCode.ENROLLED.value]),
+    )
     service_date = fields.Date(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
     verified_by = fields.String(load_default=None, validate=validate.Length(max=200))

@@ -34,8 +34,9 @@ from app.referrals.status import (
 
 S = ReferralStatus
 # Moves that are the partner's answer: a caseworker making them records it for the partner.
-PARTNER_SIDE_TARGETS = frozenset({S.ACCEPTED, S.REJECTED, S.IN_PROGRESS, S.ON_HOLD, S.COMPLETED,
-                                  S.FAILED})
+PARTNER_SIDE_TARGETS = frozenset(
+    {S.ACCEPTED, S.REJECTED, S.IN_PROGRESS, S.ON_HOLD, S.COMPLETED, S.FAILED}
+)
 
 
 class ReferralError(Exception):
@@ -66,13 +67,13 @@ class TransitionInput:
 
 def _check_sharing(case, category: str) -> None:
     if case.erased_at is not None or case.is_restricted:
-        raise ReferralError(
-            _l("Hồ sơ đang bị hạn chế xử lý hoặc đã xoá: không thể chuyển gửi.")
-        )
+        raise ReferralError(_l("Hồ sơ đang bị hạn chế xử lý hoặc đã xoá: không thể chuyển gửi."))
     if not consents.can_share(case, category):
         raise ReferralError(
-            _l("Người được hỗ trợ chưa đồng ý (hoặc đã rút lại sự đồng ý) chia sẻ thông tin "
-               "cho nhóm dịch vụ này: không thể chuyển gửi.")
+            _l(
+                "Người được hỗ trợ chưa đồng ý (hoặc đã rút lại sự đồng ý) chia sẻ thông tin "
+                "cho nhóm dịch vụ này: không thể chuyển gửi."
+            )
         )
 
 
@@ -129,15 +130,31 @@ def _event(actor: Actor, referral: Referral, frm, to, data: TransitionInput, by_
     db.session.add(event)
     db.session.flush()
     if data.note:
-        event.note_enc = seal(referral.case.data_key, data.note, table="referral_events",
-                              column="note_enc", row_id=event.id)
+        event.note_enc = seal(
+            referral.case.data_key,
+            data.note,
+            table="referral_events",
+            column="note_enc",
+            row_id=event.id,
+        )
     return event
 
 
-def _audit(actor: Actor, referral: Referral, frm, to, data: TransitionInput, by_cw: bool,
-           reason: str | None = None) -> None:
-    details = {"from_status": frm, "to_status": str(to), "category": referral.category,
-               "partner_organization": str(referral.organization_id)}
+def _audit(
+    actor: Actor,
+    referral: Referral,
+    frm,
+    to,
+    data: TransitionInput,
+    by_cw: bool,
+    reason: str | None = None,
+) -> None:
+    details = {
+        "from_status": frm,
+        "to_status": str(to),
+        "category": referral.category,
+        "partner_organization": str(referral.organization_id),
+    }
     if data.reason_code:
         details["reason_code"] = data.reason_code
     if data.outcome:
@@ -174,24 +191,45 @@ def create_referral(
     if hiv_status and "hiv_status" not in fields:
         raise ReferralError(_l("Chỉ ghi tình trạng HIV khi chọn chia sẻ mục này."))
     referral = Referral(
-        case=case, need=need, service=service, organization_id=service.organization_id,
-        category=need.category, status=S.DRAFT, priority=priority, shared_fields=fields,
-        created_by_id=actor.user_id, created_at=utcnow(), updated_at=utcnow(),
+        case=case,
+        need=need,
+        service=service,
+        organization_id=service.organization_id,
+        category=need.category,
+        status=S.DRAFT,
+        priority=priority,
+        shared_fields=fields,
+        created_by_id=actor.user_id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     db.session.add(referral)
     db.session.flush()
     if note and note.strip():
-        referral.note_enc = seal(case.data_key, note.strip(), table="referrals",
-                                 column="note_enc", row_id=referral.id)
+        referral.note_enc = seal(
+            case.data_key, note.strip(), table="referrals", column="note_enc", row_id=referral.id
+        )
     if hiv_status and hiv_status.strip():
-        referral.hiv_status_enc = seal(case.data_key, hiv_status.strip(), table="referrals",
-                                       column="hiv_status_enc", row_id=referral.id)
+        referral.hiv_status_enc = seal(
+            case.data_key,
+            hiv_status.strip(),
+            table="referrals",
+            column="hiv_status_enc",
+            row_id=referral.id,
+        )
     _event(actor, referral, None, S.DRAFT, TransitionInput(), False)
-    audit.record(actor, "referral.draft", referral, details={
-        "to_status": "draft", "category": referral.category,
-        "partner_organization": str(referral.organization_id), "service": str(service.id),
-        "shared_fields": fields,
-    })
+    audit.record(
+        actor,
+        "referral.draft",
+        referral,
+        details={
+            "to_status": "draft",
+            "category": referral.category,
+            "partner_organization": str(referral.organization_id),
+            "service": str(service.id),
+            "shared_fields": fields,
+        },
+    )
     return referral
 
 
@@ -233,9 +271,13 @@ def _validate(
         raise ReferralError(_l("Vui lòng ghi rõ điều gì đã bị nhập nhầm."))
     if need.verified_by and not (data.verified_by or "").strip():
         raise ReferralError(_l("Vui lòng ghi ai ở cơ sở đã xác nhận kết quả."))
-    return TransitionInput(reason_code=reason, outcome=outcome, service_date=data.service_date,
-                           note=(data.note or "").strip() or None,
-                           verified_by=data.verified_by)
+    return TransitionInput(
+        reason_code=reason,
+        outcome=outcome,
+        service_date=data.service_date,
+        note=(data.note or "").strip() or None,
+        verified_by=data.verified_by,
+    )
 
 
 def transition(
@@ -350,8 +392,11 @@ def expire_unanswered(actor: Actor, today: date, grace_days: int = 0) -> list[Re
 
     Idempotent: a referral once cancelled is no longer `requested` and is never touched again.
     """
-    ids = list(db.session.execute(overdue_unanswered(today, grace_days).with_only_columns(
-        Referral.id)).scalars())
+    ids = list(
+        db.session.execute(
+            overdue_unanswered(today, grace_days).with_only_columns(Referral.id)
+        ).scalars()
+    )
     expired = []
     data = TransitionInput(reason_code=ReasonCode.EXPIRED_NO_RESPONSE.value)
     for referral_id in ids:

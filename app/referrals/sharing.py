@@ -82,13 +82,21 @@ class SharedView:
         return [(name, str(FIELD_LABELS[name]), value) for name, value in self.values.items()]
 
 
-def _unseal_referral(referral, column: str, ciphertext: bytes | None, table: str = "referrals",
-                     row_id: int | None = None) -> str | None:
+def _unseal_referral(
+    referral,
+    column: str,
+    ciphertext: bytes | None,
+    table: str = "referrals",
+    row_id: int | None = None,
+) -> str | None:
     if ciphertext is None or referral.case.erased_at is not None:
         return None
     try:
         return unseal(
-            referral.case.data_key, ciphertext, table=table, column=column,
+            referral.case.data_key,
+            ciphertext,
+            table=table,
+            column=column,
             row_id=row_id if row_id is not None else referral.id,
         )
     except CryptoError:

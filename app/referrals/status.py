@@ -198,7 +198,11 @@ REASON_LABELS = {
 }
 
 PRIORITIES = ("routine", "urgent", "asap")  # FHIR request-priority codes
-PRIORITY_LABELS = {"routine": _l("Bình thường"), "urgent": _l("Khẩn"), "asap": _l("Càng sớm càng tốt")}
+PRIORITY_LABELS = {
+    "routine": _l("Bình thường"),
+    "urgent": _l("Khẩn"),
+    "asap": _l("Càng sớm càng tốt"),
+}
 
 
 def status_label(status) -> str:

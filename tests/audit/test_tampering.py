@@ -205,3 +205,37 @@ def test_verify_from_checks_the_anchor(committed):
     assert result.exit_code == 0
     assert "5 events verified" in result.stdout
 
+
+
+@pytest.mark.parametrize(
+    "tamper, expected",
+    [
+        (None, None),
+        ("UPDATE audit_events SET outcome = 'denied' WHERE seq = 23", (23, "edited")),
+        ("DELETE FROM audit_events WHERE seq = 17", (17, "missing")),
+        ("DELETE FROM audit_events WHERE seq = 21", (21, "missing")),  # a range's anchor
+        ("DELETE FROM audit_events WHERE seq >= 30", (30, "truncated")),
+    ],
+)
+def test_parallel_verify_names_the_same_event(committed, monkeypatch, tamper, expected):
+    """Long chains are split over processes; the answer must be the one a single walk gives."""
+    from app.audit import verify as verify_module
+
+    used = []
+    real = verify_module._parallel_prefix
+    monkeypatch.setattr(verify_module, "_parallel_prefix",
+                        lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    committed.append(40)
+    if tamper:
+        committed.drop_guards()
+        committed.execute(tamper)
+    parallel = committed.verify(workers=2, parallel_min=0, batch_size=6)
+    single = committed.verify(workers=1)
+    assert len(used) == 1 and used[0] is not None, "the workers did not run"
+    if expected is None:
+        assert parallel.ok and single.ok
+        assert (parallel.checked, parallel.first_seq, parallel.last_seq) == (40, 1, 40)
+    else:
+        assert (parallel.problem.seq, parallel.problem.kind) == expected
+        assert parallel.problem == single.problem
+        assert parallel.checked == single.checked

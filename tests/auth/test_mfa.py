@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pyotp
+import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.auth import mfa
 from app.auth.models import AuthSession, RecoveryCode
 from app.auth.sessions import PENDING_KEY, find_session
@@ -281,3 +283,34 @@ def test_secret_is_a_strong_base32_key():
     secret = mfa.new_secret()
     assert len(secret) >= 32
     assert pyotp.TOTP(secret).now().isdigit()
+
+
+def test_admin_can_reset_a_lost_second_factor(client, world):
+    from app.auth import services
+    from app.permissions import Actor, PermissionDenied
+
+    user = world.users["caseworker"]
+    enrol(user)
+    with pytest.raises(PermissionDenied):
+        services.reset_mfa(Actor.from_user(world.users["supervisor"]), user)
+    services.reset_mfa(Actor.from_user(world.users["admin"]), user)
+    db.session.commit()
+    assert user.mfa_secret is None and user.mfa_enrolled_at is None
+    assert mfa.unused_recovery_codes(user) == 0
+    assert "auth.mfa_reset" in audit_actions()
+    assert sign_in(client, "caseworker").headers["Location"] == "/home"
+
+
+def test_enrolment_codes_are_throttled(client, world, login_as):
+    user = world.users["volunteer"]
+    login_as(user)
+    client.get("/auth/mfa/enrol")
+    db.session.refresh(user)
+    wrong = "123456" if totp_code(user) != "123456" else "654321"
+    for _ in range(5):
+        assert client.post("/auth/mfa/enrol", data={"code": wrong}).status_code == 400
+    assert client.post("/auth/mfa/enrol", data={"code": totp_code(user)}).status_code == 429
+    throttled = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.action == "auth.throttled")
+    ).scalar_one()
+    assert throttled.object_ref == "volunteer"

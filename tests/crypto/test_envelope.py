@@ -231,3 +231,22 @@ def test_destroyed_key_bytes_are_not_left_in_the_sqlite_file(real_app):
     data = b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))
     assert not any(w in data for w in wrapped[::2])
     assert all(w in data for w in wrapped[1::2])  # the scan does see the live keys
+
+
+def test_associated_data_format_is_pinned():
+    # Changing these bytes would make every stored ciphertext unreadable: they are the format.
+    from app.crypto.envelope import canonical, field_aad, wrapping_aad
+
+    head = b"s\x00\x00\x00\x06caunoi" + b"i\x00\x00\x00\x011"
+    assert wrapping_aad(12, 3) == (
+        head + b"s\x00\x00\x00\x08data_key" + b"i\x00\x00\x00\x0212" + b"i\x00\x00\x00\x013"
+    )
+    assert field_aad("cases", "phone", 7, 12) == (
+        head
+        + b"s\x00\x00\x00\x05cases"
+        + b"s\x00\x00\x00\x05phone"
+        + b"i\x00\x00\x00\x017"
+        + b"i\x00\x00\x00\x0212"
+    )
+    assert canonical("ab", "c") != canonical("a", "bc")
+    assert canonical(1) != canonical("1")

@@ -27,9 +27,7 @@ def _write(tmp_path, text: str, *, bom: bool = False, name: str = "units.csv"):
 # ---------------------------------------------------------------- import
 
 
-def test_import_with_bom_vietnamese_names_and_parents_in_file_or_database(
-    runner, world, tmp_path
-):
+def test_import_with_bom_vietnamese_names_and_parents_in_file_or_database(runner, world, tmp_path):
     csv = HEADER + (
         "38,Tỉnh Hà Nam,province,\n"
         "38-1,Huyện Bình Lục,district,38\n"
@@ -81,9 +79,10 @@ def test_import_is_all_or_nothing_with_line_numbers(runner, world, tmp_path):
         12: "cần 4 cột",
     }
     for line, message in expected.items():
-        assert any(
-            ln.startswith(f"Dòng {line}:") and message in ln for ln in out.splitlines()
-        ), (line, out)
+        assert any(ln.startswith(f"Dòng {line}:") and message in ln for ln in out.splitlines()), (
+            line,
+            out,
+        )
     assert "Dòng 2:" not in out and "Dòng 9:" not in out
     assert "Không nhập gì" in out
     assert count(OrgUnit) == before
@@ -148,9 +147,7 @@ def test_load_official_creates_the_province_when_missing(runner, world):
     assert result.exit_code == 0, result.output
     hanoi = unit("01")
     assert hanoi.name == "Thành phố Hà Nội" and hanoi.level == "province"
-    assert db.session.scalar(
-        sa.select(sa.func.count()).where(OrgUnit.parent_id == hanoi.id)
-    ) > 100
+    assert db.session.scalar(sa.select(sa.func.count()).where(OrgUnit.parent_id == hanoi.id)) > 100
 
 
 def test_load_official_unknown_province(runner, world):
@@ -164,8 +161,16 @@ def test_load_official_unknown_province(runner, world):
 
 def test_users_create_prompts_twice_for_a_hidden_password(runner, world):
     result = runner.invoke(
-        args=["users", "create", "--username", "First.Admin", "--role", "admin",
-              "--org-unit", "37"],
+        args=[
+            "users",
+            "create",
+            "--username",
+            "First.Admin",
+            "--role",
+            "admin",
+            "--org-unit",
+            "37",
+        ],
         input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -179,8 +184,16 @@ def test_users_create_prompts_twice_for_a_hidden_password(runner, world):
 
 def test_users_create_reprompts_a_weak_password(runner, world):
     result = runner.invoke(
-        args=["users", "create", "--username", "second", "--role", "volunteer",
-              "--org-unit", "37-A1"],
+        args=[
+            "users",
+            "create",
+            "--username",
+            "second",
+            "--role",
+            "volunteer",
+            "--org-unit",
+            "37-A1",
+        ],
         input=f"short\nshort\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -193,8 +206,16 @@ def test_users_create_reads_the_environment(runner, world, monkeypatch):
     assert "CAUNOI_NEW_USER_PASSWORD" in help_text
     monkeypatch.setenv("CAUNOI_NEW_USER_PASSWORD", NEW_PASSWORD)
     result = runner.invoke(
-        args=["users", "create", "--username", "scripted", "--role", "caseworker",
-              "--org-unit", "37-B"]
+        args=[
+            "users",
+            "create",
+            "--username",
+            "scripted",
+            "--role",
+            "caseworker",
+            "--org-unit",
+            "37-B",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert verify_password(user("scripted").password_hash, NEW_PASSWORD)
@@ -204,10 +225,16 @@ def test_users_create_reads_the_environment(runner, world, monkeypatch):
     ("args", "password", "message"),
     [
         (["--username", "weak", "--role", "admin", "--org-unit", "37"], "short", "12 ký tự"),
-        (["--username", "admin", "--role", "admin", "--org-unit", "37"], NEW_PASSWORD,
-         "đã được dùng"),
-        (["--username", "nobody", "--role", "admin", "--org-unit", "XX"], NEW_PASSWORD,
-         "Không tìm thấy đơn vị"),
+        (
+            ["--username", "admin", "--role", "admin", "--org-unit", "37"],
+            NEW_PASSWORD,
+            "đã được dùng",
+        ),
+        (
+            ["--username", "nobody", "--role", "admin", "--org-unit", "XX"],
+            NEW_PASSWORD,
+            "Không tìm thấy đơn vị",
+        ),
     ],
 )
 def test_users_create_refusals(runner, world, monkeypatch, args, password, message):

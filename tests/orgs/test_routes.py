@@ -301,3 +301,16 @@ def test_reset_password_refuses_a_weak_one(world, admin_client):
     assert "quá phổ biến" in response.get_data(as_text=True)
     db.session.expire_all()
     assert target.password_hash == old_hash
+
+
+def test_a_large_tree_collapses_to_provinces(world, admin_client, monkeypatch):
+    from app.orgs import routes
+
+    monkeypatch.setattr(routes, "TREE_LIMIT", 3)
+    page = admin_client.get("/admin/org-units").get_data(as_text=True)
+    assert "Tỉnh Ninh Bình" in page and "Xã Ninh Hải" not in page
+    assert "Có 5 đơn vị" in page
+    assert "/admin/org-units?under=37" in page
+    page = admin_client.get("/admin/org-units?under=37-A").get_data(as_text=True)
+    assert "Xã Ninh Hải" in page and "Xã Kim Đông" not in page
+    assert admin_client.get("/admin/org-units?under=NOPE").status_code == 404

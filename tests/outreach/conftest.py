@@ -71,8 +71,9 @@ def client_for(app):
 
 @pytest.fixture(autouse=True)
 def fresh_actor_per_request(monkeypatch):
-    """The shared `db` fixture keeps one app context for the whole test, so `g.actor` (cached by
-    current_actor) would leak from one request to the next; a real request starts clean."""
+    """The shared `db` fixture keeps one app context open for the whole test, and Flask reuses
+    it for every test-client request, so `g.actor` (current_actor) and `g._login_user`
+    (Flask-Login) would leak from one signed-in client to the next. A real request starts clean."""
     from flask import g
     from flask.testing import FlaskClient
 

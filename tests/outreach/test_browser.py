@@ -147,3 +147,30 @@ def test_online_submit_sends_at_once_and_shows_errors(live_app, chromium):
     page.wait_for_selector("#outreach-status.flash-success")
     assert len(_entries(app)) == 1
     context.close()
+
+
+def test_form_opens_offline_through_the_service_worker(live_app, chromium):
+    app, base = live_app
+    context, page = _sign_in(chromium, base)
+    page.evaluate(
+        """async () => {
+            await navigator.serviceWorker.ready;
+            for (let i = 0; i < 100 && !(await caches.match('/outreach/new')); i++) {
+                await new Promise(r => setTimeout(r, 100));
+            }
+        }"""
+    )
+    context.set_offline(True)
+    page.goto(f"{base}/outreach/new")  # no network: the worker answers with the kept form
+    key = page.input_value("input[name=idempotency_key]")
+    page.check("input[name=form][value=loudspeaker]")
+    page.check("input[name=topics][value=gbv]")
+    page.check("input[name=place][value=community]")
+    page.fill("input[name=reached_public]", "300")
+    page.click("#outreach-form button[type=submit]")
+    page.wait_for_selector("#outreach-pending li")
+    assert _entries(app) == []
+    context.set_offline(False)
+    page.wait_for_selector("#outreach-pending", state="hidden", timeout=15000)
+    assert _entries(app) == [key]
+    context.close()

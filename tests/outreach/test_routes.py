@@ -228,3 +228,58 @@ def test_form_in_english(world, client_for, clock):
     html = client.get("/outreach/new").get_data(as_text=True)
     assert "Log outreach activity" in html and "Industrial-zone workers" in html
     assert "No names — counts only." in html
+
+
+def page_weight(client) -> dict[str, int]:
+    """gzip -9 sizes of what the phone downloads for the form: HTML, app.css, outreach.js."""
+    import gzip
+
+    html = client.get("/outreach/new").data
+    parts = {"html": html}
+    for src in re.findall(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html):
+        response = client.get(src.decode())
+        parts[src.decode().rsplit("/", 1)[-1]] = response.data
+        response.close()
+    return {name: len(gzip.compress(data, 9)) for name, data in parts.items()}
+
+
+def test_form_page_weighs_under_30_kb_compressed(world, client_for, clock):
+    sizes = page_weight(client_for(world.users["caseworker"]))
+    assert set(sizes) == {"html", "app.css", "outreach.js"}
+    assert sum(sizes.values()) <= 30 * 1024, sizes
+
+
+def test_api_with_bearer_token_needs_no_csrf(app, client, world, clock, monkeypatch):
+    from app.cases.tokens import create_api_token
+    from app.permissions import Actor
+
+    _token, plain = create_api_token(Actor.from_user(world.users["caseworker"]), "điện thoại")
+    db.session.commit()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    headers = {"Authorization": f"Bearer {plain}"}
+    created = client.post("/api/v1/outreach", json=payload(world.commune_a.id), headers=headers)
+    assert created.status_code == 201, created.json
+    assert created.json["created_by_id"] == world.users["caseworker"].id
+    assert client.get("/api/v1/outreach", headers=headers).json["total"] == 1
+    assert client.get("/api/v1/outreach").status_code == 401
+    wrong = {"Authorization": "Bearer cn_not-a-token"}
+    assert client.post("/api/v1/outreach", json=payload(), headers=wrong).status_code == 401
+
+
+def test_service_worker_is_served_with_its_scope(client):
+    response = client.get("/outreach/sw.js")
+    assert response.status_code == 200
+    assert response.headers["Service-Worker-Allowed"] == "/outreach/"
+    assert "javascript" in response.mimetype
+    assert b"caunoi-outreach-v1" in response.data
+    response.close()
+
+
+def test_caseworker_must_choose_a_commune(world, client_for, clock):
+    client = client_for(world.users["caseworker"])
+    data = form_data(world.commune_a.id)
+    del data["org_unit_id"]
+    response = client.post("/outreach/new", data=data)
+    assert response.status_code == 400
+    assert "Hãy chọn một xã/phường." in response.get_data(as_text=True)
+    assert count() == 0

@@ -54,3 +54,43 @@ def forget_signed_in_user() -> None:
 
     g.pop("_login_user", None)
     g.pop("actor", None)
+
+
+def _private_pg_url(suffix: str) -> str:
+    """A PostgreSQL database of our own beside TEST_DATABASE_URL (the session app's stays)."""
+    import os
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{url.database}_{suffix}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first():
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def own_app(tmp_path):
+    """An app on a database of its own that keeps commits: a SQLite file, or a private
+    PostgreSQL database when TEST_DATABASE_URL names one. For tests marked real_db/browser."""
+    import os
+
+    from app import create_app
+    from tests.conftest import make_config, reset_schema
+
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        url = _private_pg_url("referrals_own")
+    else:
+        url = f"sqlite:///{tmp_path}/own.sqlite3"
+    app = create_app(make_config(tmp_path, url))
+    reset_schema(app)
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()

@@ -52,8 +52,13 @@ def make_service(
 
 def make_location(org: PartnerOrganization, service: PartnerService | None = None):
     loc = PartnerLocation(
-        organization=org, name="Cơ sở chính", address_1="12 Đường Lê Lợi", city="Hoa Lư",
-        state_province="Ninh Bình", postal_code="", country="VN",
+        organization=org,
+        name="Cơ sở chính",
+        address_1="12 Đường Lê Lợi",
+        city="Hoa Lư",
+        state_province="Ninh Bình",
+        postal_code="",
+        country="VN",
     )
     db.session.add(loc)
     db.session.flush()
@@ -64,9 +69,21 @@ def make_location(org: PartnerOrganization, service: PartnerService | None = Non
     return loc
 
 
-ALL_SHARING = tuple(purposes.share_purpose(c) for c in (
-    "vocational_training", "loans", "jobs", "health", "legal_aid", "counselling",
-    "social_protection", "violence_support", "trafficking_support", "other"))
+ALL_SHARING = tuple(
+    purposes.share_purpose(c)
+    for c in (
+        "vocational_training",
+        "loans",
+        "jobs",
+        "health",
+        "legal_aid",
+        "counselling",
+        "social_protection",
+        "violence_support",
+        "trafficking_support",
+        "other",
+    )
+)
 
 
 def make_case(
@@ -81,8 +98,11 @@ def make_case(
 ) -> Case:
     n = next(_seq)
     case = Case(
-        code=f"NB-2026-{n:05d}", org_unit=org_unit, org_unit_id=org_unit.id,
-        opened_on=date(2026, 1, 5), opened_by_id=user.id if user else None,
+        code=f"NB-2026-{n:05d}",
+        org_unit=org_unit,
+        org_unit_id=org_unit.id,
+        opened_on=date(2026, 1, 5),
+        opened_by_id=user.id if user else None,
     )
     db.session.add(case)
     case.data_key = create_data_key()
@@ -93,8 +113,14 @@ def make_case(
     set_field(case, "health_details", health_details)
     set_field(case, "violence_details", violence_details)
     for purpose in consents:
-        case.consents.append(Consent(purpose=purpose, method="verbal", text_version="2026-01",
-                                     recorded_by_id=user.id if user else None))
+        case.consents.append(
+            Consent(
+                purpose=purpose,
+                method="verbal",
+                text_version="2026-01",
+                recorded_by_id=user.id if user else None,
+            )
+        )
     for category in needs:
         case.needs.append(Need(category=category, identified_on=date(2026, 1, 6)))
     db.session.flush()

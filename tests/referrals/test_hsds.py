@@ -40,24 +40,56 @@ def official_validator(schema_file: str) -> Draft202012Validator:
 def directory_data(world):
     admin = Actor.from_user(world.users["admin"])
     org = directory.save_organization(
-        admin, None,
-        {"name": "Trung tâm Y tế huyện A", "description": "Khám, xét nghiệm HIV/STI",
-         "email": "ttyt@example.vn", "website": "https://ttyt.example.vn"},
+        admin,
+        None,
+        {
+            "name": "Trung tâm Y tế huyện A",
+            "description": "Khám, xét nghiệm HIV/STI",
+            "email": "ttyt@example.vn",
+            "website": "https://ttyt.example.vn",
+        },
         phone="0229 3871 234",
     )
-    loc = directory.save_location(admin, org, None, {
-        "name": "Cơ sở chính", "address_1": "1 Trần Hưng Đạo", "city": "Hoa Lư",
-        "state_province": "Ninh Bình", "postal_code": "430000", "latitude": 20.25,
-        "longitude": 105.97}, phone="0229 3871 000")
-    service = directory.save_service(admin, org, None, directory.ServiceInput(
-        values={"name": "Xét nghiệm HIV miễn phí", "category": "health",
-                "description": "Xét nghiệm nhanh, bảo mật", "eligibility_description": "Mọi người",
-                "fees_description": "Miễn phí", "application_process": "Gọi trước",
-                "languages": "vi en", "is_accepting_referrals": True, "response_days": 3},
-        area_ids=[world.district_a.id, world.commune_a.id], location_ids=[loc.id],
-        phone="0229 3871 555", contact_name="Bác sĩ Hoa", contact_title="Trưởng khoa",
-        contact_email="hoa@example.vn", contact_phone="0912 000 111",
-    ))
+    loc = directory.save_location(
+        admin,
+        org,
+        None,
+        {
+            "name": "Cơ sở chính",
+            "address_1": "1 Trần Hưng Đạo",
+            "city": "Hoa Lư",
+            "state_province": "Ninh Bình",
+            "postal_code": "430000",
+            "latitude": 20.25,
+            "longitude": 105.97,
+        },
+        phone="0229 3871 000",
+    )
+    service = directory.save_service(
+        admin,
+        org,
+        None,
+        directory.ServiceInput(
+            values={
+                "name": "Xét nghiệm HIV miễn phí",
+                "category": "health",
+                "description": "Xét nghiệm nhanh, bảo mật",
+                "eligibility_description": "Mọi người",
+                "fees_description": "Miễn phí",
+                "application_process": "Gọi trước",
+                "languages": "vi en",
+                "is_accepting_referrals": True,
+                "response_days": 3,
+            },
+            area_ids=[world.district_a.id, world.commune_a.id],
+            location_ids=[loc.id],
+            phone="0229 3871 555",
+            contact_name="Bác sĩ Hoa",
+            contact_title="Trưởng khoa",
+            contact_email="hoa@example.vn",
+            contact_phone="0912 000 111",
+        ),
+    )
     db.session.commit()
     return org, loc, service
 
@@ -65,8 +97,12 @@ def directory_data(world):
 def test_export_validates_against_official_schemas(directory_data):
     document = hsds.export_document()
     assert len(document["organizations"]) == 1 and len(document["services"]) == 1
-    kinds = {"organizations": "organization.json", "services": "service.json",
-             "taxonomies": "taxonomy.json", "taxonomy_terms": "taxonomy_term.json"}
+    kinds = {
+        "organizations": "organization.json",
+        "services": "service.json",
+        "taxonomies": "taxonomy.json",
+        "taxonomy_terms": "taxonomy_term.json",
+    }
     for kind, schema in kinds.items():
         check = official_validator(schema)
         for item in document[kind]:
@@ -90,9 +126,15 @@ def test_official_validator_catches_a_broken_object(directory_data):
 
 
 def _wipe():
-    for table in ("partner_service_areas", "partner_service_at_locations", "partner_phones",
-                  "partner_contacts", "partner_services", "partner_locations",
-                  "partner_organizations"):
+    for table in (
+        "partner_service_areas",
+        "partner_service_at_locations",
+        "partner_phones",
+        "partner_contacts",
+        "partner_services",
+        "partner_locations",
+        "partner_organizations",
+    ):
         db.session.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
     db.session.flush()
     db.session.expire_all()
@@ -101,11 +143,20 @@ def _wipe():
 def _summary():
     services = db.session.scalars(sa.select(PartnerService)).all()
     return sorted(
-        (s.name, s.category, s.response_days, s.is_accepting_referrals, s.languages,
-         sorted(a.code for a in s.areas), len(s.service_at_locations),
-         [p.number for p in s.phones], [(c.name, [p.number for p in c.phones]) for c in s.contacts],
-         s.organization.name, [p.number for p in s.organization.phones],
-         [(loc.address_1, [p.number for p in loc.phones]) for loc in s.organization.locations])
+        (
+            s.name,
+            s.category,
+            s.response_days,
+            s.is_accepting_referrals,
+            s.languages,
+            sorted(a.code for a in s.areas),
+            len(s.service_at_locations),
+            [p.number for p in s.phones],
+            [(c.name, [p.number for p in c.phones]) for c in s.contacts],
+            s.organization.name,
+            [p.number for p in s.organization.phones],
+            [(loc.address_1, [p.number for p in loc.phones]) for loc in s.organization.locations],
+        )
         for s in services
     )
 

@@ -18,8 +18,14 @@ from tests.referrals.factories import make_case
 
 def _sent(loop, world, fields=("code", "preferred_name", "need"), service=None):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, service or loop.hiv_testing,
-                                        fields=list(fields), note="Chị cần xét nghiệm sớm")
+    referral = services.create_referral(
+        cw,
+        loop.case,
+        loop.need,
+        service or loop.hiv_testing,
+        fields=list(fields),
+        note="Chị cần xét nghiệm sớm",
+    )
     services.send_referral(cw, referral)
     db.session.commit()
     return referral
@@ -32,10 +38,16 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
     html = page.get_data(as_text=True)
     assert "Xét nghiệm HIV" in html
     assert "Tư vấn sức khỏe pháp lý" in html  # province-wide service covers 37-A1 too
-    response = client.post(f"/cases/{loop.case.code}/needs/{loop.need.id}/refer", data={
-        "service_id": str(loop.hiv_testing.id), "fields": ["code", "preferred_name", "phone",
-                                                           "need"],
-        "priority": "urgent", "note": "Gọi trước khi đến", "send_now": "y"})
+    response = client.post(
+        f"/cases/{loop.case.code}/needs/{loop.need.id}/refer",
+        data={
+            "service_id": str(loop.hiv_testing.id),
+            "fields": ["code", "preferred_name", "phone", "need"],
+            "priority": "urgent",
+            "note": "Gọi trước khi đến",
+            "send_now": "y",
+        },
+    )
     assert response.status_code == 302
     referral = db.session.scalar(sa.select(Referral))
     assert referral.status == "requested"
@@ -52,8 +64,10 @@ def test_refused_without_sharing_consent(client, loop, world, login_as):
     url = f"/cases/{case.code}/needs/{case.needs[0].id}/refer"
     page = client.get(url).get_data(as_text=True)
     assert "chưa đồng ý" in page
-    response = client.post(url, data={"service_id": str(loop.hiv_testing.id),
-                                      "fields": ["code"], "priority": "routine"})
+    response = client.post(
+        url,
+        data={"service_id": str(loop.hiv_testing.id), "fields": ["code"], "priority": "routine"},
+    )
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
@@ -62,8 +76,13 @@ def test_refused_when_processing_restricted(loop, world):
     loop.case.is_restricted = True
     db.session.flush()
     with pytest.raises(services.ReferralError, match="hạn chế"):
-        services.create_referral(actor(world.users["caseworker"]), loop.case, loop.need,
-                                 loop.hiv_testing, fields=["code"])
+        services.create_referral(
+            actor(world.users["caseworker"]),
+            loop.case,
+            loop.need,
+            loop.hiv_testing,
+            fields=["code"],
+        )
 
 
 def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
@@ -71,16 +90,29 @@ def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
     login_as(loop.partner)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert loop.case.code in page and "Chị Lan" in page and "Chị cần xét nghiệm sớm" in page
-    assert client.post(f"/referrals/{referral.id}/transition",
-                       data={"to": "accepted", "accepted-to": "accepted"}).status_code == 302
-    assert client.post(f"/referrals/{referral.id}/transition", data={
-        "to": "completed", "completed-to": "completed", "completed-outcome": "service_received",
-        "completed-service_date": date.today().isoformat()}).status_code == 302
+    assert (
+        client.post(
+            f"/referrals/{referral.id}/transition",
+            data={"to": "accepted", "accepted-to": "accepted"},
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/referrals/{referral.id}/transition",
+            data={
+                "to": "completed",
+                "completed-to": "completed",
+                "completed-outcome": "service_received",
+                "completed-service_date": date.today().isoformat(),
+            },
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     referral = db.session.get(Referral, referral.id)
     assert (referral.status, referral.outcome) == ("completed", "service_received")
-    assert [e.to_status for e in referral.events] == ["draft", "requested", "accepted",
-                                                     "completed"]
+    assert [e.to_status for e in referral.events] == ["draft", "requested", "accepted", "completed"]
     assert not any(e.recorded_by_caseworker for e in referral.events)
     caseworker = app.test_client()
     forget_signed_in_user()
@@ -94,12 +126,15 @@ def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
 def test_partner_reject_needs_a_reason(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(loop.partner)
-    response = client.post(f"/referrals/{referral.id}/transition",
-                           data={"to": "rejected", "rejected-to": "rejected"})
+    response = client.post(
+        f"/referrals/{referral.id}/transition", data={"to": "rejected", "rejected-to": "rejected"}
+    )
     assert response.status_code == 400
     assert "Vui lòng chọn lý do" in response.get_data(as_text=True)
-    response = client.post(f"/referrals/{referral.id}/transition", data={
-        "to": "rejected", "rejected-to": "rejected", "rejected-reason_code": "no_capacity"})
+    response = client.post(
+        f"/referrals/{referral.id}/transition",
+        data={"to": "rejected", "rejected-to": "rejected", "rejected-reason_code": "no_capacity"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).reason_code == "no_capacity"
@@ -108,36 +143,44 @@ def test_partner_reject_needs_a_reason(client, loop, world, login_as):
 def test_caseworker_records_phone_answer(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(world.users["caseworker"])
-    client.post(f"/referrals/{referral.id}/transition",
-                data={"to": "accepted", "accepted-to": "accepted"})
+    client.post(
+        f"/referrals/{referral.id}/transition", data={"to": "accepted", "accepted-to": "accepted"}
+    )
     db.session.expire_all()
     event = db.session.get(Referral, referral.id).events[-1]
     assert event.to_status == "accepted" and event.recorded_by_caseworker
     details = db.session.scalars(
-        sa.select(AuditEvent.details).where(AuditEvent.action == "referral.accepted")).one()
+        sa.select(AuditEvent.details).where(AuditEvent.action == "referral.accepted")
+    ).one()
     assert '"recorded_by_caseworker":true' in details.replace(" ", "")
 
 
 def test_partner_isolation(client, loop, world, login_as):
     """Partner B cannot see or act on partner A's referrals: 404, audited; lists exclude them."""
     referral = _sent(loop, world)
-    draft = services.create_referral(actor(world.users["caseworker"]), loop.case, loop.need,
-                                     loop.legal_aid, fields=["code"])
+    draft = services.create_referral(
+        actor(world.users["caseworker"]), loop.case, loop.need, loop.legal_aid, fields=["code"]
+    )
     db.session.commit()
     login_as(loop.partner_b)
     for method, url, data in [
         ("get", f"/referrals/{referral.id}", None),
         ("get", f"/referrals/{referral.id}/slip", None),
-        ("post", f"/referrals/{referral.id}/transition",
-         {"to": "accepted", "accepted-to": "accepted"}),
+        (
+            "post",
+            f"/referrals/{referral.id}/transition",
+            {"to": "accepted", "accepted-to": "accepted"},
+        ),
         ("get", f"/referrals/{draft.id}", None),  # addressed to B, but never sent
     ]:
-        before = db.session.scalar(sa.select(sa.func.count(AuditEvent.seq)).where(
-            AuditEvent.outcome == "denied"))
+        before = db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.seq)).where(AuditEvent.outcome == "denied")
+        )
         response = getattr(client, method)(url, data=data)
         assert response.status_code == 404, url
-        after = db.session.scalar(sa.select(sa.func.count(AuditEvent.seq)).where(
-            AuditEvent.outcome == "denied"))
+        after = db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.seq)).where(AuditEvent.outcome == "denied")
+        )
         assert after == before + 1
     listing = client.get("/referrals/").get_data(as_text=True)
     assert f"#{referral.id}" not in listing and loop.case.code not in listing
@@ -188,12 +231,19 @@ def test_overdue_flag_on_list_and_home(client, loop, world, login_as):
 def test_entered_in_error_needs_note(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(world.users["caseworker"])
-    bad = client.post(f"/referrals/{referral.id}/transition",
-                      data={"to": "entered-in-error", "entered-in-error-to": "entered-in-error"})
+    bad = client.post(
+        f"/referrals/{referral.id}/transition",
+        data={"to": "entered-in-error", "entered-in-error-to": "entered-in-error"},
+    )
     assert bad.status_code == 400
-    ok = client.post(f"/referrals/{referral.id}/transition", data={
-        "to": "entered-in-error", "entered-in-error-to": "entered-in-error",
-        "entered-in-error-note": "Nhầm hồ sơ"})
+    ok = client.post(
+        f"/referrals/{referral.id}/transition",
+        data={
+            "to": "entered-in-error",
+            "entered-in-error-to": "entered-in-error",
+            "entered-in-error-note": "Nhầm hồ sơ",
+        },
+    )
     assert ok.status_code == 302
     db.session.expire_all()
     referral = db.session.get(Referral, referral.id)

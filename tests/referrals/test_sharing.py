@@ -42,8 +42,10 @@ def _everything_the_partner_gets(app, client, referral, partner, caseworker_toke
             assert response.status_code == 200
             out.append(json.dumps(response.get_json(), ensure_ascii=False))
     if True:
-        fhir = api.get(f"/api/v1/referrals/{referral.id}/fhir",
-                       headers={"Authorization": f"Bearer {caseworker_token}"})
+        fhir = api.get(
+            f"/api/v1/referrals/{referral.id}/fhir",
+            headers={"Authorization": f"Bearer {caseworker_token}"},
+        )
         assert fhir.status_code == 200
         Bundle.model_validate(fhir.get_json())
         out.append(json.dumps(fhir.get_json(), ensure_ascii=False))
@@ -58,23 +60,31 @@ def cw_token(world):
     return token
 
 
-def test_field_without_its_consent_never_reaches_the_partner(app, client, loop, world,
-                                                              login_as, cw_token):
+def test_field_without_its_consent_never_reaches_the_partner(
+    app, client, loop, world, login_as, cw_token
+):
     # Sharing for health only: no phone, HIV, health-details or violence consent.
     case = make_case(world.commune_a, consents=("record", "share:health"))
     cw = actor(world.users["caseworker"])
     for field in ("phone", "health_details", "violence_details", "hiv_status"):
         with pytest.raises(services.ReferralError):
-            services.create_referral(cw, case, case.needs[0], loop.hiv_testing,
-                                     fields=["code", field], hiv_status=HIV)
+            services.create_referral(
+                cw, case, case.needs[0], loop.hiv_testing, fields=["code", field], hiv_status=HIV
+            )
     referral = services.create_referral(
-        cw, case, case.needs[0], loop.hiv_testing,
-        fields=["code", "preferred_name", "need"])
+        cw, case, case.needs[0], loop.hiv_testing, fields=["code", "preferred_name", "need"]
+    )
     services.send_referral(cw, referral)
     db.session.commit()
     # Even a tampered shared_fields list is filtered again at display time.
-    referral.shared_fields = ["code", "preferred_name", "need", "phone", "health_details",
-                              "violence_details"]
+    referral.shared_fields = [
+        "code",
+        "preferred_name",
+        "need",
+        "phone",
+        "health_details",
+        "violence_details",
+    ]
     db.session.commit()
     login_as(loop.partner)
     for body in _everything_the_partner_gets(app, client, referral, loop.partner, cw_token):
@@ -84,14 +94,22 @@ def test_field_without_its_consent_never_reaches_the_partner(app, client, loop, 
             assert secret not in body
 
 
-def test_fields_with_consent_are_shared_and_stop_when_withdrawn(app, client, loop, world,
-                                                                 login_as, cw_token):
-    case = make_case(world.commune_a, consents=(
-        "record", "share:health", "contact_phone", "share_hiv", "share_health_details"))
+def test_fields_with_consent_are_shared_and_stop_when_withdrawn(
+    app, client, loop, world, login_as, cw_token
+):
+    case = make_case(
+        world.commune_a,
+        consents=("record", "share:health", "contact_phone", "share_hiv", "share_health_details"),
+    )
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
-        cw, case, case.needs[0], loop.hiv_testing,
-        fields=["code", "phone", "need", "health_details", "hiv_status"], hiv_status=HIV)
+        cw,
+        case,
+        case.needs[0],
+        loop.hiv_testing,
+        fields=["code", "phone", "need", "health_details", "hiv_status"],
+        hiv_status=HIV,
+    )
     services.send_referral(cw, referral)
     db.session.commit()
     login_as(loop.partner)
@@ -108,23 +126,29 @@ def test_fields_with_consent_are_shared_and_stop_when_withdrawn(app, client, loo
 
 
 @pytest.mark.parametrize("how", ["withdraw_sharing", "withdraw_record", "restrict", "erase"])
-def test_stopping_sharing_cancels_every_open_referral(app, client, loop, world, login_as, how,
-                                                     cw_token):
+def test_stopping_sharing_cancels_every_open_referral(
+    app, client, loop, world, login_as, how, cw_token
+):
     cw = actor(world.users["caseworker"])
-    case = make_case(world.commune_a, consents=("record", "share:health", "share:legal_aid"),
-                     needs=("health", "health", "legal_aid"))
+    case = make_case(
+        world.commune_a,
+        consents=("record", "share:health", "share:legal_aid"),
+        needs=("health", "health", "legal_aid"),
+    )
     other = loop.hiv_testing
     r_draft = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
-    r_sent = services.create_referral(cw, case, case.needs[1], loop.legal_aid,
-                                      fields=["code", "preferred_name"])
+    r_sent = services.create_referral(
+        cw, case, case.needs[1], loop.legal_aid, fields=["code", "preferred_name"]
+    )
     services.send_referral(cw, r_sent)
     r_working = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
     services.send_referral(cw, r_working)
     services.transition(actor(loop.partner), r_working, "accepted")
     done = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
     services.send_referral(cw, done)
-    services.transition(actor(loop.partner), done, "rejected",
-                        services.TransitionInput(reason_code="no_capacity"))
+    services.transition(
+        actor(loop.partner), done, "rejected", services.TransitionInput(reason_code="no_capacity")
+    )
     db.session.commit()
     if how == "withdraw_sharing":
         consent = next(c for c in case.consents if c.purpose == "share:health")
@@ -151,18 +175,20 @@ def test_stopping_sharing_cancels_every_open_referral(app, client, loop, world, 
     page = client.get(f"/referrals/{r_sent.id}").get_data(as_text=True)
     assert "Đã rút lại" in page
     assert case.code not in page and "Chị Lan" not in page
-    assert client.get(f"/referrals/{r_sent.id}/slip").get_data(as_text=True).count(
-        case.code) == 0
+    assert client.get(f"/referrals/{r_sent.id}/slip").get_data(as_text=True).count(case.code) == 0
 
 
 def test_withdrawing_one_category_leaves_the_other(loop, world):
     cw = actor(world.users["caseworker"])
-    case = make_case(world.commune_a, consents=("record", "share:health", "share:legal_aid"),
-                     needs=("health", "legal_aid"))
-    legal = services.create_referral(cw, case, case.needs[1], _legal_service(loop, world),
-                                     fields=["code"])
-    health = services.create_referral(cw, case, case.needs[0], loop.hiv_testing,
-                                      fields=["code"])
+    case = make_case(
+        world.commune_a,
+        consents=("record", "share:health", "share:legal_aid"),
+        needs=("health", "legal_aid"),
+    )
+    legal = services.create_referral(
+        cw, case, case.needs[1], _legal_service(loop, world), fields=["code"]
+    )
+    health = services.create_referral(cw, case, case.needs[0], loop.hiv_testing, fields=["code"])
     consent = next(c for c in case.consents if c.purpose == "share:health")
     case_services.withdraw_consent(cw, case, consent)
     assert health.status == "cancelled" and legal.status == "draft"
@@ -177,11 +203,9 @@ def _legal_service(loop, world):
 def test_expiry_with_frozen_clock_is_idempotent(loop, world):
     cw = actor(world.users["caseworker"])
     sent_on = date(2026, 3, 2)
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing,
-                                        fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
     services.send_referral(cw, referral, today=sent_on)  # respond_by 5 March
-    answered = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing,
-                                        fields=["code"])
+    answered = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
     services.send_referral(cw, answered, today=sent_on)
     services.transition(actor(loop.partner), answered, "accepted")
     db.session.commit()
@@ -201,8 +225,7 @@ def test_expiry_with_frozen_clock_is_idempotent(loop, world):
 
 def test_expire_command(app, loop, world):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing,
-                                        fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
     services.send_referral(cw, referral, today=date.today() - timedelta(days=10))
     db.session.commit()
     runner = app.test_cli_runner()

@@ -101,11 +101,19 @@ def test_service_matches_table_for_every_combination(loop, world):
         assert allowed, (frm, to, role)
         assert referral.status == to
         assert db.session.scalar(sa.select(sa.func.count(ReferralEvent.id))) == events_before + 1
-        last = db.session.scalars(sa.select(ReferralEvent).order_by(ReferralEvent.id.desc())).first()
+        last = db.session.scalars(
+            sa.select(ReferralEvent).order_by(ReferralEvent.id.desc())
+        ).first()
         assert (last.from_status, last.to_status) == (frm, to)
         assert audit_actions()[-1] == f"referral.{to}"
-        partner_answer = to in ("accepted", "rejected", "in-progress", "on-hold", "completed",
-                                "failed")
+        partner_answer = to in (
+            "accepted",
+            "rejected",
+            "in-progress",
+            "on-hold",
+            "completed",
+            "failed",
+        )
         assert last.recorded_by_caseworker is (role == "caseworker" and partner_answer)
         savepoint.rollback()
         db.session.expire_all()
@@ -134,20 +142,34 @@ def test_completion_needs_outcome_date_and_caseworker_names_who_verified(loop, w
     services.send_referral(cw, referral, today=date(2026, 2, 1))
     services.transition(cw, referral, "accepted")
     with pytest.raises(services.ReferralError):
-        services.transition(cw, referral, "completed",
-                            services.TransitionInput(outcome="waitlisted",
-                                                     service_date=date.today()))
+        services.transition(
+            cw,
+            referral,
+            "completed",
+            services.TransitionInput(outcome="waitlisted", service_date=date.today()),
+        )
     with pytest.raises(services.ReferralError):
-        services.transition(cw, referral, "completed",
-                            services.TransitionInput(outcome="enrolled"))
+        services.transition(cw, referral, "completed", services.TransitionInput(outcome="enrolled"))
     with pytest.raises(services.ReferralError):  # caseworker: who verified it?
-        services.transition(cw, referral, "completed",
-                            services.TransitionInput(outcome="enrolled",
-                                                     service_date=date.today()))
-    services.transition(cw, referral, "completed", services.TransitionInput(
-        outcome="enrolled", service_date=date.today(), verified_by="Cô Hoa, lễ tân"))
+        services.transition(
+            cw,
+            referral,
+            "completed",
+            services.TransitionInput(outcome="enrolled", service_date=date.today()),
+        )
+    services.transition(
+        cw,
+        referral,
+        "completed",
+        services.TransitionInput(
+            outcome="enrolled", service_date=date.today(), verified_by="Cô Hoa, lễ tân"
+        ),
+    )
     assert (referral.status, referral.outcome, referral.completed_on) == (
-        "completed", "enrolled", date.today())
+        "completed",
+        "enrolled",
+        date.today(),
+    )
     assert referral.events[-1].recorded_by_caseworker
 
 

@@ -215,6 +215,11 @@
     if (document.visibilityState === "visible") { flush(null); }
   });
   setInterval(function () { if (mine().length && navigator.onLine !== false) { flush(null); } }, 30000);
+  if (navigator.serviceWorker && form.getAttribute("data-sw")) {
+    // Lets this form open with no network next time; failure only loses that convenience.
+    navigator.serviceWorker.register(form.getAttribute("data-sw"), { scope: "/outreach/" })
+      .catch(function () {});
+  }
   render();
   flush(null);
 })();
