@@ -60,56 +60,76 @@ def _config(tmp: Path, url: str | None):
 
 
 def fill(app, n: int, batch: int = 20_000) -> float:
-    """Append n chained events in bulk; returns seconds."""
+    """Append n chained events in bulk; returns seconds.
+
+    Hashes come from the app's own canonical serialization and HMAC. SQLite rows go in through
+    the DB-API with the time text SQLAlchemy itself writes; other databases through Core.
+    """
     import sqlalchemy as sa
 
-    from app.audit.chain import GENESIS_HASH, canonical_details, canonical_values, keyed_hash
+    from app.audit.chain import (
+        GENESIS_HASH,
+        HASHED_FIELDS,
+        STORED_COLUMNS,
+        canonical_details,
+        canonical_values,
+        keyed_hasher,
+    )
     from app.audit.models import AuditEvent, AuditHead
     from app.crypto.keyring import keyring
     from app.extensions import db
 
-    key = keyring().audit_key
-    table = AuditEvent.__table__
+    hasher = keyed_hasher(keyring().audit_key)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     step = timedelta(seconds=15)
     prev = GENESIS_HASH
-    details_text = {i: canonical_details(d or {}) for i, (_, _, d) in enumerate(ACTIONS)}
+    details_text = [canonical_details(d or {}) for _, _, d in ACTIONS]
+    sqlite = db.engine.dialect.name == "sqlite"
+    insert_sql = (
+        f"INSERT INTO audit_events ({', '.join(STORED_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(STORED_COLUMNS))})"
+    )
     started = time.perf_counter()
     with db.engine.begin() as conn:
+        cursor = conn.connection.cursor() if sqlite else None
         for lo in range(1, n + 1, batch):
             rows = []
             for seq in range(lo, min(lo + batch, n + 1)):
                 kind = seq % len(ACTIONS)
                 action, object_type, _ = ACTIONS[kind]
                 user = seq % 997
-                row = {
-                    "seq": seq,
-                    "occurred_at": start + step * seq + timedelta(microseconds=seq % 1_000_000),
-                    "actor_user_id": user,
-                    "actor_username": f"canbo{user:03d}",
-                    "actor_role": "caseworker",
-                    "org_unit_id": 1 + seq % 129,
-                    "action": action,
-                    "object_type": object_type,
-                    "object_ref": f"NB-2026-{seq % 50_000:05d}",
-                    "outcome": "denied" if action == "access.denied" else "success",
-                    "reason": None,
-                    "request_id": f"{seq:016x}",
-                    "client_address": "10.0.0.7",
-                    "details": details_text[kind],
-                    "prev_hash": prev,
-                }
-                values = [row[name] for name in (
-                    "seq", "occurred_at", "actor_user_id", "actor_username", "actor_role",
-                    "org_unit_id", "action", "object_type", "object_ref", "outcome", "reason",
-                    "request_id", "client_address", "details", "prev_hash")]
-                row["hash"] = prev = keyed_hash(key, canonical_values(values))
-                rows.append(row)
-            conn.execute(table.insert(), rows)
-            print(f"\r  filled {rows[-1]['seq']:>9,}", end="", file=sys.stderr, flush=True)
-        conn.execute(
-            sa.update(AuditHead.__table__).where(AuditHead.id == 1).values(last_seq=n, last_hash=prev)
-        )
+                at = start + step * seq + timedelta(microseconds=seq % 1_000_000)
+                values = [
+                    seq,
+                    at,
+                    user,
+                    f"canbo{user:03d}",
+                    "caseworker",
+                    1 + seq % 129,
+                    action,
+                    object_type,
+                    f"NB-2026-{seq % 50_000:05d}",
+                    "denied" if action == "access.denied" else "success",
+                    None,
+                    f"{seq:016x}",
+                    "10.0.0.7",
+                    details_text[kind],
+                    prev,
+                ]
+                prev = hasher(canonical_values(values))
+                if sqlite:
+                    values[1] = at.strftime("%Y-%m-%d %H:%M:%S.%f")
+                rows.append((*values, prev))
+            if sqlite:
+                cursor.executemany(insert_sql, rows)
+            else:
+                conn.execute(
+                    AuditEvent.__table__.insert(),
+                    [dict(zip((*HASHED_FIELDS, "hash"), r, strict=True)) for r in rows],
+                )
+            print(f"\r  filled {rows[-1][0]:>9,}", end="", file=sys.stderr, flush=True)
+        head = AuditHead.__table__
+        conn.execute(sa.update(head).where(head.c.id == 1).values(last_seq=n, last_hash=prev))
     print(file=sys.stderr)
     return time.perf_counter() - started
 
@@ -126,8 +146,9 @@ def append_cost(app, rounds: int) -> dict:
         unit = OrgUnit(id=1, code="37", name="Tỉnh Ninh Bình", level="province", path="/1/")
         db.session.add(unit)
         db.session.commit()
-    actor = Actor(user_id=1, username="canbo001", role=Role.CASEWORKER, org_unit_id=1,
-                  org_path="/1/")
+    actor = Actor(
+        user_id=1, username="canbo001", role=Role.CASEWORKER, org_unit_id=1, org_path="/1/"
+    )
     with_audit, without_audit, record_only = [], [], []
     cpu_with, cpu_without = [], []
     for i in range(rounds * 2 + 20):
@@ -147,14 +168,16 @@ def append_cost(app, rounds: int) -> dict:
             (cpu_with if audited else cpu_without).append(cpu)
     ms = 1000
     return {
-        "added_by_record_cpu_mean_ms": (statistics.fmean(cpu_with)
-                                        - statistics.fmean(cpu_without)) * ms,
+        "added_by_record_cpu_mean_ms": (statistics.fmean(cpu_with) - statistics.fmean(cpu_without))
+        * ms,
         "txn_with_record_median_ms": statistics.median(with_audit) * ms,
         "txn_without_record_median_ms": statistics.median(without_audit) * ms,
-        "added_by_record_median_ms": (statistics.median(with_audit)
-                                      - statistics.median(without_audit)) * ms,
-        "added_by_record_mean_ms": (statistics.fmean(with_audit)
-                                    - statistics.fmean(without_audit)) * ms,
+        "added_by_record_median_ms": (
+            statistics.median(with_audit) - statistics.median(without_audit)
+        )
+        * ms,
+        "added_by_record_mean_ms": (statistics.fmean(with_audit) - statistics.fmean(without_audit))
+        * ms,
         "record_call_median_ms": statistics.median(record_only[10:]) * ms,
         "record_call_p95_ms": statistics.quantiles(record_only[10:], n=20)[-1] * ms,
     }
@@ -194,8 +217,10 @@ def main() -> None:
         dialect = db.engine.dialect.name
         db.drop_all()
         db.create_all()
-        print(f"Audit benchmark: {args.events:,} events, {dialect}, {os.cpu_count()} CPUs",
-              file=sys.stderr)
+        print(
+            f"Audit benchmark: {args.events:,} events, {dialect}, {os.cpu_count()} CPUs",
+            file=sys.stderr,
+        )
         fill_s = fill(app, args.events)
         print(f"fill (build + bulk insert): {fill_s:.1f} s", file=sys.stderr)
 
@@ -215,16 +240,21 @@ def main() -> None:
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             assert result.ok, result.problem
             timings[label] = (verify_s, cpu_s)
-            print(f"{label} (workers={workers or os.cpu_count()}): {result.checked:,} events in "
-                  f"{verify_s:.2f} s wall, {cpu_s:.2f} s CPU incl. workers "
-                  f"({result.checked / verify_s:,.0f} events/s); max RSS "
-                  f"{rss_before // 1024} -> {rss_after // 1024} MiB; load average "
-                  f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
+            print(
+                f"{label} (workers={workers or os.cpu_count()}): {result.checked:,} events in "
+                f"{verify_s:.2f} s wall, {cpu_s:.2f} s CPU incl. workers "
+                f"({result.checked / verify_s:,.0f} events/s); max RSS "
+                f"{rss_before // 1024} -> {rss_after // 1024} MiB; load average "
+                f"{os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+            )
         if dialect == "sqlite":
             size = Path(db.engine.url.database).stat().st_size
             print(f"database file: {size / 2**20:.0f} MiB", file=sys.stderr)
         report = {
-            "events": args.events, "dialect": dialect, "cpus": os.cpu_count(),
+            "events": args.events,
+            "dialect": dialect,
+            "cpus": os.cpu_count(),
             "fill_s": round(fill_s, 2),
             "verify_s": round(timings["verify"][0], 2),
             "verify_cpu_s": round(timings["verify"][1], 2),

@@ -37,6 +37,24 @@ def make_config(tmp_path, database_url: str | None = None) -> type[TestingConfig
     return Config
 
 
+def wipe_database(url: str) -> None:
+    """Drop every table a previous run left on a shared server database.
+
+    Done before create_app: its start-up check refuses a database holding data keys wrapped by
+    a key set (an earlier run's temporary key file) that no longer exists.
+    """
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    try:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.begin() as conn:
+            meta.drop_all(conn)
+    finally:
+        engine.dispose()
+
+
 def reset_schema(app) -> None:
     with app.app_context():
         _db.drop_all()
@@ -51,7 +69,9 @@ def app(tmp_path_factory):
     compile_catalogs()
     tmp = tmp_path_factory.mktemp("instance")
     os.environ["CAUNOI_INSTANCE_PATH"] = str(tmp)
-    app = create_app(make_config(tmp))
+    config = make_config(tmp)
+    wipe_database(config.SQLALCHEMY_DATABASE_URI)
+    app = create_app(config)
     reset_schema(app)
     yield app
     with app.app_context():

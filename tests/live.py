@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from tests.conftest import make_config, reset_schema
+from tests.conftest import make_config, reset_schema, wipe_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,6 +32,7 @@ def own_app(tmp_path, **overrides):
     config = make_config(tmp_path)
     for key, value in overrides.items():
         setattr(config, key, value)
+    wipe_database(config.SQLALCHEMY_DATABASE_URI)
     app = create_app(config)
     reset_schema(app)
     return app

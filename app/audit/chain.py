@@ -61,7 +61,7 @@ def _make_fast_encode():
         iterencode = c_make_encoder(
             None, _encoder.default, encode_basestring, None, ":", ",", False, False, False
         )
-        sample = ["x\"é\n", 1, None, 2.5, True]
+        sample = ['x"é\n', 1, None, 2.5, True]
         if "".join(iterencode(sample, 0)) != _encoder.encode(sample):
             raise ImportError
     except (ImportError, TypeError):

@@ -32,10 +32,19 @@ def audit_cli():
 
 
 @audit_cli.command("verify")
-@click.option("--from", "from_seq", type=click.IntRange(min=1), default=1,
-              help="Start at this event (the one before it anchors the chain).")
-@click.option("--checkpoint", "checkpoint_text", default=None,
-              help="A checkpoint printed by `flask audit checkpoint`: the chain must reach it.")
+@click.option(
+    "--from",
+    "from_seq",
+    type=click.IntRange(min=1),
+    default=1,
+    help="Start at this event (the one before it anchors the chain).",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_text",
+    default=None,
+    help="A checkpoint printed by `flask audit checkpoint`: the chain must reach it.",
+)
 @click.option("--batch-size", type=click.IntRange(min=100), default=20_000, show_default=True)
 @with_appcontext
 def verify_command(from_seq: int, checkpoint_text: str | None, batch_size: int):
@@ -80,10 +89,18 @@ def checkpoint_command():
 
 
 @audit_cli.command("accessed")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="First day (YYYY-MM-DD, Vietnam time), included.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="Last day (YYYY-MM-DD, Vietnam time), included.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day (YYYY-MM-DD, Vietnam time), included.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Last day (YYYY-MM-DD, Vietnam time), included.",
+)
 @click.option("--user", "username", default=None, help="Only this username.")
 @with_appcontext
 def accessed_command(since, until, username: str | None):
@@ -104,13 +121,15 @@ def accessed_command(since, until, username: str | None):
     writer = csv.writer(_Echo(), lineterminator="\n")
     writer.writerow(["username", "case_code", "views", "first_viewed_at", "last_viewed_at"])
     for row in rows:
-        writer.writerow([
-            row.username,
-            row.case_code,
-            row.views,
-            row.first_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
-            row.last_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
-        ])
+        writer.writerow(
+            [
+                row.username,
+                row.case_code,
+                row.views,
+                row.first_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
+                row.last_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
+            ]
+        )
 
 
 commands = [audit_cli]

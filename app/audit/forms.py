@@ -12,8 +12,16 @@ from app.audit.queries import AuditFilters
 
 # The referral.<status> actions (FHIR Task statuses, see actions.py).
 REFERRAL_STATUSES = (
-    "draft", "requested", "accepted", "rejected", "cancelled", "in-progress", "on-hold",
-    "completed", "failed", "entered-in-error",
+    "draft",
+    "requested",
+    "accepted",
+    "rejected",
+    "cancelled",
+    "in-progress",
+    "on-hold",
+    "completed",
+    "failed",
+    "entered-in-error",
 )
 
 

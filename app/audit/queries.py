@@ -100,19 +100,37 @@ def visible_events(actor: Actor, filters: AuditFilters) -> sa.Select:
 def search_events(actor: Actor, filters: AuditFilters, page: int):
     """One page (50, newest first) and the org unit code of each event on it."""
     pagination = db.paginate(
-        visible_events(actor, filters), page=page, per_page=PER_PAGE, max_per_page=PER_PAGE,
+        visible_events(actor, filters),
+        page=page,
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
         error_out=False,
     )
     ids = {e.org_unit_id for e in pagination.items if e.org_unit_id is not None}
-    codes = dict(
-        db.session.execute(sa.select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids))).all()
-    ) if ids else {}
+    codes = (
+        dict(
+            db.session.execute(sa.select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids))).all()
+        )
+        if ids
+        else {}
+    )
     return pagination, codes
 
 
 EXPORT_COLUMNS = (
-    "seq", "occurred_at", "actor_username", "actor_role", "org_unit", "action", "object_type",
-    "object_ref", "outcome", "reason", "request_id", "client_address", "details",
+    "seq",
+    "occurred_at",
+    "actor_username",
+    "actor_role",
+    "org_unit",
+    "action",
+    "object_type",
+    "object_ref",
+    "outcome",
+    "reason",
+    "request_id",
+    "client_address",
+    "details",
 )
 
 
@@ -129,17 +147,30 @@ def export_batches(
     Each batch ends its read transaction, so a long export never holds SQLite's lock for long.
     """
     columns = (
-        AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor_username, AuditEvent.actor_role,
-        OrgUnit.code, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_ref,
-        AuditEvent.outcome, AuditEvent.reason, AuditEvent.request_id, AuditEvent.client_address,
+        AuditEvent.seq,
+        AuditEvent.occurred_at,
+        AuditEvent.actor_username,
+        AuditEvent.actor_role,
+        OrgUnit.code,
+        AuditEvent.action,
+        AuditEvent.object_type,
+        AuditEvent.object_ref,
+        AuditEvent.outcome,
+        AuditEvent.reason,
+        AuditEvent.request_id,
+        AuditEvent.client_address,
         AuditEvent.details,
     )
-    base = _apply(
-        _scope(
-            sa.select(*columns).outerjoin(OrgUnit, OrgUnit.id == AuditEvent.org_unit_id), actor
-        ),
-        filters,
-    ).order_by(AuditEvent.seq.desc()).limit(EXPORT_BATCH)
+    base = (
+        _apply(
+            _scope(
+                sa.select(*columns).outerjoin(OrgUnit, OrgUnit.id == AuditEvent.org_unit_id), actor
+            ),
+            filters,
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(EXPORT_BATCH)
+    )
     last_seq = before_seq
     while True:
         stmt = base if last_seq is None else base.where(AuditEvent.seq < last_seq)
@@ -198,7 +229,9 @@ def case_access_history(case_code: str, limit: int | None = 200) -> list[AccessE
     """
     stmt = (
         sa.select(
-            AuditEvent.occurred_at, AuditEvent.actor_username, AuditEvent.actor_role,
+            AuditEvent.occurred_at,
+            AuditEvent.actor_username,
+            AuditEvent.actor_role,
             AuditEvent.action,
         )
         .where(

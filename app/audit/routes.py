@@ -40,9 +40,7 @@ def index():
     if not form.validate():
         return render_template("audit/index.html", form=form, page=None, codes={}, args={}), 400
     filters = form.filters()
-    page, codes = queries.search_events(
-        actor, filters, request.args.get("page", 1, type=int) or 1
-    )
+    page, codes = queries.search_events(actor, filters, request.args.get("page", 1, type=int) or 1)
     services.record_audit_viewed(actor, queries.recorded_filters(filters))
     db.session.commit()
     return render_template(

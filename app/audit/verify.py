@@ -198,9 +198,7 @@ def _diagnose(key: bytes, row: tuple, prev_hash: str, nxt: tuple | None, head_se
                     seq, "reordered", f"this row was written as event {other} and moved here"
                 )
         if unkeyed_hash(data) == row[15]:
-            return Problem(
-                seq, "forged", "its hash is plain SHA-256, made without the audit key"
-            )
+            return Problem(seq, "forged", "its hash is plain SHA-256, made without the audit key")
         if nxt is not None and nxt[14] == prev_hash:
             return Problem(
                 seq,
@@ -225,8 +223,7 @@ def _diagnose(key: bytes, row: tuple, prev_hash: str, nxt: tuple | None, head_se
         return Problem(
             seq,
             "broken_link",
-            f"its prev_hash is not the hash of event {seq - 1}: the event before it was "
-            "replaced",
+            f"its prev_hash is not the hash of event {seq - 1}: the event before it was replaced",
         )
     raise AssertionError("diagnose called on a good event")
 
@@ -296,7 +293,8 @@ def _walk(
         if seq == cp_seq:
             if row[15] != checkpoint.hash:
                 result.problem = Problem(
-                    seq, "checkpoint_mismatch",
+                    seq,
+                    "checkpoint_mismatch",
                     f"its hash differs from the checkpoint of {checkpoint.at}: the chain was "
                     "rewritten",
                 )
@@ -328,13 +326,15 @@ def _check_checkpoint_row(reader: _Reader, checkpoint: Checkpoint, result: Verif
     row = reader.one(checkpoint.seq)
     if row is None:
         result.problem = Problem(
-            checkpoint.seq, "truncated", f"the event the checkpoint of {checkpoint.at} covers "
-            "is missing",
+            checkpoint.seq,
+            "truncated",
+            f"the event the checkpoint of {checkpoint.at} covers is missing",
         )
         return False
     if row[15] != checkpoint.hash:
         result.problem = Problem(
-            checkpoint.seq, "checkpoint_mismatch",
+            checkpoint.seq,
+            "checkpoint_mismatch",
             f"its hash differs from the checkpoint of {checkpoint.at}: the chain was rewritten",
         )
         return False
@@ -461,8 +461,9 @@ def _parallel_prefix(engine, key, lo: int, hi: int, workers: int, batch_size: in
             futures = [pool.submit(_verify_range, url, key, a, b, batch_size) for a, b in ranges]
             outcomes = [f.result() for f in futures]
     except (OSError, RuntimeError) as exc:  # no processes here (sandbox, frozen app)
-        log.warning("parallel audit verify unavailable (%s); verifying in one process",
-                    type(exc).__name__)
+        log.warning(
+            "parallel audit verify unavailable (%s); verifying in one process", type(exc).__name__
+        )
         return None
     checked = 0
     for (a, _b), (count, problem) in zip(ranges, outcomes, strict=True):
@@ -501,11 +502,11 @@ def verify_database(
             if head is not None and workers > 1 and head[0] - from_seq + 1 >= max(parallel_min, 2):
                 prefix = _parallel_prefix(engine, key, from_seq, head[0], workers, batch_size)
             if prefix is None:
-                return _walk(reader, key, from_seq=from_seq, checkpoint=checkpoint,
-                             progress=progress)
+                return _walk(
+                    reader, key, from_seq=from_seq, checkpoint=checkpoint, progress=progress
+                )
             checked, resume = prefix
-            result = _walk(reader, key, from_seq=resume, checkpoint=checkpoint,
-                           progress=progress)
+            result = _walk(reader, key, from_seq=resume, checkpoint=checkpoint, progress=progress)
             result.checked += checked
             if result.checked:
                 result.first_seq = from_seq

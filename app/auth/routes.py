@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import mfa, services, sessions, throttle
+from app.auth import mfa as two_factor
+from app.auth import services, sessions, throttle
 from app.auth.forms import ChangePasswordForm, SecondFactorForm, SignInForm, TotpCodeForm
 from app.auth.passwords import MIN_LENGTH
 from app.extensions import db
@@ -85,7 +86,7 @@ def sign_in():
             session[sessions.PENDING_KEY] = services.sign_in(user, mfa_pending=True)
             session[_NEXT_KEY] = next_url
             db.session.commit()
-            return redirect(url_for("auth.mfa_verify"))
+            return redirect(url_for("auth.mfa"))
         services.sign_in(user)
         login_user(user)
         db.session.commit()
@@ -99,7 +100,7 @@ def sign_in():
 @bp.route("/mfa", methods=["GET", "POST"])
 @public
 @throttle.mfa_limits
-def mfa_verify():
+def mfa():
     pending = sessions.pending_session()
     if pending is None:
         session.pop(sessions.PENDING_KEY, None)
@@ -120,7 +121,7 @@ def mfa_verify():
         login_user(user)
         db.session.commit()
         if via == "recovery_code":
-            left = mfa.unused_recovery_codes(user)
+            left = two_factor.unused_recovery_codes(user)
             flash(_("Bạn vừa dùng một mã khôi phục. Còn lại %(n)d mã.", n=left), "warning")
         return redirect(next_url)
     status = 400 if form.is_submitted() else 200
@@ -133,7 +134,7 @@ def mfa_verify():
 def mfa_enrol():
     user = current_user
     if services.has_mfa(user):
-        unused = mfa.unused_recovery_codes(user)
+        unused = two_factor.unused_recovery_codes(user)
         return render_template(
             "auth/mfa_status.html", unused=unused, enrolled_at=user.mfa_enrolled_at
         )
@@ -154,8 +155,8 @@ def mfa_enrol():
     return render_template(
         "auth/mfa_enrol.html",
         form=form,
-        qr=mfa.qr_svg(mfa.provisioning_uri(user, secret)),
-        secret=mfa.grouped(secret),
+        qr=two_factor.qr_svg(two_factor.provisioning_uri(user, secret)),
+        secret=two_factor.grouped(secret),
         required=services.must_enrol(user),
     ), status
 

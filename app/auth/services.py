@@ -199,7 +199,7 @@ def record_throttled(scope: str, limit: str) -> None:
     user = None
     if scope == "auth.sign_in":
         user = find_user(request.form.get("username", ""))
-    elif scope == "auth.mfa_verify":
+    elif scope == "auth.mfa":
         pending = pending_session()
         user = pending.user if pending is not None else None
     elif scope in ("auth.change_password", "auth.mfa_enrol"):

@@ -240,6 +240,8 @@ class BreakGlassGrant(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    user = relationship("User")
+
 
 class ApiToken(db.Model):
     """A personal API token: only its SHA-256 is stored; the token is shown once."""

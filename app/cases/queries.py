@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.cases.models import BreakGlassGrant, Case
@@ -32,14 +34,19 @@ def visible_cases(actor: Actor) -> sa.Select:
     return stmt.where(sa.false())
 
 
-def _clean_ref(code: str) -> str:
-    return (code or "")[:40]
+_CODE_SHAPE = re.compile(r"^[A-Z]{1,4}-\d{4}-\d{5,}$")
+
+
+def clean_ref(code: str | None) -> str | None:
+    """The code for the audit trail, or None when the text is not shaped like a case code
+    (whatever else was typed into a URL or a form never reaches the audit trail)."""
+    return code if code and len(code) <= 40 and _CODE_SHAPE.match(code) else None
 
 
 def get_case_or_404(actor: Actor, code: str) -> Case:
     case = db.session.execute(visible_cases(actor).where(Case.code == code)).scalar_one_or_none()
     if case is None:
-        not_found(actor, "case", _clean_ref(code))
+        not_found(actor, "case", clean_ref(code))
     return case
 
 
@@ -58,7 +65,7 @@ def get_incoming_transfer_or_404(actor: Actor, code: str) -> Case:
             )
         ).scalar_one_or_none()
     if case is None:
-        not_found(actor, "case", _clean_ref(code))
+        not_found(actor, "case", clean_ref(code))
     return case
 
 
@@ -121,22 +128,20 @@ def assignable_users(actor: Actor, case: Case) -> list[User]:
     )
 
 
-def case_access_history(case_code: str, limit: int = 100):
-    """Who viewed or changed the case: the audit events that name it."""
-    try:
-        from app.audit.queries import case_access_history as audit_history
-    except ImportError:
-        audit_history = None
-    if audit_history is not None:
-        return audit_history(case_code)
-    from app.audit.models import AuditEvent
+def case_access_history(case_code: str, limit: int = 200) -> list:
+    """Who viewed or changed the case: entries with occurred_at, username, role, action."""
+    from app.audit.queries import case_access_history as audit_history
 
+    return audit_history(case_code, limit=limit)
+
+
+def break_glass_grants(case: Case) -> list[BreakGlassGrant]:
+    """Every break-glass opening of the case, newest first (shown on its audit panel)."""
     return list(
         db.session.execute(
-            sa.select(AuditEvent)
-            .where(AuditEvent.object_type == "case", AuditEvent.object_ref == case_code)
-            .order_by(AuditEvent.seq.desc())
-            .limit(limit)
+            sa.select(BreakGlassGrant)
+            .where(BreakGlassGrant.case_id == case.id)
+            .order_by(BreakGlassGrant.opened_at.desc())
         ).scalars()
     )
 

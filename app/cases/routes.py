@@ -336,6 +336,7 @@ def _detail_context(actor, case: Case) -> dict:
         "transfer_form": transfer_form,
         "consent_form": consent_form,
         "history": queries.case_access_history(case.code),
+        "grants": queries.break_glass_grants(case),
         "erased_label": ERASED_LABEL,
         "can_share": {c: cons.can_share(case, c) for c in SupportCategory},
         "need_status_choices": list(F.NEED_STATUS_LABELS.items()),
@@ -627,7 +628,7 @@ def break_glass():
     if case is None:
         from app.permissions import not_found
 
-        not_found(actor, "case", code[:40])
+        not_found(actor, "case", queries.clean_ref(code))
     try:
         services.open_break_glass(actor, case, form.reason.data)
     except services.CaseError as exc:

@@ -3,24 +3,28 @@ transfer, break-glass, views. Each checks its rule, flushes, audits, and never c
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases import permissions as perms
+from app.cases.codes import (  # noqa: F401 (re-exported for callers of services)
+    age_on,
+    allocate_code,
+    allocate_codes,
+    birth_year_band,
+    parse_birth,
+    province_prefix,
+)
+from app.cases.duplicates import DuplicateCheck, find_duplicates  # noqa: F401
+from app.cases.errors import CaseError
 from app.cases.fields import read_field, seal_note, set_field
 from app.cases.models import (
-    BIRTH_YEAR_BANDS,
     BreakGlassGrant,
     Case,
-    CaseCodeSequence,
     CaseNote,
     CaseStatus,
     ClosedReason,
@@ -33,7 +37,6 @@ from app.cases.models import (
 )
 from app.cases.signals import sharing_stopped
 from app.categories import SupportCategory
-from app.crypto.blind_index import id_number_index, name_indexes, phone_index
 from app.crypto.envelope import create_data_key
 from app.db import utcnow
 from app.extensions import db
@@ -50,129 +53,6 @@ IDENTIFYING_FIELDS = (
     "address",
     "id_number",
 )
-
-
-class CaseError(Exception):
-    """A rule refused the action; `message` is a translatable sentence without any value."""
-
-    def __init__(self, message, field_name: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field_name = field_name
-
-
-# --- birth date / year ------------------------------------------------------------------------
-
-_DATE_RE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-_YEAR_RE = re.compile(r"^\s*(\d{4})\s*$")
-
-
-def parse_birth(value: str | None) -> tuple[str | None, int | None, date | None]:
-    """'dd/mm/yyyy' or 'yyyy' -> (normalized text, year, date or None). Raises CaseError."""
-    if not value or not value.strip():
-        return None, None, None
-    match = _DATE_RE.match(value)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            born = date(year, month, day)
-        except ValueError:
-            raise CaseError(_l("Ngày sinh không hợp lệ."), "date_of_birth") from None
-        _check_year(born.year)
-        return born.isoformat(), born.year, born
-    match = _YEAR_RE.match(value)
-    if match:
-        year = int(match.group(1))
-        _check_year(year)
-        return str(year), year, None
-    raise CaseError(_l("Ghi ngày sinh dạng dd/mm/yyyy hoặc chỉ năm sinh (yyyy)."), "date_of_birth")
-
-
-def _check_year(year: int) -> None:
-    if not 1900 <= year <= date.today().year:
-        raise CaseError(_l("Năm sinh không hợp lệ."), "date_of_birth")
-
-
-def birth_year_of(stored: str | None) -> int | None:
-    return int(stored[:4]) if stored and stored[:4].isdigit() else None
-
-
-def age_on(today: date, year: int | None, born: date | None) -> int | None:
-    if born is not None:
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    if year is not None:
-        # Only the year is known: the age she reaches this year, minus one until proven older.
-        return today.year - year - 1
-    return None
-
-
-def birth_year_band(age: int | None) -> str | None:
-    if age is None:
-        return None
-    if age < 18:
-        return BIRTH_YEAR_BANDS[0]
-    if age <= 24:
-        return BIRTH_YEAR_BANDS[1]
-    if age <= 34:
-        return BIRTH_YEAR_BANDS[2]
-    if age <= 44:
-        return BIRTH_YEAR_BANDS[3]
-    return BIRTH_YEAR_BANDS[4]
-
-
-# --- case codes -------------------------------------------------------------------------------
-
-
-def _ascii_initials(name: str) -> str:
-    name = re.sub(r"\(.*?\)", " ", name)
-    folded = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", bare) if w]
-    stop = {"tinh", "thanh", "pho", "tp"}
-    words = [w for w in words if w.lower() not in stop] or words
-    return "".join(w[0] for w in words).upper()[:3] or "XX"
-
-
-def province_of(unit: OrgUnit) -> OrgUnit:
-    root_id = int(unit.path.strip("/").split("/")[0]) if unit.path.strip("/") else unit.id
-    return db.session.get(OrgUnit, root_id) or unit
-
-
-def province_prefix(unit: OrgUnit) -> str:
-    province = province_of(unit)
-    prefixes = current_app.config.get("CASE_CODE_PREFIXES") or {"37": "NB"}
-    return prefixes.get(province.code) or _ascii_initials(province.name)
-
-
-def allocate_code(unit: OrgUnit, year: int) -> str:
-    """Next code for the unit's province and the year, e.g. NB-2026-00042."""
-    return allocate_codes(unit, year, 1)[0]
-
-
-def allocate_codes(unit: OrgUnit, year: int, count: int) -> list[str]:
-    """Reserve `count` consecutive codes.
-
-    The UPDATE takes the counter row's write lock (PostgreSQL row lock; SQLite database lock),
-    so concurrent intakes never share a number. A missing row is inserted in a savepoint; a
-    concurrent insert of the same row loses on the primary key and retries the UPDATE.
-    """
-    prefix = province_prefix(unit)
-    for _attempt in range(3):
-        last = db.session.execute(
-            sa.update(CaseCodeSequence)
-            .where(CaseCodeSequence.prefix == prefix, CaseCodeSequence.year == year)
-            .values(last_value=CaseCodeSequence.last_value + count)
-            .returning(CaseCodeSequence.last_value)
-        ).scalar_one_or_none()
-        if last is None:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(CaseCodeSequence(prefix=prefix, year=year, last_value=count))
-                last = count
-            except sa.exc.IntegrityError:
-                continue
-        return [f"{prefix}-{year}-{n:05d}" for n in range(last - count + 1, last + 1)]
-    raise RuntimeError("could not allocate a case code")
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -333,73 +213,6 @@ def _add_consents(actor: Actor, case: Case, consent: ConsentGiven, purposes: lis
                 recorded_at=utcnow(),
             )
         )
-
-
-# --- duplicates -----------------------------------------------------------------------------
-
-
-@dataclass
-class DuplicateCheck:
-    in_scope: list[str]
-    elsewhere: bool
-
-    @property
-    def found(self) -> bool:
-        return bool(self.in_scope) or self.elsewhere
-
-
-def find_duplicates(
-    actor: Actor,
-    full_name: str | None,
-    date_of_birth: str | None,
-    phone: str | None,
-    id_number: str | None,
-) -> DuplicateCheck:
-    """Cases matching name + birth year, phone or ID number; codes only for those in scope."""
-    from app.cases.queries import visible_cases
-
-    conditions = []
-    if phone and re.search(r"\d", phone):
-        conditions.append(Case.phone_index == phone_index(phone))
-    if id_number and re.search(r"[0-9A-Za-z]", id_number):
-        conditions.append(Case.id_number_index == id_number_index(id_number))
-    year = None
-    try:
-        year = parse_birth(date_of_birth)[1]
-    except CaseError:
-        year = None
-    name_cond = None
-    if full_name and full_name.strip() and year is not None:
-        name_cond = Case.name_folded_index == name_indexes(full_name)[1]
-        conditions.append(name_cond)
-    if not conditions:
-        return DuplicateCheck([], False)
-    stmt = sa.select(Case).where(Case.erased_at.is_(None), sa.or_(*conditions)).limit(50)
-    matches = []
-    for case in db.session.execute(stmt).scalars():
-        strong = (phone and case.phone_index == _safe(phone_index, phone)) or (
-            id_number and case.id_number_index == _safe(id_number_index, id_number)
-        )
-        if strong or birth_year_of(read_field(case, "date_of_birth")) == year:
-            matches.append(case)
-    if not matches:
-        return DuplicateCheck([], False)
-    visible = set(
-        db.session.execute(
-            visible_cases(actor)
-            .with_only_columns(Case.id)
-            .where(Case.id.in_([c.id for c in matches]))
-        ).scalars()
-    )
-    in_scope = sorted(c.code for c in matches if c.id in visible)
-    return DuplicateCheck(in_scope, any(c.id not in visible for c in matches))
-
-
-def _safe(fn, value):
-    try:
-        return fn(value)
-    except ValueError:
-        return None
 
 
 # --- corrections, needs, notes, consent -----------------------------------------------------

@@ -71,7 +71,14 @@ def rotate_command(batch_size: int):
                 + ("" if result.version_added else " (continuing an unfinished rotation)")
             )
             with click.progressbar(length=pending, label="Re-wrapping", show_pos=True) as bar:
-                rotation.rewrap_all(actor, ring, result, batch_size=batch_size, on_batch=bar.update)
+                rotation.rewrap_all(
+                    actor,
+                    ring,
+                    result,
+                    batch_size=batch_size,
+                    on_batch=bar.update,
+                    config=current_app.config,
+                )
     except (rotation.KeyOperationError, KeyringError) as exc:
         _fail(exc)
     if result.new_keys_json is not None:

@@ -19,8 +19,11 @@ Where the key set lives:
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -60,6 +63,27 @@ def uses_env(config) -> bool:
 
 def _save(config, ring: Keyring) -> None:
     write_key_file(Path(config["CAUNOI_KEY_FILE"]), ring)
+
+
+@contextmanager
+def key_set_lock(config) -> Iterator[None]:
+    """Serialize read-modify-write of the key file across processes.
+
+    Without it, two operators rotating at once could each add "version 2" with a different key,
+    the second file overwriting the first while data keys are being wrapped with the first.
+    """
+    if uses_env(config):
+        yield
+        return
+    path = Path(config["CAUNOI_KEY_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def with_new_version(ring: Keyring) -> Keyring:
@@ -195,6 +219,11 @@ def prepare_rotation(actor: Actor, config) -> tuple[Keyring, RotationResult, int
     Returns the key set to re-wrap under, the result so far and how many keys await it. Under
     CAUNOI_KEYS the new key set is only returned (result.new_keys_json), nothing is re-wrapped.
     """
+    with key_set_lock(config):
+        return _prepare_rotation_locked(actor, config)
+
+
+def _prepare_rotation_locked(actor: Actor, config) -> tuple[Keyring, RotationResult, int]:
     ring = load_keyring(config)
     result = RotationResult(key_version=ring.current_master_version)
     pending = pending_count(ring.current_master_version)
@@ -224,6 +253,16 @@ def prepare_rotation(actor: Actor, config) -> tuple[Keyring, RotationResult, int
     return ring, result, pending_count(ring.current_master_version)
 
 
+def _check_key_unchanged(config, ring: Keyring) -> None:
+    stored = load_keyring(config).master_keys.get(ring.current_master_version)
+    if stored != ring.current_master_key:
+        raise KeyOperationError(
+            f"master key version {ring.current_master_version} changed in the key set during "
+            "the rotation (another rotation?); nothing more was re-wrapped: check the key file, "
+            "then rerun `flask --app app keys rotate`"
+        )
+
+
 def rewrap_all(
     actor: Actor,
     ring: Keyring,
@@ -231,12 +270,19 @@ def rewrap_all(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
+    config=None,
 ) -> RotationResult:
-    """Re-wrap every live data key not under the current version, committing batch by batch."""
+    """Re-wrap every live data key not under the current version, committing batch by batch.
+
+    With `config`, checks before each batch that the key set still holds this very key for the
+    new version, so keys are never wrapped with a key the key set has lost.
+    """
     if batch_size < 1:
         raise KeyOperationError("the batch size must be at least 1")
     last_id = 0
     while True:
+        if config is not None:
+            _check_key_unchanged(config, ring)
         # Keyset pagination: each batch starts after the last id seen, so a batch never rescans
         # the keys already re-wrapped. A rerun starts again from the first id.
         count, old_versions, last_id = rewrap_batch(actor, ring, batch_size, last_id)
@@ -262,11 +308,16 @@ def rotate_master_key(
     ring, result, _pending = prepare_rotation(actor, config)
     if result.new_keys_json is not None:
         return result
-    return rewrap_all(actor, ring, result, batch_size=batch_size, on_batch=on_batch)
+    return rewrap_all(actor, ring, result, batch_size=batch_size, on_batch=on_batch, config=config)
 
 
 def retire_master_version(actor: Actor, config, version: int) -> str | None:
     """Remove a master version no live data key uses; returns the new JSON under CAUNOI_KEYS."""
+    with key_set_lock(config):
+        return _retire_locked(actor, config, version)
+
+
+def _retire_locked(actor: Actor, config, version: int) -> str | None:
     ring = load_keyring(config)
     if version in ring.retired_versions and version not in ring.master_keys:
         raise KeyOperationError(f"master key version {version} is already retired")

@@ -7,6 +7,8 @@ import os
 import click
 from flask.cli import AppGroup
 
+from app.auth.passwords import password_problems
+from app.auth.services import normalize_username
 from app.extensions import db
 from app.orgs import queries, services
 from app.orgs.importing import read_org_csv
@@ -90,7 +92,7 @@ def _password_from_prompt(username: str) -> str:
         password = click.prompt(
             "Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu"
         )
-        problems = services.password_problems(password, username)
+        problems = password_problems(password, username)
         if not problems:
             return password
         for problem in problems:
@@ -115,7 +117,7 @@ def create_user_command(username: str, role: str, org_unit_code: str, display_na
         raise click.ClickException(f"Không tìm thấy đơn vị có mã {org_unit_code}.")
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        password = _password_from_prompt(services.normalize_username(username))
+        password = _password_from_prompt(normalize_username(username))
     try:
         user = services.create_user(
             actor,

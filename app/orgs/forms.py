@@ -107,7 +107,7 @@ class _UserFields(FlaskForm):
 class _NewPasswordFields(FlaskForm):
     password = PasswordField(
         _l("Mật khẩu tạm thời"),
-        validators=[DataRequired(_l("Hãy nhập mật khẩu.")), Length(max=256)],
+        validators=[DataRequired(_l("Hãy nhập mật khẩu tạm thời.")), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
     )
     password_again = PasswordField(
@@ -120,7 +120,7 @@ class _NewPasswordFields(FlaskForm):
 class UserCreateForm(_UserFields, _NewPasswordFields):
     username = StringField(
         _l("Tên đăng nhập"),
-        validators=[DataRequired(_l("Hãy nhập tên đăng nhập.")), Length(max=64)],
+        validators=[DataRequired(_l("Hãy nhập tên đăng nhập cho tài khoản.")), Length(max=64)],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from app.extensions import db
 from app.home.panels import register_panel
@@ -30,14 +31,14 @@ bp = Blueprint("orgs", __name__, url_prefix="/admin", template_folder="templates
 
 register_panel(
     "orgs.org_units",
-    _l("Đơn vị"),
+    _lp("list", "Đơn vị"),
     _l("Cây đơn vị: tỉnh, huyện, xã/phường; thêm, đổi tên, chuyển, ngừng hoạt động."),
     {Role.ADMIN},
     order=60,
 )
 register_panel(
     "orgs.users",
-    _l("Người dùng"),
+    _lp("list", "Người dùng"),
     _l("Tài khoản, vai trò và đơn vị; khoá tài khoản, đặt lại mật khẩu."),
     {Role.ADMIN},
     order=61,

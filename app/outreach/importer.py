@@ -95,6 +95,8 @@ def build_template(communes: list[OrgUnit]) -> bytes:
     units.append(["Mã xã/phường", "Tên"])
     for unit in communes:
         units.append([unit.code, unit.name])
+        for cell in units[units.max_row]:
+            cell.data_type = "s"  # text, never a formula, whatever a name begins with
     for cell in units[1]:
         cell.font = bold
 

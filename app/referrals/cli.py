@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.audit import services as audit
 from app.extensions import db
 from app.permissions import Actor, Role
+from app.referrals.status import local_today
 
 
 @click.group("referrals")
@@ -43,7 +42,7 @@ def expire_command(today, grace_days):
     """
     from app.referrals import services
 
-    today = today.date() if today else date.today()
+    today = today.date() if today else local_today()
     if grace_days is None:
         grace_days = int(current_app.config.get("REFERRAL_EXPIRY_GRACE_DAYS", 0))
     expired = services.expire_unanswered(Actor.system("referrals-expire"), today, grace_days)
@@ -79,25 +78,11 @@ def attach_partner_command(username: str, org_id: str):
         org = None
     if org is None:
         raise click.ClickException("no partner organization with this id")
+    from app.referrals.directory import attach_partner
+
     attach_partner(Actor.system("cli"), user, org)
     db.session.commit()
     click.echo(f"{username} now sees the referrals of organization {org.id}")
-
-
-def attach_partner(actor: Actor, user, org) -> None:
-    """Give a partner user their organization (admins and the command line)."""
-    from app.permissions import PermissionDenied
-
-    if not (actor.is_system or actor.has_role(Role.ADMIN)):
-        raise PermissionDenied
-    user.partner_organization_id = org.id if org is not None else None
-    db.session.flush()
-    audit.record(
-        actor,
-        "partner.attached",
-        user,
-        details={"partner_organization": str(org.id) if org else None},
-    )
 
 
 commands = [referrals_cli]

@@ -223,3 +223,24 @@ def _save_contact(org, service, data: ServiceInput) -> bool:
     return _set_phone(
         org.id, data.contact_phone, contact=contact, existing=list(contact.phones)
     ) or bool(changed)
+
+
+def attach_partner(actor: Actor, user, org: PartnerOrganization | None) -> None:
+    """Give a user of role partner the organization whose referrals they see (or none).
+
+    Admins only (and the command line).
+    """
+    from app.permissions import Role
+
+    if not (actor.is_system or actor.has_role(Role.ADMIN)):
+        raise PermissionDenied
+    if user.role != Role.PARTNER:
+        raise ValueError("only users of role partner belong to a partner organization")
+    user.partner_organization_id = org.id if org is not None else None
+    db.session.flush()
+    audit.record(
+        actor,
+        "partner.attached",
+        user,
+        details={"partner_organization": str(org.id) if org else None},
+    )

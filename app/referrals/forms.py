@@ -20,11 +20,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
     Optional,
+    Regexp,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -59,7 +59,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _optional_email():
-    return [Optional(), Email(_l("Địa chỉ email không hợp lệ.")), Length(max=200)]
+    # A plain shape check: WTForms' Email() needs the email_validator package.
+    return [
+        Optional(),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Địa chỉ email không hợp lệ.")),
+        Length(max=200),
+    ]
 
 
 class OrganizationForm(FlaskForm):
@@ -93,11 +98,22 @@ class LocationForm(FlaskForm):
     latitude = FloatField(_l("Vĩ độ"), validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(_l("Kinh độ"), validators=[Optional(), NumberRange(-180, 180)])
     transportation = StringField(_l("Cách đi đến"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(_l("Mô tả địa điểm"), validators=[Optional()])
     phone = StringField(_l("Điện thoại"), validators=[Optional(), Length(max=40)])
 
 
 class ServiceForm(FlaskForm):
     name = StringField(_l("Tên dịch vụ"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    alternate_name = StringField(_l("Tên gọi khác"), validators=[Optional(), Length(max=200)])
+    url = StringField(
+        _l("Trang web của dịch vụ"),
+        validators=[
+            Optional(),
+            URL(message=_l("Địa chỉ trang web không hợp lệ.")),
+            Length(max=300),
+        ],
+    )
+    email = StringField(_l("Email của dịch vụ"), validators=_optional_email())
     category = SelectField(
         _l("Nhóm hỗ trợ"), choices=choices(category_choices()), validators=[DataRequired(REQUIRED)]
     )

@@ -22,7 +22,7 @@ from app.referrals.models import (
     Referral,
     partner_service_areas,
 )
-from app.referrals.status import OPEN_STATUSES, SENT_STATUSES, ReferralStatus
+from app.referrals.status import OPEN_STATUSES, SENT_STATUSES, ReferralStatus, local_today
 
 PER_PAGE = 25
 
@@ -66,7 +66,7 @@ def referral_list(
     today: date | None = None,
     page: int = 1,
 ):
-    today = today or date.today()
+    today = today or local_today()
     stmt = visible_referrals(actor)
     if status == "open":
         stmt = stmt.where(Referral.status.in_([s.value for s in OPEN_STATUSES]))
@@ -83,7 +83,7 @@ def overdue_condition(today: date):
 
 
 def overdue_count(actor: Actor, today: date | None = None) -> int:
-    stmt = visible_referrals(actor).where(overdue_condition(today or date.today()))
+    stmt = visible_referrals(actor).where(overdue_condition(today or local_today()))
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
@@ -181,3 +181,22 @@ def org_units() -> list[OrgUnit]:
             sa.select(OrgUnit).where(OrgUnit.is_retired.is_(False)).order_by(OrgUnit.path)
         ).scalars()
     )
+
+
+def partner_users() -> list:
+    from app.orgs.models import User
+
+    return list(
+        db.session.execute(
+            sa.select(User).where(User.role == Role.PARTNER).order_by(User.username)
+        ).scalars()
+    )
+
+
+def get_partner_user_or_404(actor: Actor, user_id: int | None):
+    from app.orgs.models import User
+
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or user.role != Role.PARTNER:
+        not_found(actor, "user", str(user_id)[:20] if user_id else None)
+    return user

@@ -3,8 +3,6 @@ one commit."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -36,6 +34,7 @@ from app.referrals.status import (
     REJECT_REASONS,
     Party,
     ReferralStatus,
+    local_today,
     next_statuses,
     reason_label,
     status_label,
@@ -90,6 +89,11 @@ def support_category_label(value) -> str:
     return category_label(value)
 
 
+@bp.app_template_global()
+def referral_withdrawn(referral) -> bool:
+    return sharing.is_withdrawn(referral)
+
+
 # -- directory ---------------------------------------------------------------------------------
 
 
@@ -119,12 +123,30 @@ def directory_index():
 @bp.get("/partners/organizations/<org_id>")
 @roles_required(*READERS)
 def organization(org_id: str):
-    org = queries.get_organization_or_404(current_actor(), org_id)
+    actor = current_actor()
+    org = queries.get_organization_or_404(actor, org_id)
+    is_admin = actor.has_role(Role.ADMIN)
     return render_template(
         "referrals/organization.html",
         org=org,
-        can_manage=perms.can_manage_directory(current_actor()),
+        can_manage=perms.can_manage_directory(actor),
+        is_admin=is_admin,
+        partner_users=queries.partner_users() if is_admin else [],
     )
+
+
+@bp.post("/partners/organizations/<org_id>/users")
+@roles_required(Role.ADMIN)
+def organization_users(org_id: str):
+    """Attach (or detach) a partner user: they then see this organization's referrals."""
+    actor = current_actor()
+    org = queries.get_organization_or_404(actor, org_id)
+    user = queries.get_partner_user_or_404(actor, request.form.get("user_id", type=int))
+    attach = request.form.get("action") != "detach"
+    directory.attach_partner(actor, user, org if attach else None)
+    db.session.commit()
+    flash(_("Đã cập nhật tài khoản của cơ sở."), "success")
+    return redirect(url_for("referrals.organization", org_id=org.id))
 
 
 def _org_form(form: F.OrganizationForm) -> F.OrganizationForm:
@@ -179,7 +201,7 @@ def location_new(org_id: str, location_id: str | None = None):
             "referrals/location_form.html", form=form, org=org, location=location
         ), status
     values = {name: getattr(form, name).data for name in directory.LOCATION_FIELDS}
-    for key in ("address_2", "postal_code", "transportation"):
+    for key in ("address_2", "postal_code", "transportation", "description"):
         values[key] = values[key] or ("" if key == "postal_code" else None)
     directory.save_location(actor, org, location, values, phone=form.phone.data)
     db.session.commit()
@@ -347,7 +369,7 @@ def _list(overdue_only: bool):
         "referrals/list.html",
         page=page,
         rows=page.items,
-        today=date.today(),
+        today=local_today(),
         overdue_only=overdue_only,
         status=status,
         overdue_total=queries.overdue_count(actor),
@@ -364,7 +386,7 @@ def case_referrals(code: str):
         case=case,
         referrals=queries.case_referrals(case),
         connected=queries.connected_need_ids(case),
-        today=date.today(),
+        today=local_today(),
     )
 
 
@@ -490,7 +512,7 @@ def _render_detail(referral_id: int, status: int = 200, failed_form=None):
         forms=forms,
         action_labels=ACTION_LABELS,
         priority_labels=PRIORITY_LABELS,
-        today=date.today(),
+        today=local_today(),
         suggestions=suggestions,
         party=perms.party_of(actor, referral),
         Party=Party,

@@ -29,6 +29,7 @@ from app.referrals.status import (
     ReasonCode,
     ReferralStatus,
     is_allowed,
+    local_today,
     requirement,
 )
 
@@ -291,7 +292,7 @@ def transition(
     """Move a referral along DESIGN.md's table: only allowed moves, by allowed parties."""
     to = ReferralStatus(to)
     data = data or TransitionInput()
-    today = today or date.today()
+    today = today or local_today()
     referral = lock_referral(referral.id)
     party = permissions.party_of(actor, referral)
     if party is None:
@@ -354,7 +355,7 @@ def cancel_for_stopped_sharing(actor: Actor, case, categories=None, reason: str 
     for referral in db.session.execute(stmt).scalars():
         current = referral.status
         referral.withdrawn_at = utcnow()
-        _apply(referral, S(current), S.CANCELLED, data, date.today())
+        _apply(referral, S(current), S.CANCELLED, data, local_today())
         db.session.flush()
         _event(actor, referral, current, S.CANCELLED, data, False)
         _audit(actor, referral, current, S.CANCELLED, data, False, reason=reason or "sharing")

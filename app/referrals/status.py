@@ -9,7 +9,9 @@ Terminal statuses never change, except that a caseworker may mark any referral
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
@@ -51,6 +53,14 @@ class Party(StrEnum):
     CASEWORKER = "caseworker"
     PARTNER = "partner"
     SYSTEM = "system"
+
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    """Today in Vietnam: due dates are calendar days where the people are, not on the server."""
+    return datetime.now(LOCAL_TZ).date()
 
 
 S = ReferralStatus

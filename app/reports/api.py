@@ -34,7 +34,12 @@ def dashboard():
     if parsed is None or window not in WINDOWS:
         abort(400)
     report = layout.build_report(
-        unit, parsed[1], window, protected=True, k=_k(), today=today,
+        unit,
+        parsed[1],
+        window,
+        protected=True,
+        k=_k(),
+        today=today,
         breakdowns=unit.id == actor.org_unit_id,
     )
     body = _schema.dump(report)
@@ -57,38 +62,68 @@ def report(kind: str, year: int):
     checkpoint = services.record_export(actor, unit, kind, str(year), "json")
     db.session.commit()
     body = _schema.dump(report)
-    body.update(kind=kind, year=year, due=periods.due_date(kind, year).isoformat(),
-                checkpoint=checkpoint)
+    body.update(
+        kind=kind, year=year, due=periods.due_date(kind, year).isoformat(), checkpoint=checkpoint
+    )
     return jsonify(body)
 
 
 def _register_openapi() -> None:
-    unit = {"name": "unit", "in": "query", "schema": {"type": "string"},
-            "description": "Org unit code in your subtree (default: your own unit)"}
-    openapi.register_path("/api/v1/reports/dashboard", "get", {
-        "summary": "Connected rate and other plan indicators for an org unit subtree "
-                   "(counts below k shown as \"<k\", with complementary suppression)",
-        "parameters": [
-            unit,
-            {"name": "period", "in": "query", "schema": {"type": "string"},
-             "description": "YYYY, YYYY-H1 or YYYY-H2"},
-            {"name": "window", "in": "query",
-             "schema": {"type": "string", "enum": list(WINDOWS)}},
-        ],
-        "responses": {"200": {"description": "The dashboard figures"},
-                      "400": {"description": "Not one of the fixed periods or windows"},
-                      "404": {"description": "Unit not found or outside your scope"}}})
-    openapi.register_path("/api/v1/reports/{kind}/{year}", "get", {
-        "summary": "Six-monthly or annual report (audited as an export, with the audit "
-                   "checkpoint of that moment)",
-        "parameters": [
-            {"name": "kind", "in": "path", "required": True,
-             "schema": {"type": "string", "enum": list(periods.REPORT_KINDS)}},
-            {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}},
-            unit,
-        ],
-        "responses": {"200": {"description": "The report rows, one per child unit and a total"},
-                      "404": {"description": "Unit not found or outside your scope"}}})
+    unit = {
+        "name": "unit",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "Org unit code in your subtree (default: your own unit)",
+    }
+    openapi.register_path(
+        "/api/v1/reports/dashboard",
+        "get",
+        {
+            "summary": "Connected rate and other plan indicators for an org unit subtree "
+            '(counts below k shown as "<k", with complementary suppression)',
+            "parameters": [
+                unit,
+                {
+                    "name": "period",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "YYYY, YYYY-H1 or YYYY-H2",
+                },
+                {
+                    "name": "window",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(WINDOWS)},
+                },
+            ],
+            "responses": {
+                "200": {"description": "The dashboard figures"},
+                "400": {"description": "Not one of the fixed periods or windows"},
+                "404": {"description": "Unit not found or outside your scope"},
+            },
+        },
+    )
+    openapi.register_path(
+        "/api/v1/reports/{kind}/{year}",
+        "get",
+        {
+            "summary": "Six-monthly or annual report (audited as an export, with the audit "
+            "checkpoint of that moment)",
+            "parameters": [
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": list(periods.REPORT_KINDS)},
+                },
+                {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}},
+                unit,
+            ],
+            "responses": {
+                "200": {"description": "The report rows, one per child unit and a total"},
+                "404": {"description": "Unit not found or outside your scope"},
+            },
+        },
+    )
 
 
 _register_openapi()

@@ -18,7 +18,6 @@ Erased cases keep their rows (erased_at set) and count like any other. Referrals
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from app.cases.models import Case, Consent, Need
+from app.categories import SupportCategory
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
@@ -38,6 +38,7 @@ DEFAULT_WINDOW = "90"
 CONNECTED_OUTCOMES = ("service_received", "enrolled")
 EXCLUDED_STATUS = "entered-in-error"
 DECLINED_NEED = "declined"
+CATEGORY_CODES = tuple(c.value for c in SupportCategory)
 
 
 class days_between(FunctionElement):  # noqa: N801  (an SQL function name)
@@ -101,46 +102,6 @@ class Counts:
         return 100.0 * self.connected / self.cases if self.cases else None
 
 
-@dataclass
-class UnitFigures:
-    """One row of a report: a child unit (or the unit itself for cases recorded at it)."""
-
-    unit_id: int
-    counts: Counts = field(default_factory=Counts)
-    declined: int = 0
-    overdue: int = 0
-    sent: int = 0
-    answered: int = 0
-    days_to_service: list[float] = field(default_factory=list)
-
-    @property
-    def median_days(self) -> float | None:
-        return statistics.median(self.days_to_service) if self.days_to_service else None
-
-
-def subtree_ids(unit: OrgUnit):
-    return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-
-
-def row_units(unit: OrgUnit) -> tuple[list[OrgUnit], dict[int, int]]:
-    """The rows of a report on `unit`: its child units (and the unit itself when it has cases
-    recorded directly at it), and a map from every unit id of the subtree to its row."""
-    units = list(
-        db.session.execute(
-            sa.select(OrgUnit).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-        ).scalars()
-    )
-    children = sorted(
-        (u for u in units if u.parent_id == unit.id), key=lambda u: (u.is_retired, u.name, u.code)
-    )
-    row_of = {unit.id: unit.id}
-    for child in children:
-        for u in units:
-            if u.path.startswith(child.path):
-                row_of[u.id] = child.id
-    return children, row_of
-
-
 def _window_limit(window: str, period: Period):
     """SQL condition on (referral, need): the service came within the window."""
     if window == "period":
@@ -193,90 +154,288 @@ def _counted_needs(unit: OrgUnit, period: Period, window: str):
     )
 
 
-def connected_by_unit_and_month(
-    unit: OrgUnit, period: Period, window: str
-) -> dict[tuple[int, int, int], Counts]:
-    """(org unit id, year, month of the case's first counted need) -> Counts."""
-    needs = _counted_needs(unit, period, window).subquery()
+@dataclass
+class CaseFigures:
+    """Case counts of a subtree, per org unit (one scan of the period's needs)."""
+
+    by_unit_month: dict[tuple[int, int, int], Counts] = field(default_factory=dict)
+    declined: dict[int, int] = field(default_factory=dict)
+    categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
+
+
+def _flag(condition):
+    return sa.case((condition, 1), else_=0)
+
+
+def _first_services():
+    """need_id -> the earliest service date of its referrals that reached completed with a
+    connecting outcome (a need is connected within a window iff this date is within it)."""
+    return (
+        sa.select(
+            Referral.need_id.label("need_id"), sa.func.min(Referral.completed_on).label("done")
+        )
+        .where(
+            Referral.status == "completed",
+            Referral.outcome.in_(CONNECTED_OUTCOMES),
+            Referral.completed_on.is_not(None),
+        )
+        .group_by(Referral.need_id)
+        .subquery("first_services")
+    )
+
+
+def _record_consents():
+    """case_id of every case whose consent to record is in force."""
+    return (
+        sa.select(Consent.case_id.label("case_id"))
+        .where(Consent.purpose == "record", Consent.withdrawn_at.is_(None))
+        .group_by(Consent.case_id)
+        .subquery("record_consents")
+    )
+
+
+def _within(window: str, period: Period, done, identified_on):
+    if window == "period":
+        return done <= period.end
+    return days_between(done, identified_on) <= int(window)
+
+
+def _period_needs(unit: OrgUnit, period: Period, window: str):
+    """One row per need of the subtree identified in the period, with its flags."""
+    first = _first_services()
+    counted = Need.status != DECLINED_NEED
+    conn = sa.and_(
+        counted,
+        first.c.done.is_not(None),
+        _within(window, period, first.c.done, Need.identified_on),
+    )
+    return (
+        sa.select(
+            Need.case_id.label("case_id"),
+            Case.org_unit_id.label("org_unit_id"),
+            Need.category.label("category"),
+            sa.case((counted, Need.identified_on), else_=None).label("counted_on"),
+            _flag(counted).label("counted"),
+            _flag(conn).label("conn"),
+            sa.case((conn, days_between(first.c.done, Need.identified_on)), else_=None).label(
+                "days"
+            ),
+        )
+        .select_from(Need)
+        .join(Case, Case.id == Need.case_id)
+        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+        .outerjoin(first, first.c.need_id == Need.id)
+        .where(
+            OrgUnit.path.startswith(unit.path, autoescape=True),
+            Need.identified_on >= period.start,
+            Need.identified_on <= period.end,
+        )
+        .subquery("period_needs")
+    )
+
+
+def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
+    """Every case count of the connected rate for `unit`'s subtree, in one query.
+
+    Per case: counted (a need that was not declined), connected (such a need with a
+    connecting referral, and consent to record in force), the month of its first counted need,
+    and the same two flags per support category; then summed per org unit and month.
+    """
+    needs = _period_needs(unit, period, window)
+    per_category = []
+    for n, code in enumerate(CATEGORY_CODES):
+        is_cat = needs.c.category == code
+        counted_here = _flag(sa.and_(is_cat, needs.c.counted == 1))
+        per_category.append(sa.func.max(counted_here).label(f"k{n}"))
+        per_category.append(sa.func.max(sa.case((is_cat, needs.c.conn), else_=0)).label(f"c{n}"))
     cases = (
         sa.select(
             needs.c.case_id,
             needs.c.org_unit_id,
-            sa.func.min(needs.c.identified_on).label("first_on"),
+            sa.func.min(needs.c.counted_on).label("first_on"),
+            sa.func.max(needs.c.counted).label("counted"),
             sa.func.max(needs.c.conn).label("conn"),
+            *per_category,
         )
         .group_by(needs.c.case_id, needs.c.org_unit_id)
-        .subquery()
+        .subquery("period_cases")
     )
+    consents = _record_consents()
+    consent = _flag(consents.c.case_id.is_not(None))
     year = sa.extract("year", cases.c.first_on)
     month = sa.extract("month", cases.c.first_on)
-    stmt = sa.select(
-        cases.c.org_unit_id, year, month, sa.func.count(), sa.func.sum(cases.c.conn)
-    ).group_by(cases.c.org_unit_id, year, month)
-    return {
-        (int(u), int(y), int(m)): Counts(int(n), int(c or 0))
-        for u, y, m, n, c in db.session.execute(stmt)
-    }
+    sums = [sa.func.sum(cases.c.counted), sa.func.sum(cases.c.conn * consent)]
+    sums.append(sa.func.sum(1 - cases.c.counted))
+    for n in range(len(CATEGORY_CODES)):
+        sums.append(sa.func.sum(cases.c[f"k{n}"]))
+        sums.append(sa.func.sum(cases.c[f"c{n}"] * consent))
+    stmt = (
+        sa.select(cases.c.org_unit_id, year, month, *sums)
+        .select_from(cases)
+        .outerjoin(consents, consents.c.case_id == cases.c.case_id)
+        .group_by(cases.c.org_unit_id, year, month)
+    )
+    out = CaseFigures()
+    for uid, y, m, n_cases, n_conn, n_declined, *cats in db.session.execute(stmt):
+        uid = int(uid)
+        if n_declined:
+            out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
+        if y is not None and n_cases:
+            out.by_unit_month[(uid, int(y), int(m))] = Counts(int(n_cases), int(n_conn or 0))
+        unit_cats = out.categories.setdefault(uid, {})
+        for n, code in enumerate(CATEGORY_CODES):
+            k, c = int(cats[2 * n] or 0), int(cats[2 * n + 1] or 0)
+            if k:
+                unit_cats.setdefault(code, Counts()).add(Counts(k, c))
+    return out
+
+
+def connected_by_unit_and_month(
+    unit: OrgUnit, period: Period, window: str
+) -> dict[tuple[int, int, int], Counts]:
+    """(org unit id, year, month of the case's first counted need) -> Counts."""
+    return case_figures(unit, period, window).by_unit_month
 
 
 def connected_by_category(unit: OrgUnit, period: Period, window: str) -> dict[str, Counts]:
     """Support category -> Counts (a case counts once per category it has a counted need in)."""
-    needs = _counted_needs(unit, period, window).subquery()
-    per_case = (
-        sa.select(needs.c.category, needs.c.case_id, sa.func.max(needs.c.conn).label("conn"))
-        .group_by(needs.c.category, needs.c.case_id)
-        .subquery()
-    )
-    stmt = sa.select(
-        per_case.c.category, sa.func.count(), sa.func.sum(per_case.c.conn)
-    ).group_by(per_case.c.category)
-    return {cat: Counts(int(n), int(c or 0)) for cat, n, c in db.session.execute(stmt)}
-
-
-def days_to_service(unit: OrgUnit, period: Period, window: str) -> list[tuple[int, float]]:
-    """(org unit id, days from need identified to first service) for every connected need."""
-    first = (
-        sa.select(
-            Need.id.label("need_id"),
-            Case.org_unit_id.label("org_unit_id"),
-            sa.func.min(days_between(Referral.completed_on, Need.identified_on)).label("days"),
-        )
-        .join(Case, Case.id == Need.case_id)
-        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
-        .join(Referral, Referral.need_id == Need.id)
-        .where(
-            OrgUnit.path.startswith(unit.path, autoescape=True),
-            Need.identified_on >= period.start,
-            Need.identified_on <= period.end,
-            Need.status != DECLINED_NEED,
-            Referral.status == "completed",
-            Referral.outcome.in_(CONNECTED_OUTCOMES),
-            Referral.completed_on.is_not(None),
-            _window_limit(window, period),
-            _consent_in_force(),
-        )
-        .group_by(Need.id, Case.org_unit_id)
-    )
-    return [(int(u), max(0.0, float(d))) for _, u, d in db.session.execute(first)]
+    out: dict[str, Counts] = {}
+    for cats in case_figures(unit, period, window).categories.values():
+        for code, counts in cats.items():
+            out.setdefault(code, Counts()).add(counts)
+    return out
 
 
 def declined_by_unit(unit: OrgUnit, period: Period) -> dict[int, int]:
     """Org unit id -> cases whose every need identified in the period was declined."""
+    return case_figures(unit, period, "period").declined
+
+
+def service_days(unit: OrgUnit, period: Period, window: str) -> dict[int, list[float]]:
+    """Org unit id -> days from need identified to first service, for every connected need
+    (of a case whose consent to record is in force)."""
+    needs = _period_needs(unit, period, window)
+    consents = _record_consents()
     stmt = (
-        sa.select(Case.org_unit_id, sa.func.count(sa.distinct(Case.id)))
-        .join(Need, Need.case_id == Case.id)
+        sa.select(needs.c.org_unit_id, needs.c.days, sa.func.count())
+        .select_from(needs)
+        .join(consents, consents.c.case_id == needs.c.case_id)
+        .where(needs.c.conn == 1)
+        .group_by(needs.c.org_unit_id, needs.c.days)
+    )
+    out: dict[int, list[float]] = {}
+    for uid, days, n in db.session.execute(stmt):
+        out.setdefault(int(uid), []).extend([max(0.0, float(days))] * int(n))
+    return out
+
+
+def days_to_service(unit: OrgUnit, period: Period, window: str) -> list[tuple[int, float]]:
+    """(org unit id, days from need identified to first service) for every connected need."""
+    return [(uid, d) for uid, days in service_days(unit, period, window).items() for d in days]
+
+
+@dataclass
+class ReferralFigures:
+    """Referral counts of a subtree per org unit (one scan of the referrals)."""
+
+    overdue: dict[int, int] = field(default_factory=dict)
+    sent: dict[int, int] = field(default_factory=dict)
+    answered: dict[int, int] = field(default_factory=dict)
+    statuses: dict[tuple[int, str], int] = field(default_factory=dict)
+    reasons: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def referral_figures(
+    unit: OrgUnit, period: Period, today: date, answer_days: int
+) -> ReferralFigures:
+    """Overdue (requested, past respond_by, today), sent in the period and answered within
+    `answer_days`, and those created in the period by status and by reason, per org unit.
+    Referrals entered in error count nowhere."""
+    created_in = sa.and_(
+        Referral.created_at >= period.start_at, Referral.created_at < period.end_at
+    )
+    sent_in = sa.and_(
+        Referral.sent_at.is_not(None),
+        Referral.sent_at >= period.start_at,
+        Referral.sent_at < period.end_at,
+    )
+    answered = sa.and_(
+        sent_in,
+        Referral.responded_at.is_not(None),
+        days_between(Referral.responded_at, Referral.sent_at) <= answer_days,
+    )
+    overdue = sa.and_(
+        Referral.status == "requested",
+        Referral.respond_by.is_not(None),
+        Referral.respond_by < today,
+    )
+    flags = [_flag(created_in), _flag(sent_in), _flag(answered), _flag(overdue)]
+    labelled = [f.label(name) for f, name in zip(flags, ("c", "s", "a", "o"), strict=True)]
+    rows = (
+        sa.select(
+            Case.org_unit_id.label("org_unit_id"),
+            Referral.status.label("status"),
+            Referral.reason_code.label("reason"),
+            *labelled,
+        )
+        .select_from(Referral)
+        .join(Case, Case.id == Referral.case_id)
         .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
         .where(
             OrgUnit.path.startswith(unit.path, autoescape=True),
-            Need.identified_on >= period.start,
-            Need.identified_on <= period.end,
+            Referral.status != EXCLUDED_STATUS,
+            sa.or_(created_in, sent_in, overdue),
         )
-        .group_by(Case.id, Case.org_unit_id)
-        .having(sa.func.min(sa.case((Need.status == DECLINED_NEED, 1), else_=0)) == 1)
+        .subquery()
     )
-    per_case = stmt.with_only_columns(Case.org_unit_id).subquery()
-    totals = sa.select(per_case.c.org_unit_id, sa.func.count()).group_by(per_case.c.org_unit_id)
-    return {int(u): int(n) for u, n in db.session.execute(totals)}
+    keys = [rows.c.org_unit_id, rows.c.status, rows.c.reason, rows.c.c, rows.c.s, rows.c.a]
+    stmt = sa.select(*keys, rows.c.o, sa.func.count()).group_by(*keys, rows.c.o)
+    out = ReferralFigures()
+
+    def bump(store, key, n):
+        store[key] = store.get(key, 0) + n
+
+    for uid, status, reason, c, s, a, o, n in db.session.execute(stmt):
+        uid, n = int(uid), int(n)
+        if o:
+            bump(out.overdue, uid, n)
+        if s:
+            bump(out.sent, uid, n)
+        if a:
+            bump(out.answered, uid, n)
+        if c:
+            bump(out.statuses, (uid, status), n)
+            if reason:
+                bump(out.reasons, (uid, reason), n)
+    return out
+
+
+def _by_code(store: dict[tuple[int, str], int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (_uid, code), n in store.items():
+        out[code] = out.get(code, 0) + n
+    return out
+
+
+def overdue_by_unit(unit: OrgUnit, today: date) -> dict[int, int]:
+    """Org unit id -> referrals sent and still waiting for an answer after respond_by."""
+    return referral_figures(unit, Period(today, today), today, 0).overdue
+
+
+def answered_by_unit(unit: OrgUnit, period: Period, days: int) -> dict[int, tuple[int, int]]:
+    """Org unit id -> (referrals sent in the period, answered within `days` days of sending)."""
+    figures = referral_figures(unit, period, period.end, days)
+    return {uid: (n, figures.answered.get(uid, 0)) for uid, n in figures.sent.items()}
+
+
+def referrals_by_status(unit: OrgUnit, period: Period) -> dict[str, int]:
+    """Status -> referrals created in the period (entered-in-error excluded)."""
+    return _by_code(referral_figures(unit, period, period.end, 0).statuses)
+
+
+def referrals_by_reason(unit: OrgUnit, period: Period) -> dict[str, int]:
+    """Reason code -> referrals created in the period that ended with that reason."""
+    return _by_code(referral_figures(unit, period, period.end, 0).reasons)
 
 
 def _scoped_referrals(unit: OrgUnit):
@@ -289,72 +448,6 @@ def _scoped_referrals(unit: OrgUnit):
             Referral.status != EXCLUDED_STATUS,
         )
     )
-
-
-def overdue_by_unit(unit: OrgUnit, today: date) -> dict[int, int]:
-    """Org unit id -> referrals sent and still waiting for an answer after respond_by."""
-    stmt = (
-        _scoped_referrals(unit)
-        .with_only_columns(Case.org_unit_id, sa.func.count())
-        .where(
-            Referral.status == "requested",
-            Referral.respond_by.is_not(None),
-            Referral.respond_by < today,
-        )
-        .group_by(Case.org_unit_id)
-    )
-    return {int(u): int(n) for u, n in db.session.execute(stmt)}
-
-
-def answered_by_unit(unit: OrgUnit, period: Period, days: int) -> dict[int, tuple[int, int]]:
-    """Org unit id -> (referrals sent in the period, answered within `days` days of sending)."""
-    answered = sa.case(
-        (
-            sa.and_(
-                Referral.responded_at.is_not(None),
-                days_between(Referral.responded_at, Referral.sent_at) <= days,
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    stmt = (
-        _scoped_referrals(unit)
-        .with_only_columns(Case.org_unit_id, sa.func.count(), sa.func.sum(answered))
-        .where(
-            Referral.sent_at.is_not(None),
-            Referral.sent_at >= period.start_at,
-            Referral.sent_at < period.end_at,
-        )
-        .group_by(Case.org_unit_id)
-    )
-    return {int(u): (int(n), int(a or 0)) for u, n, a in db.session.execute(stmt)}
-
-
-def referrals_by_status(unit: OrgUnit, period: Period) -> dict[str, int]:
-    """Status -> referrals created in the period (entered-in-error excluded)."""
-    stmt = (
-        _scoped_referrals(unit)
-        .with_only_columns(Referral.status, sa.func.count())
-        .where(Referral.created_at >= period.start_at, Referral.created_at < period.end_at)
-        .group_by(Referral.status)
-    )
-    return {s: int(n) for s, n in db.session.execute(stmt)}
-
-
-def referrals_by_reason(unit: OrgUnit, period: Period) -> dict[str, int]:
-    """Reason code -> referrals created in the period that ended with that reason."""
-    stmt = (
-        _scoped_referrals(unit)
-        .with_only_columns(Referral.reason_code, sa.func.count())
-        .where(
-            Referral.created_at >= period.start_at,
-            Referral.created_at < period.end_at,
-            Referral.reason_code.is_not(None),
-        )
-        .group_by(Referral.reason_code)
-    )
-    return {r: int(n) for r, n in db.session.execute(stmt)}
 
 
 def not_connected_cases(unit: OrgUnit, period: Period, window: str, limit: int = 50):

@@ -192,7 +192,7 @@ def _protect_chain(tree, chain, has_direct, vectors: dict[int, list[int]], width
         rows = tree.rows(unit, has_direct)
         table = [
             [sum(vectors.get(uid, [0] * width)[j] for uid in members) for j in range(width)]
-            for _, members, _ in rows
+            for _unit, members, _own in rows
         ]
         protected = protect(table, k, forced)
         if depth + 1 < len(chain):
@@ -312,22 +312,22 @@ def build_report(
     tree = Tree(top)
     mine = tree.members(unit)
 
-    by_unit_month = ind.connected_by_unit_and_month(top, period, window)
+    cases = ind.case_figures(top, period, window)
     connected: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     month_counts: dict[tuple[int, int], ind.Counts] = defaultdict(ind.Counts)
-    for (uid, y, m), counts in by_unit_month.items():
+    for (uid, y, m), counts in cases.by_unit_month.items():
         connected[uid][0] += counts.connected
         connected[uid][1] += counts.not_connected
         if uid in mine:
             month_counts[(y, m)].add(counts)
-    declined = {uid: [n] for uid, n in ind.declined_by_unit(top, period).items()}
-    overdue = {uid: [n] for uid, n in ind.overdue_by_unit(top, today).items()}
+    declined = {uid: [n] for uid, n in cases.declined.items()}
+    referrals = ind.referral_figures(top, period, today, answer_days)
+    overdue = {uid: [n] for uid, n in referrals.overdue.items()}
     answered = {
-        uid: [a, n - a] for uid, (n, a) in ind.answered_by_unit(top, period, answer_days).items()
+        uid: [referrals.answered.get(uid, 0), n - referrals.answered.get(uid, 0)]
+        for uid, n in referrals.sent.items()
     }
-    days_by_unit: dict[int, list[float]] = defaultdict(list)
-    for uid, d in ind.days_to_service(unit, period, window):
-        days_by_unit[uid].append(d)
+    days_by_unit = ind.service_days(unit, period, window)
 
     has_direct = {
         uid
@@ -398,19 +398,26 @@ def build_report(
     )
     if breakdowns:
         total_withheld = any(connected_t.marks[-1])
-        by_category = ind.connected_by_category(unit, period, window)
+        by_category: dict[str, ind.Counts] = defaultdict(ind.Counts)
+        for uid, cats in cases.categories.items():
+            if uid in mine:
+                for code, counts in cats.items():
+                    by_category[code].add(counts)
         report.categories = _pair_rows(
             [(c.value, category_label(c), by_category.get(c.value)) for c in SupportCategory], kk
         )
         report.months = _pair_rows(_month_defs(period, month_counts), kk, withhold=total_withheld)
-        report.statuses = _single_rows(ind.referrals_by_status(unit, period), STATUS_LABELS, kk)
-        report.reasons = _single_rows(ind.referrals_by_reason(unit, period), REASON_LABELS, kk)
+        report.statuses = _single_rows(_mine(referrals.statuses, mine), STATUS_LABELS, kk)
+        report.reasons = _single_rows(_mine(referrals.reasons, mine), REASON_LABELS, kk)
         report.has_breakdowns = True
 
     def answered_for(days: int) -> float | None:
-        counts = ind.answered_by_unit(unit, period, days)
-        sent = sum(n for n, _ in counts.values())
-        done = sum(a for _, a in counts.values())
+        if days == answer_days:
+            figures = referrals
+        else:
+            figures = ind.referral_figures(unit, period, today, days)
+        sent = sum(n for uid, n in figures.sent.items() if uid in mine)
+        done = sum(n for uid, n in figures.answered.items() if uid in mine)
         if protected and any(1 <= v < k for v in (sent, done, sent - done)):
             return None
         return round(100.0 * done / sent, 1) if sent else None
@@ -420,6 +427,14 @@ def build_report(
         report.not_connected_codes = ind.not_connected_cases(unit, period, window)
         report.overdue_codes = ind.overdue_case_codes(unit, today)
     return report
+
+
+def _mine(store: dict[tuple[int, str], int], mine: set[int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (uid, code), n in store.items():
+        if uid in mine:
+            out[code] = out.get(code, 0) + n
+    return out
 
 
 def _direct_reached(tree: Tree, unit: OrgUnit, period: ind.Period, subtree_total: int) -> int:
@@ -442,7 +457,7 @@ def _month_defs(period: ind.Period, counts: dict[tuple[int, int], ind.Counts]):
 
 def _pair_rows(defs, k: int, withhold: bool = False) -> list[Row]:
     """Rows of (cases, connected, rate) from [(key, label, Counts | None)], protected."""
-    table = [[c.connected if c else 0, c.not_connected if c else 0] for _, _, c in defs]
+    table = [[c.connected if c else 0, c.not_connected if c else 0] for _key, _label, c in defs]
     p = protect(table, k)
     if withhold and k:
         for i in range(p.rows):
@@ -450,7 +465,7 @@ def _pair_rows(defs, k: int, withhold: bool = False) -> list[Row]:
                 if p.values[i][j]:
                     p.marks[i][j] = p.marks[i][j] or COMPLEMENTARY
     rows = []
-    for i, (key, label, _) in enumerate(defs):
+    for i, (key, label, _counts) in enumerate(defs):
         cells = {"cases": _count_cell(p, i, 2), "connected": _count_cell(p, i, 0)}
         cells["rate"] = _rate_cell(cells["connected"], cells["cases"])
         rows.append(Row(key, str(label), cells))
@@ -461,6 +476,8 @@ def _single_rows(counts: dict[str, int], labels: dict, k: int) -> list[Row]:
     """One row per code of `labels` (fixed shape) and a total, protected as one column."""
     keys = [str(code) for code in labels if str(code) != ind.EXCLUDED_STATUS]
     p = protect([[counts.get(key, 0)] for key in keys], k)
-    rows = [Row(key, str(labels[key]), {"count": _count_cell(p, i, 0)}) for i, key in enumerate(keys)]
+    rows = [
+        Row(key, str(labels[key]), {"count": _count_cell(p, i, 0)}) for i, key in enumerate(keys)
+    ]
     rows.append(Row("total", _("Tổng cộng"), {"count": _count_cell(p, len(keys), 0)}, True))
     return rows

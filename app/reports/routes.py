@@ -85,8 +85,9 @@ def _bars(report: layout.Report) -> list:
         items = []
         for t in progress.targets:
             label = f"{t.label}: {t.actual_text} / {t.target_text}"
-            items.append((t, progress_bar(t.actual, t.target, t.status, label,
-                                          percent=t.is_percent)))
+            items.append(
+                (t, progress_bar(t.actual, t.target, t.status, label, percent=t.is_percent))
+            )
         out.append((progress.plan, items))
     return out
 
@@ -104,14 +105,24 @@ def dashboard():
     window = _window()
     protected = permissions.figures_protected(actor)
     report = layout.build_report(
-        unit, period, window, protected=protected, k=_k(), today=today,
+        unit,
+        period,
+        window,
+        protected=protected,
+        k=_k(),
+        today=today,
         breakdowns=not protected or unit.id == actor.org_unit_id,
         with_cases=permissions.may_open_cases(actor),
     )
     return render_template(
-        "reports/dashboard.html", report=report, bars=_bars(report), period_key=period_key,
-        period_choices=periods.period_choices(today), windows=WINDOW_LABELS,
-        columns=layout.COLUMNS, breakdown_columns=layout.BREAKDOWN_COLUMNS,
+        "reports/dashboard.html",
+        report=report,
+        bars=_bars(report),
+        period_key=period_key,
+        period_choices=periods.period_choices(today),
+        windows=WINDOW_LABELS,
+        columns=layout.COLUMNS,
+        breakdown_columns=layout.BREAKDOWN_COLUMNS,
         case_link=case_link if permissions.may_open_cases(actor) else None,
         parent=unit.parent if unit.parent and actor.covers_path(unit.parent.path) else None,
     )
@@ -139,8 +150,14 @@ def _report_args(actor: Actor):
 def _build_upward_report(unit, kind, year, plan, today) -> layout.Report:
     # Reports sent upward are always made of protected counts, whoever makes them.
     return layout.build_report(
-        unit, periods.report_period(kind, year), "period", protected=True, k=_k(),
-        today=today, plan=plan, breakdowns=False,
+        unit,
+        periods.report_period(kind, year),
+        "period",
+        protected=True,
+        k=_k(),
+        today=today,
+        plan=plan,
+        breakdowns=False,
     )
 
 
@@ -153,9 +170,15 @@ def report():
     services.record_view(actor, unit, kind, str(year))
     db.session.commit()
     return render_template(
-        "reports/report.html", report=built, kind=kind, year=year, plans=plans,
-        title=periods.report_title(kind, year), due=periods.due_date(kind, year),
-        years=list(reversed(periods.year_range(today))), columns=layout.COLUMNS,
+        "reports/report.html",
+        report=built,
+        kind=kind,
+        year=year,
+        plans=plans,
+        title=periods.report_title(kind, year),
+        due=periods.due_date(kind, year),
+        years=list(reversed(periods.year_range(today))),
+        columns=layout.COLUMNS,
     )
 
 
@@ -178,7 +201,8 @@ def export(fmt: str):
     name = f"bao-cao-{'6-thang' if kind == 'six_monthly' else 'nam'}-{year}-{unit.code}.{fmt}"
     mimetype = exports.XLSX_MIME if fmt == "xlsx" else "text/csv; charset=utf-8"
     return Response(
-        body, mimetype=mimetype,
+        body,
+        mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -187,7 +211,8 @@ def _export_meta(actor, built: layout.Report, kind, year, checkpoint) -> exports
     plan = built.plan
     plan_label = (
         f"{plan.name} ({plan.number}, {plan.issuing_body})".replace(" (, )", "")
-        if plan else _("Chưa có kế hoạch; chỉ tiêu mặc định %(t)s%%", t=80)
+        if plan
+        else _("Chưa có kế hoạch; chỉ tiêu mặc định %(t)s%%", t=80)
     )
     return exports.ExportMeta(
         title=periods.report_title(kind, year),
@@ -201,7 +226,8 @@ def _export_meta(actor, built: layout.Report, kind, year, checkpoint) -> exports
         notice=_(
             "Số từ 1 đến %(k)d được ghi “<%(k1)d”; “×” là số được ẩn để không thể suy ra số nhỏ; "
             "“—” là tỷ lệ không công bố.",
-            k=built.k - 1, k1=built.k,
+            k=built.k - 1,
+            k1=built.k,
         ),
     )
 
@@ -217,14 +243,20 @@ def plans():
 
 def _plan_form(actor: Actor, plan: Plan | None = None) -> PlanForm:
     form = PlanForm(obj=None)
-    form.org_unit.choices = [(u.code, f"{u.name} ({u.code})") for u in queries.units_in_scope(actor)]
+    form.org_unit.choices = [
+        (u.code, f"{u.name} ({u.code})") for u in queries.units_in_scope(actor)
+    ]
     if plan is not None and request.method == "GET":
         form.org_unit.data = plan.org_unit.code
         for name in ("name", "number", "issuing_body", "period_start", "period_end"):
             getattr(form, name).data = getattr(plan, name)
         targets = {(t.indicator, t.audience): t for t in plan.targets}
-        for indicator in ("connected_rate", "communes_with_outreach", "staff_trained",
-                          "referrals_answered"):
+        for indicator in (
+            "connected_rate",
+            "communes_with_outreach",
+            "staff_trained",
+            "referrals_answered",
+        ):
             target = targets.get((indicator, None))
             getattr(form, indicator).data = target.value if target else None
         answered = targets.get((Indicator.REFERRALS_ANSWERED.value, None))

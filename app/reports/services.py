@@ -55,7 +55,9 @@ def _check(actor: Actor, data: PlanData) -> None:
 def _targets(data: PlanData) -> list[tuple[str, str | None, Decimal, int | None]]:
     out = [(Indicator.CONNECTED_RATE.value, None, Decimal(data.connected_rate), None)]
     if data.communes_with_outreach is not None:
-        out.append((Indicator.COMMUNES_WITH_OUTREACH.value, None, data.communes_with_outreach, None))
+        out.append(
+            (Indicator.COMMUNES_WITH_OUTREACH.value, None, data.communes_with_outreach, None)
+        )
     if data.staff_trained is not None:
         out.append((Indicator.STAFF_TRAINED.value, None, data.staff_trained, None))
     if data.referrals_answered is not None:
@@ -99,8 +101,12 @@ def _apply(plan: Plan, data: PlanData) -> list[str]:
 def create_plan(actor: Actor, data: PlanData) -> Plan:
     """An admin records a plan of a unit in their subtree with its targets."""
     _check(actor, data)
-    plan = Plan(org_unit_id=data.org_unit.id, name="", period_start=data.period_start,
-                period_end=data.period_end)
+    plan = Plan(
+        org_unit_id=data.org_unit.id,
+        name="",
+        period_start=data.period_start,
+        period_end=data.period_end,
+    )
     db.session.add(plan)
     _apply(plan, data)
     db.session.flush()

@@ -177,9 +177,9 @@ def feasible_range(p: Protected, cell: tuple[int, int]) -> tuple[float, float]:
     a_eq, b_eq = [], []
     last_r, last_c = p.rows - 1, p.cols - 1
     # Each row: sum of its interior cells minus its total is 0; the same for each column.
-    equations = [
-        ([(i, c) for c in range(last_c)], (i, last_c)) for i in range(p.rows)
-    ] + [([(r, j) for r in range(last_r)], (last_r, j)) for j in range(p.cols)]
+    equations = [([(i, c) for c in range(last_c)], (i, last_c)) for i in range(p.rows)] + [
+        ([(r, j) for r in range(last_r)], (last_r, j)) for j in range(p.cols)
+    ]
     for parts, total in equations:
         coeffs = [0.0] * len(unknown)
         rhs = 0.0

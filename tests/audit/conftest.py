@@ -81,8 +81,7 @@ class Committed:
             return self.app.test_cli_runner().invoke(args=list(args))
 
 
-ACTOR = Actor(user_id=1, username="caseworker", role=Role.CASEWORKER, org_unit_id=1,
-              org_path="/1/")
+ACTOR = Actor(user_id=1, username="caseworker", role=Role.CASEWORKER, org_unit_id=1, org_path="/1/")
 
 
 def _committed(tmp_path, backend: str) -> Iterator[Committed]:

@@ -19,7 +19,8 @@ CANARY = "Đinh Thị Canary Hoà"
 
 def _variants() -> list[str]:
     plain = "".join(
-        c for c in unicodedata.normalize("NFD", CANARY.replace("Đ", "D"))
+        c
+        for c in unicodedata.normalize("NFD", CANARY.replace("Đ", "D"))
         if unicodedata.category(c) != "Mn"
     )
     return [v.casefold() for v in (CANARY, plain, quote(CANARY), "canary")]
@@ -44,8 +45,9 @@ def test_canary_never_reaches_the_audit_trail(app, client, db, world, login_as, 
         login_as(user)
 
     # 1. As a user's display name.
-    holder = UserFactory(username="holder_a", display_name=CANARY, role=Role.CASEWORKER,
-                org_unit=world.district_a)
+    holder = UserFactory(
+        username="holder_a", display_name=CANARY, role=Role.CASEWORKER, org_unit=world.district_a
+    )
     db.session.commit()
     # 2. In a sign-in attempt's username field (unknown user) and as a password.
     assert sign_in(client, CANARY).status_code == 401
@@ -59,16 +61,31 @@ def test_canary_never_reaches_the_audit_trail(app, client, db, world, login_as, 
     assert client.get(f"/audit/?{query}").status_code == 200
     assert client.get(f"/audit/export.csv?{query}").status_code == 200
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["audit", "accessed", "--since", "2026-01-01",
-                                 "--until", "2099-01-01", "--user", CANARY])
+    result = runner.invoke(
+        args=[
+            "audit",
+            "accessed",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2099-01-01",
+            "--user",
+            CANARY,
+        ]
+    )
     assert result.exit_code == 0, result.output
     # The sign-in as the canary's holder: the display name is not an audit field.
     switch_to(holder)
 
     rows = db.session.execute(sa.select(AuditEvent)).scalars().all()
     actions = {r.action for r in rows}
-    assert {"auth.sign_in_failed", "access.denied", "audit.viewed", "audit.exported",
-            "auth.sign_in"} <= actions
+    assert {
+        "auth.sign_in_failed",
+        "access.denied",
+        "audit.viewed",
+        "audit.exported",
+        "auth.sign_in",
+    } <= actions
     for row in rows:
         values = [getattr(row, c.key) for c in AuditEvent.__table__.columns]
         _assert_clean(" | ".join(str(v) for v in values), f"audit event {row.seq}")

@@ -56,8 +56,9 @@ def test_accessed_lists_cases_per_user_in_the_window(app, views):
 
 
 def test_accessed_for_one_user_is_audited(app, db, views):
-    result = _run(app, "accessed", "--since", "2026-03-01", "--until", "2026-03-31",
-                  "--user", "CASEWORKER_B")
+    result = _run(
+        app, "accessed", "--since", "2026-03-01", "--until", "2026-03-31", "--user", "CASEWORKER_B"
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["username"], r["case_code"]) for r in rows] == [("caseworker_b", "NB-2026-00003")]
@@ -67,7 +68,10 @@ def test_accessed_for_one_user_is_audited(app, db, views):
     details = json.loads(_last(db, "audit.exported").details)
     assert details == {
         "filters": {"username": "caseworker_b", "since": "2026-03-01", "until": "2026-03-31"},
-        "format": "csv", "report": "accessed", "rows": 1, "via": "cli",
+        "format": "csv",
+        "report": "accessed",
+        "rows": 1,
+        "via": "cli",
     }
 
 
@@ -85,8 +89,9 @@ def test_checkpoint_prints_a_signed_head_and_records_it(app, db, views):
     checkpoint = Checkpoint.decode(text, keyring().audit_key)
     assert audit_actions()[-1] == "audit.checkpoint"
     assert checkpoint.seq == len(audit_actions())
-    tampered = Checkpoint(checkpoint.seq + 1, checkpoint.hash, checkpoint.at,
-                          checkpoint.signature).encode()
+    tampered = Checkpoint(
+        checkpoint.seq + 1, checkpoint.hash, checkpoint.at, checkpoint.signature
+    ).encode()
     with pytest.raises(ValueError, match="signature"):
         Checkpoint.decode(tampered, keyring().audit_key)
     with pytest.raises(ValueError, match="not a Cầu Nối audit checkpoint"):

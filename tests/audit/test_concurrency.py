@@ -13,20 +13,22 @@ THREADS = 8
 PER_THREAD = 25
 
 
-def _hammer(committed, threads: int, per_thread: int, events_per_tx: int = 1) -> list[BaseException]:
+def _hammer(committed, threads: int, per_thread: int, events_per_tx: int = 1) -> list:
     barrier = threading.Barrier(threads)
     errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        actor = Actor(user_id=n, username=f"worker{n}", role=Role.CASEWORKER, org_unit_id=None,
-                      org_path=None)
+        actor = Actor(
+            user_id=n, username=f"worker{n}", role=Role.CASEWORKER, org_unit_id=None, org_path=None
+        )
         try:
             with committed.app.app_context():
                 barrier.wait()
                 for _ in range(per_thread // events_per_tx):
                     for _ in range(events_per_tx):
-                        services.record(actor, "case.viewed", object_type="case",
-                                        object_ref=f"NB-2026-{n:05d}")
+                        services.record(
+                            actor, "case.viewed", object_type="case", object_ref=f"NB-2026-{n:05d}"
+                        )
                     _db.session.commit()
                 _db.session.remove()
         except BaseException as exc:  # noqa: BLE001 (reported by the test)
@@ -67,5 +69,7 @@ def test_connections_append_one_chain_on_postgresql(committed_postgres):
     # Every transaction really waited on the head row lock: the head is exactly the last event.
     head = committed_postgres.execute("SELECT last_seq FROM audit_head")[0][0]
     assert head == THREADS * PER_THREAD
-    assert committed_postgres.execute(
-        "SELECT count(DISTINCT prev_hash) FROM audit_events")[0][0] == THREADS * PER_THREAD
+    assert (
+        committed_postgres.execute("SELECT count(DISTINCT prev_hash) FROM audit_events")[0][0]
+        == THREADS * PER_THREAD
+    )

@@ -24,12 +24,19 @@ def _actor(user) -> Actor:
 @pytest.fixture
 def events(db, world):
     """One case view in each district, and a system event without an org unit."""
-    services.record(_actor(world.users["caseworker"]), "case.viewed", object_type="case",
-                    object_ref="NB-2026-00001")
-    services.record(_actor(world.users["caseworker_b"]), "case.viewed", object_type="case",
-                    object_ref="NB-2026-00002")
-    services.record(Actor.system("cli"), "key.rotated", object_type="keyring",
-                    object_ref="2")
+    services.record(
+        _actor(world.users["caseworker"]),
+        "case.viewed",
+        object_type="case",
+        object_ref="NB-2026-00001",
+    )
+    services.record(
+        _actor(world.users["caseworker_b"]),
+        "case.viewed",
+        object_type="case",
+        object_ref="NB-2026-00002",
+    )
+    services.record(Actor.system("cli"), "key.rotated", object_type="keyring", object_ref="2")
     db.session.commit()
 
 
@@ -40,9 +47,13 @@ def _table(response) -> str:
 
 
 def _last(db, action: str) -> AuditEvent:
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq.desc())
-    ).scalars().first()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def test_admin_sees_everything(client, world, events, login_as):
@@ -57,8 +68,9 @@ def test_admin_sees_everything(client, world, events, login_as):
 
 
 def test_supervisor_sees_only_their_subtree(client, db, world, events, login_as):
-    district_supervisor = UserFactory(username="sup_a", role=Role.SUPERVISOR,
-                                      org_unit=world.district_a)
+    district_supervisor = UserFactory(
+        username="sup_a", role=Role.SUPERVISOR, org_unit=world.district_a
+    )
     db.session.commit()
     login_as(district_supervisor)
     html = _table(client.get("/audit/"))
@@ -84,6 +96,7 @@ def test_province_supervisor_sees_both_districts(client, world, events, login_as
 def test_other_roles_are_refused_and_audited(client, db, world, login_as, role, url):
     login_as(world.users[role])
     assert client.get(url).status_code == 403
+    db.session.rollback()  # the denial was committed on its own: it survives this
     denied = _last(db, "access.denied")
     assert denied.outcome == "denied" and denied.actor_username == world.users[role].username
     assert json.loads(denied.details)["endpoint"] in ("audit.index", "audit.export_csv")
@@ -97,13 +110,19 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 def test_viewing_is_audited_with_safe_filters(client, db, world, events, login_as):
     login_as(world.users["admin"])
-    client.get("/audit/?username=caseworker&action=case.viewed&object_ref=NB-2026-00001"
-               "&org_unit=37-A&since=2026-01-01&until=2099-12-31")
+    client.get(
+        "/audit/?username=caseworker&action=case.viewed&object_ref=NB-2026-00001"
+        "&org_unit=37-A&since=2026-01-01&until=2099-12-31"
+    )
     viewed = _last(db, "audit.viewed")
     assert viewed.actor_username == "admin" and viewed.object_type == "audit_log"
     assert json.loads(viewed.details)["filters"] == {
-        "username": "caseworker", "action": "case.viewed", "object_ref": "NB-2026-00001",
-        "org_unit": "37-A", "since": "2026-01-01", "until": "2099-12-31",
+        "username": "caseworker",
+        "action": "case.viewed",
+        "object_ref": "NB-2026-00001",
+        "org_unit": "37-A",
+        "since": "2026-01-01",
+        "until": "2099-12-31",
     }
 
 
@@ -133,8 +152,14 @@ def test_filters(client, world, events, login_as, query, present, absent):
 
 
 @pytest.mark.parametrize(
-    "query", ["since=31/02/2026", "since=2026-13-01", "action=case.teleported",
-              "since=2026-05-02&until=2026-05-01", "username=" + "x" * 65]
+    "query",
+    [
+        "since=31/02/2026",
+        "since=2026-13-01",
+        "action=case.teleported",
+        "since=2026-05-02&until=2026-05-01",
+        "username=" + "x" * 65,
+    ],
 )
 def test_bad_filters_are_400_and_nothing_is_recorded(client, world, login_as, query):
     login_as(world.users["admin"])
@@ -197,8 +222,13 @@ def test_csv_export_streams_many_rows_in_batches(client, db, world, login_as, mo
 
 
 def test_csv_cells_cannot_become_formulas(client, db, world, login_as):
-    services.record(_actor(world.users["admin"]), "case.viewed", object_type="case",
-                    object_ref="=HYPERLINK(1)", reason="+cmd")
+    services.record(
+        _actor(world.users["admin"]),
+        "case.viewed",
+        object_type="case",
+        object_ref="=HYPERLINK(1)",
+        reason="+cmd",
+    )
     db.session.commit()
     login_as(world.users["admin"])
     text = client.get("/audit/export.csv?action=case.viewed").get_data(as_text=True)
@@ -206,8 +236,10 @@ def test_csv_cells_cannot_become_formulas(client, db, world, login_as):
     assert row["object_ref"] == "'=HYPERLINK(1)" and row["reason"] == "'+cmd"
 
 
-@pytest.mark.parametrize("role, shown", [("admin", True), ("supervisor", True),
-                                         ("caseworker", False), ("volunteer", False)])
+@pytest.mark.parametrize(
+    "role, shown",
+    [("admin", True), ("supervisor", True), ("caseworker", False), ("volunteer", False)],
+)
 def test_home_panel(client, world, login_as, role, shown):
     login_as(world.users[role])
     html = client.get("/home").get_data(as_text=True)
@@ -228,4 +260,4 @@ def test_page_in_english(client, world, events, login_as):
     login_as(world.users["admin"])
     html = client.get("/audit/?since=99/99/2026").get_data(as_text=True)
     assert "Access and change log" in html and "Clear filters" in html
-    assert "Not a valid date; enter it as dd/mm/yyyy." in html
+    assert "enter it as dd/mm/yyyy" in html  # (another catalog may word it too)

@@ -27,15 +27,22 @@ def test_record_fills_every_field_and_chains(db, world):
     user = world.users["caseworker"]
     actor = Actor.from_user(user)
     first = services.record(actor, "user.updated", user, details={"changed_fields": ["role"]})
-    second = services.record(actor, "case.viewed", object_type="case", object_ref="NB-2026-00042",
-                             reason="kiểm tra")
+    second = services.record(
+        actor, "case.viewed", object_type="case", object_ref="NB-2026-00042", reason="kiểm tra"
+    )
     db.session.commit()
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.hash
     assert (first.actor_user_id, first.actor_username, first.actor_role) == (
-        user.id, "caseworker", "caseworker")
+        user.id,
+        "caseworker",
+        "caseworker",
+    )
     assert (first.object_type, first.object_ref, first.org_unit_id) == (
-        "user", "caseworker", world.district_a.id)
+        "user",
+        "caseworker",
+        world.district_a.id,
+    )
     assert second.org_unit_id == world.district_a.id  # the actor's unit by default
     assert json.loads(first.details) == {"changed_fields": ["role"]}
     assert first.occurred_at.tzinfo is not None and first.outcome == "success"
@@ -47,8 +54,14 @@ def test_record_fills_every_field_and_chains(db, world):
 
 
 def test_hash_survives_the_database_round_trip(db, world):
-    services.record(ACTOR, "case.viewed", object_type="case", object_ref="NB-2026-00001",
-                    reason="Lý do có dấu: ồ ạ", details={"filters": {"since": "2026-01-01"}})
+    services.record(
+        ACTOR,
+        "case.viewed",
+        object_type="case",
+        object_ref="NB-2026-00001",
+        reason="Lý do có dấu: ồ ạ",
+        details={"filters": {"since": "2026-01-01"}},
+    )
     db.session.commit()
     db.session.expire_all()
     (event,) = _events(db)
@@ -59,7 +72,10 @@ def test_hash_survives_the_database_round_trip(db, world):
 def test_org_unit_object(db, world):
     event = services.record(Actor.from_user(world.users["admin"]), "org.renamed", world.commune_a)
     assert (event.object_type, event.object_ref, event.org_unit_id) == (
-        "org_unit", "37-A1", world.commune_a.id)
+        "org_unit",
+        "37-A1",
+        world.commune_a.id,
+    )
 
 
 @pytest.mark.parametrize(

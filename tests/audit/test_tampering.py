@@ -17,15 +17,32 @@ def _row(committed, seq: int) -> tuple:
         "object_type, object_ref, outcome, reason, request_id, client_address, details, "
         "prev_hash, hash"
     )
-    return tuple(committed.execute(f"SELECT {columns} FROM audit_events WHERE seq = {seq}")[0])
+    return tuple(
+        committed.execute(f"SELECT {columns} FROM audit_events WHERE seq = :s", {"s": seq})[0]  # noqa: S608
+    )
 
 
 def _append_forged(committed, hash_fn, *, move_head: bool) -> int:
     """Append a row the way an attacker with SQL access but no audit key would."""
     last = _row(committed, committed.execute("SELECT max(seq) FROM audit_events")[0][0])
     seq = last[0] + 1
-    values = [seq, last[1], None, "intruder", "admin", None, "case.erased", "case",
-              "NB-2026-00001", "success", None, None, None, "{}", last[15]]
+    values = [
+        seq,
+        last[1],
+        None,
+        "intruder",
+        "admin",
+        None,
+        "case.erased",
+        "case",
+        "NB-2026-00001",
+        "success",
+        None,
+        None,
+        None,
+        "{}",
+        last[15],
+    ]
     digest = hash_fn(canonical_values(values))
     committed.execute(
         "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
@@ -66,11 +83,13 @@ def test_edited_time_is_named(committed):
     committed.append(5)
     committed.drop_guards()
     if committed.dialect == "sqlite":
-        committed.execute("UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' "
-                          "WHERE seq = 3")
+        committed.execute(
+            "UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' WHERE seq = 3"
+        )
     else:
-        committed.execute("UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' "
-                          "WHERE seq = 3")
+        committed.execute(
+            "UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' WHERE seq = 3"
+        )
     assert committed.verify().problem.seq == 3
 
 
@@ -129,10 +148,27 @@ def test_row_inserted_in_the_middle_is_named(committed):
     committed.drop_guards()
     # Make room at 4 by moving 4..6 up one (highest first), then insert a fake event 4.
     for seq in (6, 5, 4):
-        committed.execute(f"UPDATE audit_events SET seq = {seq + 1} WHERE seq = {seq}")
+        committed.execute(
+            "UPDATE audit_events SET seq = :n WHERE seq = :s", {"n": seq + 1, "s": seq}
+        )
     third = _row(committed, 3)
-    fake = [4, third[1], None, "intruder", "admin", None, "case.viewed", "case",
-            "NB-2026-00009", "success", None, None, None, "{}", third[15]]
+    fake = [
+        4,
+        third[1],
+        None,
+        "intruder",
+        "admin",
+        None,
+        "case.viewed",
+        "case",
+        "NB-2026-00009",
+        "success",
+        None,
+        None,
+        None,
+        "{}",
+        third[15],
+    ]
     committed.execute(
         "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
         "org_unit_id, action, object_type, object_ref, outcome, reason, request_id, "
@@ -168,8 +204,9 @@ def test_tail_cut_off_after_checkpoint_is_named(committed):
     committed.drop_guards()
     committed.execute("DELETE FROM audit_events WHERE seq > 9")
     last = _row(committed, 9)
-    committed.execute("UPDATE audit_head SET last_seq = 9, last_hash = :h WHERE id = 1",
-                      {"h": last[15]})
+    committed.execute(
+        "UPDATE audit_head SET last_seq = 9, last_hash = :h WHERE id = 1", {"h": last[15]}
+    )
     assert committed.verify().ok  # without the checkpoint nothing shows
     problem = committed.verify(checkpoint=checkpoint).problem
     assert (problem.seq, problem.kind) == (10, "truncated")
@@ -206,7 +243,6 @@ def test_verify_from_checks_the_anchor(committed):
     assert "5 events verified" in result.stdout
 
 
-
 @pytest.mark.parametrize(
     "tamper, expected",
     [
@@ -223,8 +259,9 @@ def test_parallel_verify_names_the_same_event(committed, monkeypatch, tamper, ex
 
     used = []
     real = verify_module._parallel_prefix
-    monkeypatch.setattr(verify_module, "_parallel_prefix",
-                        lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    monkeypatch.setattr(
+        verify_module, "_parallel_prefix", lambda *a, **k: used.append(real(*a, **k)) or used[-1]
+    )
     committed.append(40)
     if tamper:
         committed.drop_guards()

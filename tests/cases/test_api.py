@@ -45,11 +45,11 @@ def test_create_read_search_list(client, world, bearer):
     assert [c["code"] for c in found.get_json()["items"]] == [code]
     listed = client.get("/api/v1/cases", headers=headers).get_json()
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Vũ Thị Api"
-    need = client.post(f"/api/v1/cases/{code}/needs", json={"category": "legal_aid"},
-                       headers=headers)
+    need = client.post(
+        f"/api/v1/cases/{code}/needs", json={"category": "legal_aid"}, headers=headers
+    )
     assert need.status_code == 201 and need.get_json()["category"] == "legal_aid"
-    assert len(client.get(f"/api/v1/cases/{code}/needs", headers=headers).get_json()[
-        "items"]) == 3
+    assert len(client.get(f"/api/v1/cases/{code}/needs", headers=headers).get_json()["items"]) == 3
     assert "case.viewed" in audit_actions() and "case.created" in audit_actions()
 
 
@@ -74,8 +74,9 @@ def test_volunteer_gets_no_health_or_violence_fields(client, world, bearer):
 
 
 def test_out_of_scope_is_404_and_audited(client, world, bearer):
-    code = client.post("/api/v1/cases", json=_new_case(world),
-                       headers=bearer("caseworker")).get_json()["code"]
+    code = client.post(
+        "/api/v1/cases", json=_new_case(world), headers=bearer("caseworker")
+    ).get_json()["code"]
     response = client.get(f"/api/v1/cases/{code}", headers=bearer("caseworker_b"))
     assert response.status_code == 404 and code not in response.get_data(as_text=True)
     assert audit_actions()[-1] == "access.denied"
@@ -95,8 +96,9 @@ def test_revoked_or_unknown_tokens_are_refused(client, world):
     tokens.revoke_api_token(actor, token)
     db.session.commit()
     assert client.get("/api/v1/cases", headers=headers).status_code == 401
-    assert client.get("/api/v1/cases", headers={"Authorization": "Bearer cn_nope"}
-                      ).status_code == 401
+    assert (
+        client.get("/api/v1/cases", headers={"Authorization": "Bearer cn_nope"}).status_code == 401
+    )
     assert token.token_hash != plain and len(token.token_hash) == 64
 
 

@@ -11,14 +11,20 @@ import sqlalchemy as sa
 from app.extensions import db as _db
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Debian chromium at /usr/bin/chromium (apt-get install "
-                              "chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
 
 
@@ -43,8 +49,9 @@ def live_app(tmp_path, monkeypatch):
     reset_schema(app)
     with app.app_context():
         province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
-        commune = OrgUnitFactory(code="37-X1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE,
-                                 parent=province)
+        commune = OrgUnitFactory(
+            code="37-X1", name="Xã Ninh Hải", level=OrgLevel.COMMUNE, parent=province
+        )
         UserFactory(username="vol", role=Role.VOLUNTEER, org_unit=commune)
         _db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -69,8 +76,9 @@ def test_intake_on_a_360px_phone_without_javascript(live_app, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_context(viewport={"width": 360, "height": 740},
-                                       java_script_enabled=False).new_page()
+            page = browser.new_context(
+                viewport={"width": 360, "height": 740}, java_script_enabled=False
+            ).new_page()
             page.goto(f"{base}/auth/sign-in")
             page.fill("input[name=username]", "vol")
             page.fill("input[name=password]", PASSWORD)

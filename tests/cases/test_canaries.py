@@ -61,10 +61,10 @@ def _build(tmp_path: Path, url: str):
         from tests.factories import OrgUnitFactory, UserFactory
 
         province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
-        district = OrgUnitFactory(code="37-A", name="Huyện A", level=OrgLevel.DISTRICT,
-                                  parent=province)
-        commune = OrgUnitFactory(code="37-A1", name="Xã A", level=OrgLevel.COMMUNE,
-                                 parent=district)
+        district = OrgUnitFactory(
+            code="37-A", name="Huyện A", level=OrgLevel.DISTRICT, parent=province
+        )
+        commune = OrgUnitFactory(code="37-A1", name="Xã A", level=OrgLevel.COMMUNE, parent=district)
         UserFactory(username="caseworker", role=Role.CASEWORKER, org_unit=district)
         UserFactory(username="supervisor", role=Role.SUPERVISOR, org_unit=province)
         UserFactory(username="admin", role=Role.ADMIN, org_unit=province)
@@ -79,13 +79,21 @@ def _create_through_the_form(app, commune_id: int, canaries: dict[str, str]) -> 
     with app.app_context():
         client = app.test_client()
         assert sign_in(client, "caseworker").status_code == 302
-        response = client.post("/cases/new", data=intake_form(
-            commune_id, full_name=canaries["name"], phone=canaries["phone"],
-            id_number=canaries["id_number"], address=canaries["address"]))
+        response = client.post(
+            "/cases/new",
+            data=intake_form(
+                commune_id,
+                full_name=canaries["name"],
+                phone=canaries["phone"],
+                id_number=canaries["id_number"],
+                address=canaries["address"],
+            ),
+        )
         assert response.status_code == 302, response.status_code
         code = response.headers["Location"].rsplit("/", 1)[-1]
-        assert client.post(f"/cases/{code}/notes",
-                           data={"body": canaries["note"]}).status_code == 302
+        assert (
+            client.post(f"/cases/{code}/notes", data={"body": canaries["note"]}).status_code == 302
+        )
         # The caseworker can read it back, and find it without diacritics.
         page = client.get(f"/cases/{code}").get_data(as_text=True)
         assert canaries["name"] in page and canaries["note"] in page
@@ -167,8 +175,9 @@ def test_canaries_in_a_postgresql_dump(tmp_path, isolated, caplog):
             db.session.remove()
             db.engine.dispose()
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        dump = subprocess.run(["pg_dump", "--dbname", plain], capture_output=True, check=True,
-                              timeout=120).stdout
+        dump = subprocess.run(
+            ["pg_dump", "--dbname", plain], capture_output=True, check=True, timeout=120
+        ).stdout
         assert code.encode() in dump
         _assert_absent(dump, canaries, "pg_dump")
         log_text = _log_text(caplog)

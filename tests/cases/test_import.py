@@ -54,23 +54,37 @@ def test_template_has_vietnamese_headers(client, world, login_as):
 
 def test_upload_imports_every_row(client, world, login_as):
     login_as(world.users["caseworker"])
-    data = _xlsx([_row(full_name="Hà Thị Một", phone="0900000001"),
-                  _row(full_name="Hà Thị Hai", phone="0900000002", needs="")])
-    response = client.post("/cases/import", data={
-        "org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "ho-so.xlsx")},
-        content_type="multipart/form-data")
+    data = _xlsx(
+        [
+            _row(full_name="Hà Thị Một", phone="0900000001"),
+            _row(full_name="Hà Thị Hai", phone="0900000002", needs=""),
+        ]
+    )
+    response = client.post(
+        "/cases/import",
+        data={"org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "ho-so.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert _count() == 2 and "case.imported" in audit_actions()
 
 
 def test_one_wrong_row_imports_nothing(client, world, login_as):
     login_as(world.users["caseworker"])
-    data = _csv([_row(full_name="Hà Thị Một"), _row(consent_record="không"),
-                 _row(needs="not_a_category"), _row(full_name="")])
+    data = _csv(
+        [
+            _row(full_name="Hà Thị Một"),
+            _row(consent_record="không"),
+            _row(needs="not_a_category"),
+            _row(full_name=""),
+        ]
+    )
     before = (_count(), len(audit_actions()))
-    response = client.post("/cases/import", data={
-        "org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "ho-so.csv")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/cases/import",
+        data={"org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "ho-so.csv")},
+        content_type="multipart/form-data",
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     for row in (3, 4, 5):
@@ -83,9 +97,11 @@ def test_missing_consent_columns_are_refused(client, world, login_as):
     login_as(world.users["caseworker"])
     headers = [h for k, h in importer.COLUMNS if not k.startswith("consent")]
     data = _csv([["Hà Thị Một"] + [""] * (len(headers) - 1)], headers=headers)
-    response = client.post("/cases/import", data={
-        "org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "x.csv")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/cases/import",
+        data={"org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and "Thiếu cột bắt buộc" in response.get_data(as_text=True)
     assert _count() == 0
 
@@ -98,7 +114,8 @@ def test_cli_import_all_or_nothing(app, world, tmp_path):
     bad.write_bytes(_csv([_row(), _row(consent_method="")]))
     result = runner.invoke(args=["cases", "import", str(bad), "--org-unit", "37-A1"])
     assert result.exit_code != 0 and "row 3" in result.output and _count() == 0
-    result = runner.invoke(args=["cases", "import", str(good), "--org-unit", "37-A1",
-                                 "--as", "caseworker"])
+    result = runner.invoke(
+        args=["cases", "import", str(good), "--org-unit", "37-A1", "--as", "caseworker"]
+    )
     assert result.exit_code == 0, result.output
     assert "imported 3 case(s)" in result.output and _count() == 3

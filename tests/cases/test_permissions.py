@@ -13,8 +13,7 @@ from app.permissions import Actor
 from tests.cases.conftest import open_case
 from tests.conftest import sign_in
 
-USERS = ("admin", "supervisor", "caseworker", "caseworker_b", "volunteer", "volunteer_b",
-         "partner")
+USERS = ("admin", "supervisor", "caseworker", "caseworker_b", "volunteer", "volunteer_b", "partner")
 # Which of the two cases (A in commune A, B in commune B) each user may open.
 VISIBLE = {"caseworker": {"A"}, "caseworker_b": {"B"}, "volunteer": {"A"}, "volunteer_b": {"B"}}
 MANAGERS = {"caseworker", "caseworker_b"}
@@ -64,10 +63,12 @@ PAGE_ROUTES = [
 
 @pytest.fixture
 def two_cases(world):
-    a = open_case(world.users["caseworker"], world.commune_a,
-                  assigned_to_id=world.users["volunteer"].id)
-    b = open_case(world.users["caseworker_b"], world.commune_b,
-                  assigned_to_id=world.users["volunteer_b"].id)
+    a = open_case(
+        world.users["caseworker"], world.commune_a, assigned_to_id=world.users["volunteer"].id
+    )
+    b = open_case(
+        world.users["caseworker_b"], world.commune_b, assigned_to_id=world.users["volunteer_b"].id
+    )
     return {"A": a, "B": b}
 
 
@@ -75,8 +76,9 @@ def _request(client, user, method, url, **kw):
     if url.startswith("/api/"):
         _token, plain = tokens.create_api_token(Actor.from_user(user), "test")
         db.session.commit()
-        return client.open(url, method=method, json={},
-                           headers={"Authorization": f"Bearer {plain}"})
+        return client.open(
+            url, method=method, json={}, headers={"Authorization": f"Bearer {plain}"}
+        )
     return client.open(url, method=method, data={})
 
 
@@ -91,19 +93,26 @@ def _expected(username: str, which: str, kind: str) -> set[int]:
 
 
 @pytest.mark.parametrize("username", USERS)
-@pytest.mark.parametrize(("method", "template", "kind"), CASE_ROUTES,
-                         ids=[f"{m} {t}" for m, t, _k in CASE_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "template", "kind"), CASE_ROUTES, ids=[f"{m} {t}" for m, t, _k in CASE_ROUTES]
+)
 def test_case_routes(client, world, two_cases, login_as, username, method, template, kind):
     user = world.users[username]
     if not template.startswith("/api/"):
         login_as(user)
     for which, case in two_cases.items():
-        url = template.format(code=case.code, need_id=case.needs[0].id,
-                              consent_id=case.consents[-1].id)
+        url = template.format(
+            code=case.code, need_id=case.needs[0].id, consent_id=case.consents[-1].id
+        )
         response = _request(client, user, method, url)
         expected = _expected(username, which, kind)
-        assert response.status_code in expected, (username, which, method, url,
-                                                  response.status_code)
+        assert response.status_code in expected, (
+            username,
+            which,
+            method,
+            url,
+            response.status_code,
+        )
         if response.status_code in (403, 404):
             event = db.session.execute(
                 sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
@@ -116,8 +125,9 @@ def test_case_routes(client, world, two_cases, login_as, username, method, templ
 
 
 @pytest.mark.parametrize("username", USERS)
-@pytest.mark.parametrize(("method", "url", "allowed"), PAGE_ROUTES,
-                         ids=[f"{m} {u}" for m, u, _a in PAGE_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"), PAGE_ROUTES, ids=[f"{m} {u}" for m, u, _a in PAGE_ROUTES]
+)
 def test_pages_by_role(client, world, two_cases, login_as, username, method, url, allowed):
     user = world.users[username]
     if not url.startswith("/api/"):
@@ -128,7 +138,8 @@ def test_pages_by_role(client, world, two_cases, login_as, username, method, url
     else:
         assert response.status_code == 403, (username, url, response.status_code)
         last = db.session.execute(
-            sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
+            sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
+        ).scalar_one()
         assert last.action == "access.denied" and last.actor_username == username
 
 
@@ -150,19 +161,26 @@ def test_admin_opens_a_case_only_through_break_glass(client, world, two_cases, l
     assert client.get(f"/cases/{case.code}").status_code == 404
     short = client.post("/cases/break-glass", data={"code": case.code, "reason": "vì"})
     assert short.status_code == 400
-    response = client.post("/cases/break-glass",
-                           data={"code": case.code, "reason": "Yêu cầu của cơ quan điều tra số 12"})
+    response = client.post(
+        "/cases/break-glass",
+        data={"code": case.code, "reason": "Yêu cầu của cơ quan điều tra số 12"},
+    )
     assert response.status_code == 302
     page = client.get(f"/cases/{case.code}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "breakglass.opened" in body  # visible on the case's own audit panel
+    assert "Yêu cầu của cơ quan điều tra số 12" in body
     # Read-only: an admin cannot change the case even inside the window.
     assert client.post(f"/cases/{case.code}/restrict").status_code == 403
     # Other cases stay closed.
     assert client.get(f"/cases/{two_cases['A'].code}").status_code == 404
-    actions = [e.action for e in db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.object_ref == case.code)).scalars()]
+    actions = [
+        e.action
+        for e in db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.object_ref == case.code)
+        ).scalars()
+    ]
     assert "breakglass.opened" in actions and "case.viewed" in actions
 
 
@@ -183,8 +201,9 @@ def test_break_glass_expires_after_30_minutes(client, world, two_cases, login_as
 
 def test_break_glass_for_a_missing_code_is_404(client, world, login_as):
     login_as(world.users["admin"])
-    response = client.post("/cases/break-glass",
-                           data={"code": "NB-2026-99999", "reason": "Kiểm tra sự cố bảo mật"})
+    response = client.post(
+        "/cases/break-glass", data={"code": "NB-2026-99999", "reason": "Kiểm tra sự cố bảo mật"}
+    )
     assert response.status_code == 404
 
 
@@ -199,3 +218,11 @@ def test_volunteer_never_sees_health_or_violence_details(app, client, world, two
         sign_in(other, "caseworker")
         body = other.get(f"/cases/{code}").get_data(as_text=True)
     assert "Chi tiết sức khỏe" in body and "Chi tiết bạo lực" in body
+
+
+def test_text_that_is_not_a_code_never_reaches_the_audit_trail(client, world, login_as):
+    login_as(world.users["caseworker"])
+    assert client.get("/cases/Nguyen-Thi-Hoa").status_code == 404
+    event = db.session.execute(
+        sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
+    assert event.action == "access.denied" and event.object_ref is None

@@ -20,9 +20,16 @@ def test_intake_form_is_one_page_with_consent_first(client, world, login_as):
     body = client.get("/cases/new").get_data(as_text=True)
     assert body.index('id="consent"') < body.index('id="identity"') < body.index('id="needs"')
     assert "Phiên bản nội dung: 2026-01" in body
-    for name in ("full_name", "other_names", "preferred_name", "date_of_birth", "phone",
-                 "address", "id_number"):
-        tag = body[body.index(f'name="{name}"') - 200: body.index(f'name="{name}"') + 200]
+    for name in (
+        "full_name",
+        "other_names",
+        "preferred_name",
+        "date_of_birth",
+        "phone",
+        "address",
+        "id_number",
+    ):
+        tag = body[body.index(f'name="{name}"') - 200 : body.index(f'name="{name}"') + 200]
         assert 'autocomplete="off"' in tag, name
     assert "đối tượng" not in body.lower()
     assert "<script" not in body and 'style="' not in body
@@ -31,8 +38,7 @@ def test_intake_form_is_one_page_with_consent_first(client, world, login_as):
 def test_no_save_without_consent_to_record(client, world, login_as):
     login_as(world.users["caseworker"])
     before = (_count(Case), _count(Consent), len(audit_actions()))
-    response = client.post("/cases/new", data=intake_form(world.commune_a.id,
-                                                          consent_record=None))
+    response = client.post("/cases/new", data=intake_form(world.commune_a.id, consent_record=None))
     assert response.status_code == 400
     assert "Chưa có sự đồng ý cho việc ghi nhận hồ sơ" in response.get_data(as_text=True)
     assert (_count(Case), _count(Consent), len(audit_actions())) == before
@@ -56,13 +62,20 @@ def test_intake_creates_the_case_with_its_consents(client, world, login_as):
 
 def test_minor_without_guardian_is_refused(client, world, login_as):
     login_as(world.users["caseworker"])
-    response = client.post("/cases/new", data=intake_form(world.commune_a.id,
-                                                          date_of_birth="01/01/2015"))
+    response = client.post(
+        "/cases/new", data=intake_form(world.commune_a.id, date_of_birth="01/01/2015")
+    )
     assert response.status_code == 400
     assert "người giám hộ" in response.get_data(as_text=True)
-    ok = client.post("/cases/new", data=intake_form(
-        world.commune_a.id, date_of_birth="01/01/2015", given_by="guardian",
-        guardian_relation="Bà ngoại"))
+    ok = client.post(
+        "/cases/new",
+        data=intake_form(
+            world.commune_a.id,
+            date_of_birth="01/01/2015",
+            given_by="guardian",
+            guardian_relation="Bà ngoại",
+        ),
+    )
     assert ok.status_code == 302
 
 
@@ -84,8 +97,9 @@ def test_duplicate_warning_in_scope_shows_the_code(client, world, login_as, case
     response = client.post("/cases/new", data=intake_form(world.commune_a.id, phone=phone))
     assert response.status_code == 409
     assert case_a.code in response.get_data(as_text=True)
-    confirmed = client.post("/cases/new", data=intake_form(
-        world.commune_a.id, phone=phone, confirm_not_duplicate="y"))
+    confirmed = client.post(
+        "/cases/new", data=intake_form(world.commune_a.id, phone=phone, confirm_not_duplicate="y")
+    )
     assert confirmed.status_code == 302
 
 
@@ -119,12 +133,18 @@ def test_list_filters_and_pages_of_25(client, world, login_as):
     body = client.get("/cases/").get_data(as_text=True)
     assert body.count('href="/cases/NB-') == 25 and "Trang 1 / 2" in body
     assert client.get("/cases/?page=2").get_data(as_text=True).count('href="/cases/NB-') == 2
-    assert "NB-" not in client.get("/cases/?status=closed").get_data(as_text=True).split(
-        "<tbody>")[-1]
-    assert client.get("/cases/?category=jobs&mine=1").get_data(as_text=True).count(
-        'href="/cases/NB-') == 25
-    event = db.session.execute(sa.select(AuditEvent).where(
-        AuditEvent.action == "case.viewed", AuditEvent.object_type == "case_list")).scalars()
+    assert (
+        "NB-" not in client.get("/cases/?status=closed").get_data(as_text=True).split("<tbody>")[-1]
+    )
+    assert (
+        client.get("/cases/?category=jobs&mine=1").get_data(as_text=True).count('href="/cases/NB-')
+        == 25
+    )
+    event = db.session.execute(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "case.viewed", AuditEvent.object_type == "case_list"
+        )
+    ).scalars()
     assert any('"count":25' in e.details for e in event)
 
 
@@ -150,22 +170,42 @@ def test_case_actions_through_the_page(client, world, login_as, case_a):
     code = case_a.code
     assert client.post(f"/cases/{code}/notes", data={"body": "Gặp tại nhà"}).status_code == 302
     assert client.post(f"/cases/{code}/notes", data={"body": ""}).status_code == 400
-    assert client.post(f"/cases/{code}/needs", data={"category": "legal_aid",
-                                                     "priority": "high"}).status_code == 302
+    assert (
+        client.post(
+            f"/cases/{code}/needs", data={"category": "legal_aid", "priority": "high"}
+        ).status_code
+        == 302
+    )
     assert client.post(f"/cases/{code}/status", data={"status": "closed"}).status_code == 400
-    assert client.post(f"/cases/{code}/status", data={"status": "closed",
-                                                      "closed_reason": "goals_met"}).status_code == 302
+    assert (
+        client.post(
+            f"/cases/{code}/status", data={"status": "closed", "closed_reason": "goals_met"}
+        ).status_code
+        == 302
+    )
     assert client.post(f"/cases/{code}/status", data={"status": "open"}).status_code == 302
     consent = next(c for c in case_a.consents if c.purpose == "share:health")
     assert client.post(f"/cases/{code}/consents/{consent.id}/withdraw").status_code == 302
-    assert client.post(f"/cases/{code}/consents", data={
-        "consent_share_hiv": "y", "consent_method": "written"}).status_code == 302
-    assert client.post(f"/cases/{code}/transfer",
-                       data={"org_unit_id": world.commune_b.id}).status_code == 302
+    assert (
+        client.post(
+            f"/cases/{code}/consents", data={"consent_share_hiv": "y", "consent_method": "written"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/cases/{code}/transfer", data={"org_unit_id": world.commune_b.id}).status_code
+        == 302
+    )
     body = client.get(f"/cases/{code}").get_data(as_text=True)
     assert "Gặp tại nhà" in body and "Đang chờ chuyển đến" in body
-    for action in ("note.added", "need.added", "case.updated", "consent.withdrawn",
-                   "consent.recorded", "case.transfer_requested"):
+    for action in (
+        "note.added",
+        "need.added",
+        "case.updated",
+        "consent.withdrawn",
+        "consent.recorded",
+        "case.transfer_requested",
+    ):
         assert action in audit_actions()
 
 
@@ -174,23 +214,36 @@ def test_correction_print_restrict_erase(client, world, login_as, case_a):
     code = case_a.code
     form = client.get(f"/cases/{code}/edit").get_data(as_text=True)
     assert "Lê Thị Mẫu" in form
-    response = client.post(f"/cases/{code}/edit", data={
-        "full_name": "Lê Thị Đã Sửa", "date_of_birth": "1990", "reached_via": "peer"})
+    response = client.post(
+        f"/cases/{code}/edit",
+        data={"full_name": "Lê Thị Đã Sửa", "date_of_birth": "1990", "reached_via": "peer"},
+    )
     assert response.status_code == 302
     printed = client.get(f"/cases/{code}/print").get_data(as_text=True)
     assert "Lê Thị Đã Sửa" in printed and "Thông tin Hội đang lưu về chị" in printed
     assert client.post(f"/cases/{code}/restrict").status_code == 302
-    assert client.post(f"/cases/{code}/erase", data={"confirm_code": "NB-0000",
-                                                     "reason": "her_request"}).status_code == 400
-    assert client.post(f"/cases/{code}/erase", data={"confirm_code": code,
-                                                     "reason": "her_request"}).status_code == 302
+    assert (
+        client.post(
+            f"/cases/{code}/erase", data={"confirm_code": "NB-0000", "reason": "her_request"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/cases/{code}/erase", data={"confirm_code": code, "reason": "her_request"}
+        ).status_code
+        == 302
+    )
     page = client.get(f"/cases/{code}").get_data(as_text=True)
     assert "[đã xoá vĩnh viễn]" in page and "Lê Thị" not in page
     actions = audit_actions()
     for action in ("case.updated", "case.printed", "case.restricted", "case.erased"):
         assert action in actions
-    updated = db.session.execute(sa.select(AuditEvent).where(
-        AuditEvent.action == "case.updated")).scalars().first()
+    updated = (
+        db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "case.updated"))
+        .scalars()
+        .first()
+    )
     assert "full_name" in updated.details and "Sửa" not in updated.details
 
 
@@ -205,3 +258,11 @@ def test_api_tokens_page_shows_the_token_once(client, world, login_as):
     token_id = int(again.split("/account/api-tokens/")[1].split("/")[0])
     assert client.post(f"/account/api-tokens/{token_id}/revoke").status_code == 302
     assert "api_token.created" in audit_actions() and "api_token.revoked" in audit_actions()
+
+
+def test_pages_in_english(client, world, login_as, case_a):
+    login_as(world.users["caseworker"])
+    client.post("/language", data={"lang": "en", "next": "/cases/"})
+    assert "Open a new case" in client.get("/cases/new").get_data(as_text=True)
+    body = client.get(f"/cases/{case_a.code}").get_data(as_text=True)
+    assert "Who viewed or changed this case" in body and "Withdraw consent" in body

@@ -32,8 +32,11 @@ def _count(model) -> int:
 def test_no_case_without_consent_to_record(world):
     before = (_count(Case), _count(DataKey), _count(AuditEvent))
     with pytest.raises(services.CaseError):
-        open_case(world.users["caseworker"], world.commune_a,
-                  consent=services.ConsentGiven(purposes=["share:jobs"], method="verbal"))
+        open_case(
+            world.users["caseworker"],
+            world.commune_a,
+            consent=services.ConsentGiven(purposes=["share:jobs"], method="verbal"),
+        )
     db.session.rollback()
     assert (_count(Case), _count(DataKey), _count(AuditEvent)) == before
 
@@ -43,9 +46,14 @@ def test_minor_needs_guardian_consent(world):
         open_case(world.users["caseworker"], world.commune_a, date_of_birth="2012")
     assert exc.value.field_name == "given_by"
     db.session.rollback()
-    case = open_case(world.users["caseworker"], world.commune_a, date_of_birth="2012",
-                     consent=services.ConsentGiven(purposes=[cons.RECORD], method="written",
-                                                   given_by="guardian", guardian_relation="Mẹ"))
+    case = open_case(
+        world.users["caseworker"],
+        world.commune_a,
+        date_of_birth="2012",
+        consent=services.ConsentGiven(
+            purposes=[cons.RECORD], method="written", given_by="guardian", guardian_relation="Mẹ"
+        ),
+    )
     assert case.is_minor and case.birth_year_band == "<18"
     assert case.consents[0].given_by == "guardian" and case.consents[0].guardian_relation == "Mẹ"
 
@@ -66,25 +74,46 @@ def test_prefix_defaults_to_the_province_initials(app, world):
 
 
 def test_identifying_fields_are_sealed_to_their_row(world, case_a):
-    raw = db.session.execute(sa.text("SELECT full_name_enc, phone_enc FROM cases WHERE id = :i"),
-                             {"i": case_a.id}).one()
+    raw = db.session.execute(
+        sa.text("SELECT full_name_enc, phone_enc FROM cases WHERE id = :i"), {"i": case_a.id}
+    ).one()
     assert "Lê Thị Mẫu".encode() not in bytes(raw[0])
     assert read_field(case_a, "full_name").startswith("Lê Thị Mẫu")
     # A ciphertext copied to another column or row does not open.
     with pytest.raises(DecryptionError):
-        unseal(case_a.data_key, case_a.full_name_enc, table="cases", column="phone_enc",
-               row_id=case_a.id)
+        unseal(
+            case_a.data_key,
+            case_a.full_name_enc,
+            table="cases",
+            column="phone_enc",
+            row_id=case_a.id,
+        )
     with pytest.raises(DecryptionError):
-        unseal(case_a.data_key, case_a.full_name_enc, table="cases", column="full_name_enc",
-               row_id=case_a.id + 1)
+        unseal(
+            case_a.data_key,
+            case_a.full_name_enc,
+            table="cases",
+            column="full_name_enc",
+            row_id=case_a.id + 1,
+        )
 
 
 def test_search_with_and_without_diacritics(world):
-    case = open_case(world.users["caseworker"], world.commune_a, full_name="Nguyễn Thị Hoa",
-                     phone="0912 345 678", id_number="037-1234-5678")
+    case = open_case(
+        world.users["caseworker"],
+        world.commune_a,
+        full_name="Nguyễn Thị Hoa",
+        phone="0912 345 678",
+        id_number="037-1234-5678",
+    )
     cw = actor(world)
-    for term in ("Nguyễn Thị Hoa", "nguyen thi hoa", "  NGUYEN   thi HOA ", "+84912345678",
-                 "0371 2345 678"):
+    for term in (
+        "Nguyễn Thị Hoa",
+        "nguyen thi hoa",
+        "  NGUYEN   thi HOA ",
+        "+84912345678",
+        "0371 2345 678",
+    ):
         assert [c.code for c in queries.search_cases(cw, term)] == [case.code], term
     assert queries.search_cases(cw, "Nguyễn Thị Hòa") == []  # a different name, exact match
     assert queries.search_cases(cw, "Nguyen Thi") == []  # no partial match
@@ -104,8 +133,14 @@ def test_search_never_decrypts(world, monkeypatch):
 
 
 def test_duplicates_in_scope_and_elsewhere(world):
-    a = open_case(world.users["caseworker"], world.commune_a, full_name="Đỗ Thị Yến",
-                  date_of_birth="12/05/1992", phone="0987000111", id_number="037199200011")
+    a = open_case(
+        world.users["caseworker"],
+        world.commune_a,
+        full_name="Đỗ Thị Yến",
+        date_of_birth="12/05/1992",
+        phone="0987000111",
+        id_number="037199200011",
+    )
     cw, cw_b = actor(world), actor(world, "caseworker_b")
     found = services.find_duplicates(cw, "Do Thi Yen", "1992", None, None)
     assert found.in_scope == [a.code] and not found.elsewhere
@@ -151,7 +186,8 @@ def test_withdrawing_sharing_sends_the_signal(world, case_a):
     assert not cons.can_share(case_a, "health")
     assert cons.can_share(case_a, "vocational_training")
     event = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.action == "consent.withdrawn")).scalar_one()
+        sa.select(AuditEvent).where(AuditEvent.action == "consent.withdrawn")
+    ).scalar_one()
     assert event.object_ref == case_a.code and "share:health" in event.details
 
 
@@ -194,12 +230,13 @@ def test_erasure_destroys_the_key_and_keeps_the_figures(world, case_a):
 
 
 def test_correction_audits_field_names_not_values(world, case_a):
-    changed = services.correct_case(actor(world), case_a,
-                                    {"full_name": "Lê Thị Mới", "phone": "0900111222"},
-                                    case_a.reached_via)
+    changed = services.correct_case(
+        actor(world), case_a, {"full_name": "Lê Thị Mới", "phone": "0900111222"}, case_a.reached_via
+    )
     assert sorted(changed) == ["full_name", "phone"]
     event = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.action == "case.updated")).scalar_one()
+        sa.select(AuditEvent).where(AuditEvent.action == "case.updated")
+    ).scalar_one()
     assert "full_name" in event.details and "Mới" not in event.details
     assert queries.search_cases(actor(world), "le thi moi")[0].id == case_a.id
 
@@ -239,11 +276,16 @@ def test_needs_lifecycle(world, case_a):
 
 
 def test_consent_recorded_later_and_listed(world, case_a):
-    services.record_consent(actor(world), case_a,
-                            services.ConsentGiven(purposes=["share_hiv"], method="written"))
+    services.record_consent(
+        actor(world), case_a, services.ConsentGiven(purposes=["share_hiv"], method="written")
+    )
     assert cons.consent_in_force(case_a, "share_hiv")
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Consent).where(
-        Consent.case_id == case_a.id)).scalar_one() == 4
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(Consent).where(Consent.case_id == case_a.id)
+        ).scalar_one()
+        == 4
+    )
 
 
 def test_code_allocation_is_safe_under_concurrency(tmp_path, monkeypatch):
@@ -273,9 +315,14 @@ def test_code_allocation_is_safe_under_concurrency(tmp_path, monkeypatch):
                     from app.orgs.models import User
 
                     who = Actor.from_user(db.session.get(User, user_id))
-                    case = services.open_case(who, services.Intake(
-                        org_unit_id=unit_id, full_name="Người Thử",
-                        consent=services.ConsentGiven(purposes=[cons.RECORD], method="verbal")))
+                    case = services.open_case(
+                        who,
+                        services.Intake(
+                            org_unit_id=unit_id,
+                            full_name="Người Thử",
+                            consent=services.ConsentGiven(purposes=[cons.RECORD], method="verbal"),
+                        ),
+                    )
                     db.session.commit()
                     codes.append(case.code)
         except Exception as exc:  # noqa: BLE001

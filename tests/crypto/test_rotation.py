@@ -237,3 +237,41 @@ def test_a_key_destroyed_during_rotation_stays_destroyed(app, key_file, monkeypa
     assert row.wrapped_key is None and row.master_version == 1  # not resurrected
     assert versions_in_db() == {2: 2}
     assert result.rewrapped == 3  # planned in the batch; the compare-and-set skipped one
+
+
+def test_rotation_stops_if_the_new_key_changes_under_it(app, key_file):
+    from app.crypto.keyring import load_keyring, write_key_file
+
+    sealed_values(3)
+    db.session.commit()
+    ring, result, pending = rotation.prepare_rotation(CLI, app.config)
+    assert pending == 3
+    # Another rotation overwrote version 2 with a different key: wrapping must not continue.
+    clobbered = rotation.with_new_version(load_keyring(app.config))
+    clobbered.master_keys[2] = clobbered.master_keys.pop(3)
+    clobbered.current_master_version = 2
+    write_key_file(key_file, clobbered)
+    with pytest.raises(rotation.KeyOperationError, match="changed in the key set"):
+        rotation.rewrap_all(CLI, ring, result, batch_size=1, config=app.config)
+    db.session.rollback()
+    assert versions_in_db() == {1: 3}
+
+
+def test_key_file_changes_are_serialized_by_a_lock(app, key_file):
+    import fcntl
+    import os
+
+    lock_path = key_file.with_name(key_file.name + ".lock")
+    with rotation.key_set_lock(app.config):
+        fd = os.open(lock_path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    fd = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again afterwards
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from app.extensions import db
+from tests.conftest import reset_schema
 from tests.factories import PASSWORD
 from tests.live import chromium, live_server, own_app
 
@@ -23,6 +24,8 @@ def seeded_app(tmp_path):
         seed(PASSWORD)
         db.session.commit()
     yield app
+    # On PostgreSQL this is the suite's database: leave it empty for the tests that follow.
+    reset_schema(app)
     with app.app_context():
         db.engine.dispose()
 

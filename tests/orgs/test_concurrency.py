@@ -12,6 +12,7 @@ from app.extensions import db
 from app.orgs import services
 from app.orgs.models import OrgUnit
 from app.permissions import Actor
+from tests.conftest import reset_schema
 from tests.live import own_app
 
 pytestmark = pytest.mark.real_db
@@ -29,6 +30,8 @@ def tree_app(tmp_path):
         services.create_org_unit(SYSTEM, code="D", name="Huyện", level="district", parent=one)
         db.session.commit()
     yield app
+    # On PostgreSQL this is the suite's database: leave it empty for the tests that follow.
+    reset_schema(app)
     with app.app_context():
         db.engine.dispose()
 

@@ -211,7 +211,7 @@ def test_create_user_through_the_form(world, admin_client):
         ({"password": "short", "password_again": "short"}, "ít nhất 12 ký tự"),
         ({"password_again": "something else entirely"}, "không khớp"),
         ({"username": "caseworker"}, "đã được dùng"),
-        ({"username": ""}, "Hãy nhập tên đăng nhập"),
+        ({"username": ""}, "Hãy nhập tên đăng nhập cho tài khoản"),
     ],
 )
 def test_create_user_bad_input(world, admin_client, changes, message):

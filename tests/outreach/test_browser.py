@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.live import CHROMIUM, CHROMIUM_ARGS, live_server
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
 
 
 @pytest.fixture
-def live_app(db, tmp_path):
-    """Our own app on its own SQLite file, served from a thread, with CSRF switched on."""
-    from flask_sqlalchemy.query import Query
-    from werkzeug.serving import make_server
+def live_app(tmp_path):
+    """Our own app on its own SQLite file, served from a thread, with CSRF switched on.
 
+    Tests marked `browser` keep Flask-SQLAlchemy's own session (see the `db` fixture)."""
     from app import create_app
     from app.orgs.models import OrgLevel
     from app.permissions import Role
@@ -43,10 +36,6 @@ def live_app(db, tmp_path):
         WTF_CSRF_ENABLED = True
 
     app = create_app(Config)
-    test_session = _db.session
-    # The `db` fixture bound the shared session to its own connection; this server needs the
-    # extension's ordinary app-context-scoped session.
-    _db.session = _db._make_scoped_session({"query_cls": Query})
     reset_schema(app)
     with app.app_context():
         province = OrgUnitFactory(code="37", name="Tỉnh", level=OrgLevel.PROVINCE)
@@ -55,18 +44,12 @@ def live_app(db, tmp_path):
         )
         UserFactory(username="vol", role=Role.VOLUNTEER, org_unit=commune)
         _db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        with live_server(app) as base_url:
+            yield app, base_url
     finally:
-        server.shutdown()
-        thread.join(5)
         with app.app_context():
-            _db.session.remove()
             _db.engine.dispose()
-        _db.session = test_session
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +57,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

@@ -158,3 +158,12 @@ def test_cli_import_with_progress_and_all_or_nothing(app, world, tmp_path, clock
     assert count() == 2
     result = runner.invoke(args=["outreach", "import", str(good), "--org-unit", "37-NOPE"])
     assert result.exit_code != 0
+
+
+def test_template_writes_names_as_text_never_formulas(world):
+    odd = OrgUnitFactory(
+        code="37-A9", name="=HYPERLINK(1)", level="commune", parent=world.district_a
+    )
+    wb = openpyxl.load_workbook(io.BytesIO(importer.build_template([world.commune_a, odd])))
+    cell = wb[importer.UNITS_SHEET]["B3"]
+    assert cell.value == "=HYPERLINK(1)" and cell.data_type == "s"

@@ -169,3 +169,23 @@ def test_audit_details_carry_no_notes(world, clock):
     services.update_activity(actor, activity, entry(world.commune_a.id, notes="Khác"))
     events = db.session.execute(sa.select(AuditEvent)).scalars().all()
     assert all("Lan" not in str(e.details) and "Khác" not in str(e.details) for e in events)
+
+
+def test_racing_delivery_of_the_same_key_returns_the_winner(world, clock, monkeypatch):
+    """Two deliveries of one entry both find no row, both insert: the loser gets the winner."""
+    from app.outreach import queries
+
+    actor = Actor.from_user(world.users["volunteer"])
+    winner, _ = services.create_activity(actor, entry(world.commune_a.id), "key-race-001")
+    real_find = queries.find_by_key
+    calls = []
+
+    def find_too_early(key):
+        calls.append(key)
+        return None if len(calls) == 1 else real_find(key)
+
+    monkeypatch.setattr(queries, "find_by_key", find_too_early)
+    loser, created = services.create_activity(actor, entry(world.commune_a.id), "key-race-001")
+    assert not created and loser.id == winner.id and len(calls) == 2
+    assert count() == 1
+    assert audit_actions().count("outreach.created") == 1

@@ -21,8 +21,15 @@ def test_demo_seeds_directory_partner_and_every_status():
     db.session.flush()
     assert db.session.scalar(sa.select(sa.func.count(PartnerOrganization.id))) == 7
     categories = set(db.session.scalars(sa.select(PartnerService.category)))
-    assert {"health", "legal_aid", "vocational_training", "loans", "jobs", "counselling",
-            "violence_support"} <= categories
+    assert {
+        "health",
+        "legal_aid",
+        "vocational_training",
+        "loans",
+        "jobs",
+        "counselling",
+        "violence_support",
+    } <= categories
     partner = db.session.scalar(sa.select(User).where(User.username == "partner"))
     assert partner.partner_organization_id is not None
     statuses = set(db.session.scalars(sa.select(Referral.status)))

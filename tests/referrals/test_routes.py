@@ -11,6 +11,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.referrals import services
 from app.referrals.models import Referral
+from app.referrals.status import local_today
 from tests.conftest import audit_actions, sign_in
 from tests.referrals.conftest import actor, forget_signed_in_user
 from tests.referrals.factories import make_case
@@ -52,7 +53,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
     referral = db.session.scalar(sa.select(Referral))
     assert referral.status == "requested"
     assert referral.shared_fields == ["code", "preferred_name", "phone", "need"]
-    assert referral.respond_by == date.today() + timedelta(days=3)
+    assert referral.respond_by == local_today() + timedelta(days=3)
     assert referral.note_enc and "Gọi trước".encode() not in referral.note_enc
     assert {"referral.draft", "referral.requested"} <= set(audit_actions())
 

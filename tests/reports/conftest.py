@@ -71,7 +71,8 @@ def known(world, population):
     c11 = p.case(a1)
     n11 = p.need(c11, date(2026, 5, 1))
     p.referral(c11, n11, "requested", sent=date(2026, 5, 2), respond_by=date(2026, 6, 1))
-    p.referral(c11, n11, "rejected", reason_code="no_capacity",
-               responded=None, sent=date(2026, 5, 1))
+    p.referral(
+        c11, n11, "rejected", reason_code="no_capacity", responded=None, sent=date(2026, 5, 1)
+    )
     cases["c11"] = c11
     return cases

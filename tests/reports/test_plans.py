@@ -45,7 +45,8 @@ def test_admin_creates_and_edits_a_plan(client, world, login_as):
     page = client.get(f"/reports/plans/{plan.id}/edit").get_data(as_text=True)
     assert "123/KH-UBND" in page
     response = client.post(
-        f"/reports/plans/{plan.id}/edit", data=FORM | {"connected_rate": "100", "reached_wu_members": ""}
+        f"/reports/plans/{plan.id}/edit",
+        data=FORM | {"connected_rate": "100", "reached_wu_members": ""},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -70,8 +71,10 @@ def test_bad_plan_is_refused_with_a_message(client, world, login_as):
 def test_plans_may_overlap_and_show_on_the_dashboard(client, world, login_as):
     login_as(world.users["admin"])
     client.post("/reports/plans/new", data=FORM)
-    client.post("/reports/plans/new", data=FORM | {"org_unit": "37-A", "name": "Kế hoạch huyện A",
-                                                   "connected_rate": "100"})
+    client.post(
+        "/reports/plans/new",
+        data=FORM | {"org_unit": "37-A", "name": "Kế hoạch huyện A", "connected_rate": "100"},
+    )
     assert db.session.execute(sa.select(sa.func.count(Plan.id))).scalar() == 2
     from flask import g
 

@@ -90,10 +90,12 @@ def test_district_row_and_district_report_agree(world, population):
             if n < connected:
                 p.referral(case, need, "completed", completed_on=date(2026, 2, 10))
     period = ind.Period(date(2026, 1, 1), date(2026, 6, 30))
-    province = build_report(world.province, period, "90", protected=True, k=5, today=TODAY,
-                            breakdowns=False)
-    district = build_report(world.district_a, period, "90", protected=True, k=5, today=TODAY,
-                            breakdowns=False)
+    province = build_report(
+        world.province, period, "90", protected=True, k=5, today=TODAY, breakdowns=False
+    )
+    district = build_report(
+        world.district_a, period, "90", protected=True, k=5, today=TODAY, breakdowns=False
+    )
     row = next(r for r in province.rows if r.key == "37-A")
     for key in ("cases", "connected", "declined", "overdue"):
         assert row.cells[key].text == district.total.cells[key].text, key

@@ -19,8 +19,12 @@ from tests.conftest import audit_actions
 
 def _plan(world, target="80"):
     plan = Plan(
-        org_unit_id=world.province.id, name="Kế hoạch 2026", number="12/KH", issuing_body="UBND",
-        period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+        org_unit_id=world.province.id,
+        name="Kế hoạch 2026",
+        number="12/KH",
+        issuing_body="UBND",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
         targets=[PlanTarget(indicator="connected_rate", value=target)],
     )
     db.session.add(plan)
@@ -106,7 +110,12 @@ def test_excel_opens_and_equals_the_report_page(client, world, known, login_as):
         ]
         file_cells = []
         for key, value in zip(COLUMNS, row[1:], strict=True):
-            if isinstance(value, int | float) and key in ("rate", "target", "achievement", "answered"):
+            if isinstance(value, int | float) and key in (
+                "rate",
+                "target",
+                "achievement",
+                "answered",
+            ):
                 file_cells.append(f"{value * 100:.1f}%")
             elif key == "median_days" and isinstance(value, int | float):
                 file_cells.append(f"{value:.0f}")

@@ -57,8 +57,9 @@ def feasible_ranges(shown: list[list[str]], k: int) -> dict:
         for sign in (1.0, -1.0):
             objective = [0.0] * len(hidden)
             objective[index[c]] = sign
-            res = linprog(objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=lp_bounds,
-                          method="highs")
+            res = linprog(
+                objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=lp_bounds, method="highs"
+            )
             assert res.status in (0, 3), res.message
             ends.append(math.inf if res.status == 3 else sign * res.fun)
         out[c] = tuple(ends)

@@ -1,0 +1,268 @@
+"""Cases benchmark on 100,000 demo cases (SQLite file).
+
+    .venv/bin/python benchmarks/cases.py [--cases 100000] [--dir /tmp/caunoi-bench-cases]
+                                         [--seconds 10] [--clients 8]
+
+1. Search by name through the blind indexes, in-process: p50 / p95 (target p95 <= 10 ms).
+2. The case list page (25 rows decrypted, audited) under gunicorn with 2 workers, requests per
+   second, as a ratio to a hello-world Flask app measured the same way in the same run
+   (target >= 0.25).
+
+The data set is built once (`flask demo --cases N`) and reused while the directory exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PASSWORD = "bench-password-2026"  # noqa: S105 (demo users of a throwaway database)
+
+HELLO = """
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def hello():
+    return "Hello, world!"
+"""
+
+
+def env_for(directory: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CAUNOI_INSTANCE_PATH=str(directory),
+        DATABASE_URL=f"sqlite:///{directory}/bench.sqlite3",
+        CAUNOI_KEY_FILE=str(directory / "keys.json"),
+        LOG_LEVEL="WARNING",
+        CAUNOI_ENV="development",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def build(directory: Path, count: int) -> None:
+    marker = directory / f"built-{count}"
+    if marker.exists():
+        print(f"reusing the data set in {directory}")
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    env = env_for(directory)
+    flask = [str(VENV_BIN / "flask"), "--app", "app"]
+    if not (directory / "keys.json").exists():
+        subprocess.run([*flask, "keys", "init"], env=env, cwd=ROOT, check=True)
+    code = "from app import create_app\nfrom app.extensions import db\napp = create_app()\n"
+    code += "with app.app_context():\n    db.create_all()\n"
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [*flask, "demo", "--password", PASSWORD, "--cases", str(count)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    print(f"built {count} cases in {time.perf_counter() - started:.0f} s")
+    marker.touch()
+
+
+def bench_search(directory: Path, queries: int = 300) -> dict:
+    for key, value in env_for(directory).items():
+        os.environ[key] = value
+    sys.path.insert(0, str(ROOT))
+    import sqlalchemy as sa
+
+    from app import create_app
+    from app.cases import queries as q
+    from app.cases.fields import read_field
+    from app.cases.models import Case
+    from app.extensions import db
+    from app.orgs.models import User
+    from app.permissions import Actor
+
+    app = create_app()
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.username == "caseworker")).scalar()
+        actor = Actor.from_user(user)
+        total = db.session.execute(sa.select(sa.func.count()).select_from(Case)).scalar()
+        ids = random.Random(1).sample(range(1, total + 1), queries)
+        names = []
+        for case in db.session.execute(sa.select(Case).where(Case.id.in_(ids))).scalars():
+            names.append(read_field(case, "full_name"))
+    folded = [n.replace("Nguyễn", "nguyen").lower() for n in names]
+    timings = []
+    found = 0
+    for term in names + folded:
+        with app.test_request_context():
+            t0 = time.perf_counter()
+            rows = q.search_cases(actor, term)
+            timings.append((time.perf_counter() - t0) * 1000)
+            found += bool(rows)
+    timings.sort()
+    return {
+        "cases": total,
+        "queries": len(timings),
+        "p50_ms": statistics.median(timings),
+        "p95_ms": timings[int(len(timings) * 0.95) - 1],
+        "with_results": found,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/health", timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def gunicorn(target: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def sign_in(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/auth/sign-in")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urlencode({"csrf_token": token, "username": "caseworker", "password": PASSWORD})
+    conn.request(
+        "POST",
+        "/auth/sign-in",
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"sign-in failed: {response.status}")
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def hammer(
+    port: int,
+    path: str,
+    seconds: float,
+    clients: int,
+    cookie: str | None,
+    expect: bytes | None = None,
+) -> float:
+    stop = time.perf_counter() + seconds
+    counts = [0] * clients
+    errors = []
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Cookie": cookie} if cookie else {}
+        while time.perf_counter() < stop:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200 or (expect and expect not in body):
+                errors.append(response.status)
+                return
+            counts[i] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{path}: unexpected responses {errors[:3]}")
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def bench_pages(directory: Path, seconds: float, clients: int) -> dict:
+    env = env_for(directory)
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "hello.py").write_text(HELLO)
+        port = free_port()
+        server = gunicorn("hello:app", port, env | {"PYTHONPATH": tmp}, Path(tmp))
+        try:
+            wait_for(port, "/")
+            hammer(port, "/", 1, clients, None)
+            hello_rps = hammer(port, "/", seconds, clients, None)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    port = free_port()
+    server = gunicorn("app:create_app()", port, env, ROOT)
+    try:
+        wait_for(port)
+        cookie = sign_in(port)
+        expect = b'href="/cases/NB-'
+        hammer(port, "/cases/", 1, clients, cookie, expect)
+        list_rps = hammer(port, "/cases/", seconds, clients, cookie, expect)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return {"hello_rps": hello_rps, "list_rps": list_rps, "ratio": list_rps / hello_rps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/caunoi-bench-cases"))
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    build(args.dir, args.cases)
+    search = bench_search(args.dir)
+    print(
+        f"search by name on {search['cases']} cases, {search['queries']} queries "
+        f"({search['with_results']} with results): p50 {search['p50_ms']:.2f} ms, "
+        f"p95 {search['p95_ms']:.2f} ms (target p95 <= 10 ms)"
+    )
+    pages = bench_pages(args.dir, args.seconds, args.clients)
+    print(
+        f"hello world: {pages['hello_rps']:.0f} req/s; case list (25 rows decrypted): "
+        f"{pages['list_rps']:.0f} req/s; ratio {pages['ratio']:.2f} (target >= 0.25); "
+        f"gunicorn -w 2, {args.clients} client threads, {args.seconds:.0f} s each"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Reports benchmark: the province dashboard and the six-monthly report on 100,000 cases and
+300,000 referrals.
+
+    .venv/bin/python benchmarks/reports.py                      # temp SQLite file
+    .venv/bin/python benchmarks/reports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/caunoi_reports_bench
+      (the PostgreSQL database is emptied: every table is dropped and re-created)
+
+Targets (issue "Outcomes"): dashboard <= 300 ms on SQLite and <= 150 ms on PostgreSQL;
+six-monthly report (page and Excel export) <= 2 s.
+
+Rows are bulk-inserted with SQLAlchemy Core: only the clear, non-identifying columns the
+reports read are filled (the encrypted columns hold random bytes). The timings are of real
+HTTP requests through the test client, signed in as the province supervisor, so they include
+the scoped queries, disclosure control, template or Excel writing and the audit event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DISTRICTS = 9
+COMMUNES_PER_DISTRICT = 14
+PASSWORD = "benchmark password 2026"
+TODAY = date(2026, 7, 1)
+STATUSES = (
+    ["completed"] * 45
+    + ["requested"] * 10
+    + ["accepted"] * 8
+    + ["in-progress"] * 8
+    + ["rejected"] * 8
+    + ["cancelled"] * 8
+    + ["failed"] * 6
+    + ["draft"] * 4
+    + ["on-hold"] * 2
+    + ["entered-in-error"] * 1
+)
+REASONS = {
+    "rejected": ["not_eligible", "no_capacity", "out_of_service_area", "client_declined"],
+    "cancelled": ["client_declined", "expired_no_response", "could_not_contact"],
+    "failed": ["no_show", "could_not_contact", "client_declined"],
+}
+CATEGORIES = [
+    "vocational_training", "loans", "jobs", "health", "legal_aid", "counselling",
+    "social_protection", "violence_support", "trafficking_support", "other",
+]
+
+
+def _config(tmp: Path, url: str | None):
+    from app.crypto.keyring import Keyring, write_key_file
+    from config import TestingConfig
+
+    key_file = tmp / "keys.json"
+    if not key_file.exists():
+        write_key_file(key_file, Keyring.generate())
+
+    class BenchConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url or f"sqlite:///{tmp}/reports-bench.sqlite3"
+        CAUNOI_KEY_FILE = str(key_file)
+        LOG_LEVEL = "WARNING"
+
+    return BenchConfig
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def _chunks(rows, size=10_000):
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def fill(db, n_cases: int, n_referrals: int) -> dict:
+    import sqlalchemy as sa
+
+    from app.auth.passwords import hash_password
+    from app.cases.models import Case, Consent, Need
+    from app.orgs.models import OrgUnit, User
+    from app.referrals.models import PartnerOrganization, PartnerService, Referral
+    from app.reports.demo import seed as seed_plan
+
+    rng = random.Random(2026)
+    province = OrgUnit(code="37", name="Tỉnh Ninh Bình", level="province", path="")
+    db.session.add(province)
+    db.session.flush()
+    province.path = f"/{province.id}/"
+    communes = []
+    for d in range(DISTRICTS):
+        district = OrgUnit(code=f"37-D{d}", name=f"Huyện {d}", level="district",
+                           parent_id=province.id)
+        db.session.add(district)
+        db.session.flush()
+        district.path = f"{province.path}{district.id}/"
+        for c in range(COMMUNES_PER_DISTRICT):
+            commune = OrgUnit(code=f"37-D{d}-C{c}", name=f"Xã {d}.{c}", level="commune",
+                              parent_id=district.id)
+            db.session.add(commune)
+            db.session.flush()
+            commune.path = f"{district.path}{commune.id}/"
+            communes.append(commune.id)
+    db.session.add(User(username="supervisor", role="supervisor", org_unit_id=province.id,
+                        password_hash=hash_password(PASSWORD)))
+    org = PartnerOrganization(name="Cơ sở thử")
+    db.session.add(org)
+    db.session.flush()
+    service = PartnerService(organization_id=org.id, name="Dịch vụ thử", category="health")
+    db.session.add(service)
+    db.session.flush()
+    seed_plan(PASSWORD)
+    service_id, org_id = service.id, org.id
+    db.session.commit()
+    db.session.remove()  # no open transaction (SQLite's write lock) during the bulk insert
+
+    now = datetime.now(UTC)
+    # One small commune gets very few cases so that suppression has work to do.
+    weights = [1.0] * len(communes)
+    weights[-1] = 0.0005
+    case_units = rng.choices(communes, weights=weights, k=n_cases)
+    start = date(2025, 7, 1)
+    cases, consents, needs = [], [], []
+    need_id = 0
+    for i in range(n_cases):
+        case_id = i + 1
+        opened = start + timedelta(days=rng.randrange(365))
+        cases.append({
+            "id": case_id, "code": f"NB-B-{case_id:07d}", "org_unit_id": case_units[i],
+            "status": rng.choice(["open", "active", "closed"]), "opened_at": _at(opened),
+            "opened_on": opened, "updated_at": now, "reached_via": "outreach",
+            "is_minor": False, "is_restricted": False,
+            "erased_at": now if rng.random() < 0.005 else None,
+            "birth_year_band": rng.choice(["18-24", "25-34", "35-44"]),
+            "full_name_enc": os.urandom(48), "phone_enc": os.urandom(32),
+        })
+        consents.append({
+            "case_id": case_id, "purpose": "record", "method": "verbal", "text_version": "1",
+            "given_by": "self", "recorded_at": _at(opened),
+            "withdrawn_at": now if rng.random() < 0.01 else None,
+        })
+        for category in rng.sample(CATEGORIES, rng.choice([1, 1, 2, 2, 3])):
+            need_id += 1
+            needs.append({
+                "id": need_id, "case_id": case_id, "category": category,
+                "priority": "normal",
+                "status": "declined" if rng.random() < 0.04 else "open",
+                "identified_on": opened + timedelta(days=rng.randrange(10)),
+            })
+    referrals = []
+    for i in range(n_referrals):
+        need = needs[rng.randrange(len(needs))]
+        status = rng.choice(STATUSES)
+        created = need["identified_on"] + timedelta(days=rng.randrange(5))
+        sent = None if status == "draft" else _at(created)
+        responded = _at(created + timedelta(days=rng.randrange(12))) if status not in (
+            "draft", "requested") else None
+        completed = (created + timedelta(days=rng.randrange(120))
+                     if status in ("completed", "entered-in-error") else None)
+        reason = rng.choice(REASONS[status]) if status in REASONS else None
+        outcome = rng.choice(["service_received", "enrolled"]) if completed else None
+        referrals.append({
+            "id": i + 1, "case_id": need["case_id"], "need_id": need["id"],
+            "service_id": service_id, "organization_id": org_id, "category": need["category"],
+            "status": status, "priority": "routine", "created_at": _at(created),
+            "updated_at": now, "sent_at": sent,
+            "respond_by": created + timedelta(days=5) if sent else None,
+            "responded_at": responded, "completed_on": completed, "outcome": outcome,
+            "reason_code": outcome or reason, "shared_fields": [],
+            "note_enc": os.urandom(24),
+        })
+    with db.engine.begin() as conn:
+        for table, rows in ((Case, cases), (Consent, consents), (Need, needs),
+                            (Referral, referrals)):
+            for chunk in _chunks(rows):
+                conn.execute(sa.insert(table.__table__), chunk)
+        if conn.dialect.name == "postgresql":
+            for table in ("cases", "needs", "referrals", "consents", "org_units"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+    return {"cases": len(cases), "needs": len(needs), "referrals": len(referrals)}
+
+
+def timed(client, url: str, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        response = client.get(url)
+        out.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return out
+
+
+def _reset(db, args) -> None:
+    db.drop_all()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    db.create_all()
+    t0 = time.perf_counter()
+    counts = fill(db, args.cases, args.referrals)
+    print(f"{db.engine.dialect.name}: filled {counts} in {time.perf_counter() - t0:.1f} s")
+    db.session.remove()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--referrals", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--reuse", help="keep the SQLite database in this directory and reuse it")
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    tmp = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="reports-bench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    reuse = bool(args.reuse) and not args.database_url
+    reuse = reuse and (tmp / "reports-bench.sqlite3").exists()
+    os.environ["CAUNOI_INSTANCE_PATH"] = str(tmp)
+
+    from app import create_app
+    from app.extensions import db
+    from app.i18n import compile_catalogs
+    from app.reports import periods
+
+    compile_catalogs()
+    periods.local_today = lambda: TODAY
+    app = create_app(_config(tmp, args.database_url))
+    with app.app_context():
+        if reuse:
+            print(f"reusing {tmp / 'reports-bench.sqlite3'}")
+        else:
+            _reset(db, args)
+        dialect = db.engine.dialect.name
+
+    client = app.test_client()
+    response = client.post("/auth/sign-in", data={"username": "supervisor", "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    dashboard_target = 300 if dialect == "sqlite" else 150
+    targets = {
+        "dashboard (province, 2026-H1, 90 days)": (
+            "/reports/?period=2026-H1&window=90",
+            dashboard_target,
+        ),
+        "dashboard (province, year 2026)": ("/reports/?period=2026&window=period", None),
+        "dashboard (one district)": ("/reports/?unit=37-D3&period=2026-H1", None),
+        "six-monthly report page": ("/reports/report?kind=six_monthly&year=2026", 2000),
+        "six-monthly report, Excel": ("/reports/report.xlsx?kind=six_monthly&year=2026", 2000),
+        "annual report, CSV": ("/reports/report.csv?kind=annual&year=2026", 2000),
+    }
+    for name, (url, target) in targets.items():
+        timed(client, url, 1)  # warm caches
+        runs = timed(client, url, args.runs)
+        median = statistics.median(runs)
+        verdict = ""
+        if target:
+            verdict = f" (target {target} ms: {'OK' if median <= target else 'MISSED'})"
+        print(
+            f"  {name}: median {median:.0f} ms, min {min(runs):.0f} ms, "
+            f"max {max(runs):.0f} ms{verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
