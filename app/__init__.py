@@ -36,9 +36,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _check_production(app, config_class)
     register_logging(app)
     register_extensions(app)
+    register_request_hooks(app)  # first, so its before_request runs before the modules' hooks
     register_blueprints(app)
     register_cli(app)
-    register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     from app.crypto.startup import check_key_versions

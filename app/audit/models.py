@@ -31,7 +31,7 @@ class AuditEvent(db.Model):
     seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # No foreign keys: events must outlive the users and org units they name.
-    actor_user_id: Mapped[int | None] = mapped_column(index=True)
+    actor_user_id: Mapped[int | None] = mapped_column()
     actor_username: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
     actor_role: Mapped[str | None] = mapped_column(sa.String(20))
     org_unit_id: Mapped[int | None] = mapped_column(index=True)

@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
         g.request_id = secrets.token_hex(8)
+        # Who is signed in belongs to this request only, even when an outer app context
+        # (a test, a CLI command) outlives it.
+        g.pop("actor", None)
+        g.pop("_login_user", None)
 
     @app.after_request
     def set_security_headers(response):
