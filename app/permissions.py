@@ -47,7 +47,7 @@ class Actor:
     role: Role | None
     org_unit_id: int | None
     org_path: str | None
-    partner_organization_id: int | None = None
+    partner_organization_id: str | None = None  # a partner organization UUID
 
     @classmethod
     def from_user(cls, user: User) -> Actor:

@@ -48,7 +48,8 @@ def _config(tmp: Path, url: str | None):
     from config import TestingConfig
 
     key_file = tmp / "keys.json"
-    write_key_file(key_file, Keyring.generate())
+    if not key_file.exists():
+        write_key_file(key_file, Keyring.generate())
 
     class BenchConfig(TestingConfig):
         TESTING = False
@@ -196,16 +197,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1_000, help="append-cost transactions")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--batch-size", type=int, default=20_000, help="verify batch size")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        default=None,
+        help="an earlier run's directory (printed at the start): skip the fill, measure again",
+    )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="audit-bench-"))
+    tmp = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="audit-bench-"))
     os.environ.setdefault("CAUNOI_INSTANCE_PATH", str(tmp))
     from app import create_app
     from app.crypto.keyring import keyring
     from app.extensions import db
 
     app = create_app(_config(tmp, args.database_url))
-    # The audit logger writes one INFO line per event, as in production; send it to a file.
+    # Application logs go to a file, as a deployment's would.
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -215,14 +222,16 @@ def main() -> None:
 
     with app.app_context():
         dialect = db.engine.dialect.name
-        db.drop_all()
-        db.create_all()
         print(
-            f"Audit benchmark: {args.events:,} events, {dialect}, {os.cpu_count()} CPUs",
+            f"Audit benchmark in {tmp}: {args.events:,} events, {dialect}, {os.cpu_count()} CPUs",
             file=sys.stderr,
         )
-        fill_s = fill(app, args.events)
-        print(f"fill (build + bulk insert): {fill_s:.1f} s", file=sys.stderr)
+        fill_s = 0.0
+        if not args.reuse:
+            db.drop_all()
+            db.create_all()
+            fill_s = fill(app, args.events)
+            print(f"fill (build + bulk insert): {fill_s:.1f} s", file=sys.stderr)
 
         cost = append_cost(app, args.rounds)
         for name, value in cost.items():
@@ -236,12 +245,12 @@ def main() -> None:
             t0 = time.perf_counter()
             result = verify_database(db.engine, key, batch_size=args.batch_size, workers=workers)
             verify_s = time.perf_counter() - t0
-            cpu_s = _cpu() - c0
+            cpu_s = _cpu() - c0 + result.worker_cpu_s
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             assert result.ok, result.problem
             timings[label] = (verify_s, cpu_s)
             print(
-                f"{label} (workers={workers or os.cpu_count()}): {result.checked:,} events in "
+                f"{label} (workers={result.workers}): {result.checked:,} events in "
                 f"{verify_s:.2f} s wall, {cpu_s:.2f} s CPU incl. workers "
                 f"({result.checked / verify_s:,.0f} events/s); max RSS "
                 f"{rss_before // 1024} -> {rss_after // 1024} MiB; load average "

@@ -51,8 +51,16 @@ REASONS = {
     "failed": ["no_show", "could_not_contact", "client_declined"],
 }
 CATEGORIES = [
-    "vocational_training", "loans", "jobs", "health", "legal_aid", "counselling",
-    "social_protection", "violence_support", "trafficking_support", "other",
+    "vocational_training",
+    "loans",
+    "jobs",
+    "health",
+    "legal_aid",
+    "counselling",
+    "social_protection",
+    "violence_support",
+    "trafficking_support",
+    "other",
 ]
 
 
@@ -97,20 +105,28 @@ def fill(db, n_cases: int, n_referrals: int) -> dict:
     province.path = f"/{province.id}/"
     communes = []
     for d in range(DISTRICTS):
-        district = OrgUnit(code=f"37-D{d}", name=f"Huyện {d}", level="district",
-                           parent_id=province.id)
+        district = OrgUnit(
+            code=f"37-D{d}", name=f"Huyện {d}", level="district", parent_id=province.id
+        )
         db.session.add(district)
         db.session.flush()
         district.path = f"{province.path}{district.id}/"
         for c in range(COMMUNES_PER_DISTRICT):
-            commune = OrgUnit(code=f"37-D{d}-C{c}", name=f"Xã {d}.{c}", level="commune",
-                              parent_id=district.id)
+            commune = OrgUnit(
+                code=f"37-D{d}-C{c}", name=f"Xã {d}.{c}", level="commune", parent_id=district.id
+            )
             db.session.add(commune)
             db.session.flush()
             commune.path = f"{district.path}{commune.id}/"
             communes.append(commune.id)
-    db.session.add(User(username="supervisor", role="supervisor", org_unit_id=province.id,
-                        password_hash=hash_password(PASSWORD)))
+    db.session.add(
+        User(
+            username="supervisor",
+            role="supervisor",
+            org_unit_id=province.id,
+            password_hash=hash_password(PASSWORD),
+        )
+    )
     org = PartnerOrganization(name="Cơ sở thử")
     db.session.add(org)
     db.session.flush()
@@ -133,59 +149,102 @@ def fill(db, n_cases: int, n_referrals: int) -> dict:
     for i in range(n_cases):
         case_id = i + 1
         opened = start + timedelta(days=rng.randrange(365))
-        cases.append({
-            "id": case_id, "code": f"NB-B-{case_id:07d}", "org_unit_id": case_units[i],
-            "status": rng.choice(["open", "active", "closed"]), "opened_at": _at(opened),
-            "opened_on": opened, "updated_at": now, "reached_via": "outreach",
-            "is_minor": False, "is_restricted": False,
-            "erased_at": now if rng.random() < 0.005 else None,
-            "birth_year_band": rng.choice(["18-24", "25-34", "35-44"]),
-            "full_name_enc": os.urandom(48), "phone_enc": os.urandom(32),
-        })
-        consents.append({
-            "case_id": case_id, "purpose": "record", "method": "verbal", "text_version": "1",
-            "given_by": "self", "recorded_at": _at(opened),
-            "withdrawn_at": now if rng.random() < 0.01 else None,
-        })
+        cases.append(
+            {
+                "id": case_id,
+                "code": f"NB-B-{case_id:07d}",
+                "org_unit_id": case_units[i],
+                "status": rng.choice(["open", "active", "closed"]),
+                "opened_at": _at(opened),
+                "opened_on": opened,
+                "updated_at": now,
+                "reached_via": "outreach",
+                "is_minor": False,
+                "is_restricted": False,
+                "erased_at": now if rng.random() < 0.005 else None,
+                "birth_year_band": rng.choice(["18-24", "25-34", "35-44"]),
+                "full_name_enc": os.urandom(48),
+                "phone_enc": os.urandom(32),
+            }
+        )
+        consents.append(
+            {
+                "case_id": case_id,
+                "purpose": "record",
+                "method": "verbal",
+                "text_version": "1",
+                "given_by": "self",
+                "recorded_at": _at(opened),
+                "withdrawn_at": now if rng.random() < 0.01 else None,
+            }
+        )
         for category in rng.sample(CATEGORIES, rng.choice([1, 1, 2, 2, 3])):
             need_id += 1
-            needs.append({
-                "id": need_id, "case_id": case_id, "category": category,
-                "priority": "normal",
-                "status": "declined" if rng.random() < 0.04 else "open",
-                "identified_on": opened + timedelta(days=rng.randrange(10)),
-            })
+            needs.append(
+                {
+                    "id": need_id,
+                    "case_id": case_id,
+                    "category": category,
+                    "priority": "normal",
+                    "status": "declined" if rng.random() < 0.04 else "open",
+                    "identified_on": opened + timedelta(days=rng.randrange(10)),
+                }
+            )
     referrals = []
     for i in range(n_referrals):
         need = needs[rng.randrange(len(needs))]
         status = rng.choice(STATUSES)
         created = need["identified_on"] + timedelta(days=rng.randrange(5))
         sent = None if status == "draft" else _at(created)
-        responded = _at(created + timedelta(days=rng.randrange(12))) if status not in (
-            "draft", "requested") else None
-        completed = (created + timedelta(days=rng.randrange(120))
-                     if status in ("completed", "entered-in-error") else None)
+        responded = (
+            _at(created + timedelta(days=rng.randrange(12)))
+            if status not in ("draft", "requested")
+            else None
+        )
+        completed = (
+            created + timedelta(days=rng.randrange(120))
+            if status in ("completed", "entered-in-error")
+            else None
+        )
         reason = rng.choice(REASONS[status]) if status in REASONS else None
         outcome = rng.choice(["service_received", "enrolled"]) if completed else None
-        referrals.append({
-            "id": i + 1, "case_id": need["case_id"], "need_id": need["id"],
-            "service_id": service_id, "organization_id": org_id, "category": need["category"],
-            "status": status, "priority": "routine", "created_at": _at(created),
-            "updated_at": now, "sent_at": sent,
-            "respond_by": created + timedelta(days=5) if sent else None,
-            "responded_at": responded, "completed_on": completed, "outcome": outcome,
-            "reason_code": outcome or reason, "shared_fields": [],
-            "note_enc": os.urandom(24),
-        })
+        referrals.append(
+            {
+                "id": i + 1,
+                "case_id": need["case_id"],
+                "need_id": need["id"],
+                "service_id": service_id,
+                "organization_id": org_id,
+                "category": need["category"],
+                "status": status,
+                "priority": "routine",
+                "created_at": _at(created),
+                "updated_at": now,
+                "sent_at": sent,
+                "respond_by": created + timedelta(days=5) if sent else None,
+                "responded_at": responded,
+                "completed_on": completed,
+                "outcome": outcome,
+                "reason_code": outcome or reason,
+                "shared_fields": [],
+                "note_enc": os.urandom(24),
+            }
+        )
     with db.engine.begin() as conn:
-        for table, rows in ((Case, cases), (Consent, consents), (Need, needs),
-                            (Referral, referrals)):
+        for table, rows in (
+            (Case, cases),
+            (Consent, consents),
+            (Need, needs),
+            (Referral, referrals),
+        ):
             for chunk in _chunks(rows):
                 conn.execute(sa.insert(table.__table__), chunk)
         if conn.dialect.name == "postgresql":
             for table in ("cases", "needs", "referrals", "consents", "org_units"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))")
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
             conn.exec_driver_sql("ANALYZE")
         else:
             conn.exec_driver_sql("ANALYZE")
@@ -200,6 +259,36 @@ def timed(client, url: str, runs: int) -> list[float]:
         out.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     return out
+
+
+# Indexes proposed to the owners of the referrals and needs models (covering the reports'
+# scans); `--proposed-indexes` creates them, otherwise they are dropped so the figures are
+# those of the models as they are.
+PROPOSED_INDEXES = {
+    "ix_referrals_need_status_outcome_completed_on": (
+        "referrals (need_id, status, outcome, completed_on)"
+    ),
+    "ix_referrals_report_figures": (
+        "referrals (case_id, status, created_at, sent_at, responded_at, respond_by, reason_code)"
+    ),
+    "ix_needs_identified_on_case": "needs (identified_on, case_id, status, category)",
+}
+
+
+def _indexes(db, create: bool) -> None:
+    with db.engine.begin() as conn:
+        for name in (
+            "ix_bench_referrals_need_status",
+            "ix_bench_needs_period",
+            "ix_bench_referrals_figures",
+        ):
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        for name, target in PROPOSED_INDEXES.items():
+            if create:
+                conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            else:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        conn.exec_driver_sql("ANALYZE")
 
 
 def _reset(db, args) -> None:
@@ -221,12 +310,22 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--reuse", help="keep the SQLite database in this directory and reuse it")
+    parser.add_argument(
+        "--no-fill",
+        action="store_true",
+        help="reuse the rows already in --database-url (from an earlier run)",
+    )
+    parser.add_argument(
+        "--proposed-indexes",
+        action="store_true",
+        help="add the covering indexes proposed for referrals and needs",
+    )
     args = parser.parse_args()
     logging.disable(logging.INFO)
     tmp = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="reports-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
     reuse = bool(args.reuse) and not args.database_url
-    reuse = reuse and (tmp / "reports-bench.sqlite3").exists()
+    reuse = (reuse and (tmp / "reports-bench.sqlite3").exists()) or args.no_fill
     os.environ["CAUNOI_INSTANCE_PATH"] = str(tmp)
 
     from app import create_app
@@ -239,10 +338,13 @@ def main() -> None:
     app = create_app(_config(tmp, args.database_url))
     with app.app_context():
         if reuse:
-            print(f"reusing {tmp / 'reports-bench.sqlite3'}")
+            print("reusing the rows of an earlier run")
         else:
             _reset(db, args)
+        _indexes(db, args.proposed_indexes)
+        db.session.remove()
         dialect = db.engine.dialect.name
+        print(f"{dialect}, proposed indexes: {'yes' if args.proposed_indexes else 'no'}")
 
     client = app.test_client()
     response = client.post("/auth/sign-in", data={"username": "supervisor", "password": PASSWORD})

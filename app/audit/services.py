@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +39,28 @@ _SAFE_UNTRUSTED_REF = re.compile(
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|(?=[A-Z0-9-]*\d)[A-Z0-9]{1,12}(?:-[A-Z0-9]{1,12}){0,5})$"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """What `record` wrote: the same fields as the AuditEvent row (which never changes)."""
+
+    seq: int
+    occurred_at: datetime
+    actor_user_id: int | None
+    actor_username: str
+    actor_role: str | None
+    org_unit_id: int | None
+    action: str
+    object_type: str | None
+    object_ref: str | None
+    outcome: str
+    reason: str | None
+    request_id: str | None
+    client_address: str | None
+    details: str
+    prev_hash: str
+    hash: str
 
 
 class AuditChainError(RuntimeError):
@@ -127,7 +151,7 @@ def record(
     outcome: str = "success",
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> RecordedEvent:
     """Append one event in the current transaction; it commits or rolls back with the action.
 
     `obj` gives the object type (`__audit_type__`), its pseudonymous reference (`audit_ref`, else
@@ -176,9 +200,9 @@ def record(
     )
     connection.execute(_INSERT_EVENT, values)
     connection.execute(_MOVE_HEAD, {"new_seq": values["seq"], "new_hash": values["hash"]})
-    # A plain (transient) copy for the caller: the row itself is written and never changes.
-    event = AuditEvent(**values)
-    log.info("audit %s seq=%s ref=%s outcome=%s", action, values["seq"], object_ref, outcome)
+    # The trail itself is the table; a debug line helps tracing without a second copy in logs.
+    log.debug("audit %s seq=%s outcome=%s", action, values["seq"], outcome)
+    event = RecordedEvent(**values)
     return event
 
 
@@ -197,7 +221,7 @@ def record_denial(
     object_ref: str | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> RecordedEvent:
     """Record a refusal in a transaction of its own: whatever the request began is discarded.
 
     `object_ref` usually comes from the URL, so it is kept only when it looks like a
@@ -225,14 +249,14 @@ def record_denial(
     return event
 
 
-def record_audit_viewed(actor: Actor, filters: dict[str, str]) -> AuditEvent:
+def record_audit_viewed(actor: Actor, filters: dict[str, str]) -> RecordedEvent:
     """Reading the audit trail is itself audited (filters already made safe to record)."""
     return record(actor, "audit.viewed", object_type="audit_log", details={"filters": filters})
 
 
 def record_audit_exported(
     actor: Actor, filters: dict[str, str], rows: int, *, via: str = "web", report: str = "events"
-) -> AuditEvent:
+) -> RecordedEvent:
     """An export of the audit trail (viewer CSV, breach report) names its filters and size."""
     return record(
         actor,

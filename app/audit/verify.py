@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -77,6 +78,8 @@ class VerifyResult:
     head_seq: int | None = None
     checkpoint_reached: bool = False
     problem: Problem | None = None
+    workers: int = 1
+    worker_cpu_s: float = 0.0  # CPU seconds spent in worker processes, when there were any
 
     @property
     def ok(self) -> bool:
@@ -418,7 +421,11 @@ def _open_snapshot(engine: sa.Engine):
 
 
 def _verify_range(url: str, key: bytes, lo: int, hi: int, batch_size: int):
-    """Worker process: verify events lo..hi (anchored on lo-1). Returns (checked, problem)."""
+    """Worker process: verify events lo..hi (anchored on lo-1).
+
+    Returns (checked, problem, CPU seconds).
+    """
+    cpu_start = time.process_time()
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         raw = _open_snapshot(engine)
@@ -429,7 +436,7 @@ def _verify_range(url: str, key: bytes, lo: int, hi: int, batch_size: int):
             reader.close()
             raw.rollback()
             raw.close()
-        return result.checked, result.problem
+        return result.checked, result.problem, time.process_time() - cpu_start
     finally:
         engine.dispose()
 
@@ -442,7 +449,7 @@ def _ranges(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
 def _parallel_prefix(engine, key, lo: int, hi: int, workers: int, batch_size: int):
     """Verify lo..hi split over worker processes.
 
-    Returns (checked, restart): events verified in the clean ranges before the first bad one,
+    Returns (checked, restart, cpu): events verified in the clean ranges before the first bad one,
     and where the sequential walk must resume (hi + 1 when all were clean, else the start of
     the first bad range, re-walked in this process to name the problem precisely). None when
     workers cannot be started here.
@@ -466,11 +473,12 @@ def _parallel_prefix(engine, key, lo: int, hi: int, workers: int, batch_size: in
         )
         return None
     checked = 0
-    for (a, _b), (count, problem) in zip(ranges, outcomes, strict=True):
+    cpu = sum(o[2] for o in outcomes)
+    for (a, _b), (count, problem, _cpu) in zip(ranges, outcomes, strict=True):
         if problem is not None:
-            return checked, a
+            return checked, a, cpu, len(ranges)
         checked += count
-    return checked, hi + 1
+    return checked, hi + 1, cpu, len(ranges)
 
 
 def verify_database(
@@ -505,9 +513,10 @@ def verify_database(
                 return _walk(
                     reader, key, from_seq=from_seq, checkpoint=checkpoint, progress=progress
                 )
-            checked, resume = prefix
+            checked, resume, cpu, used = prefix
             result = _walk(reader, key, from_seq=resume, checkpoint=checkpoint, progress=progress)
             result.checked += checked
+            result.workers, result.worker_cpu_s = used, cpu
             if result.checked:
                 result.first_seq = from_seq
             return result

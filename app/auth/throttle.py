@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
 
-_FAILED = "auth_attempt_failed"
-_RECORDED = "auth_throttle_recorded"
+# Marks kept in the WSGI environ: they belong to this request only, whatever outlives it.
+_FAILED = "caunoi.auth_attempt_failed"
+_RECORDED = "caunoi.auth_throttle_recorded"
 
 MFA_LIMIT_PER_ACCOUNT_DEFAULT = "5 per minute;20 per hour"
 
 
 def mark_failed() -> None:
     """Count this request against the limits of its view."""
-    g.setdefault(_FAILED, True)
+    request.environ[_FAILED] = True
 
 
 def _failed(response) -> bool:
-    return bool(g.get(_FAILED))
+    return bool(request.environ.get(_FAILED))
 
 
 def _digest(value: str) -> str:
@@ -74,9 +75,9 @@ def _mfa_user_key() -> str:
 
 def _on_breach(request_limit) -> None:
     """Audit the refusal once per request; the 429 page comes from the error handler."""
-    if g.get(_RECORDED):
+    if request.environ.get(_RECORDED):
         return None
-    g.setdefault(_RECORDED, True)
+    request.environ[_RECORDED] = True
     from app.auth.services import record_throttled
 
     record_throttled(scope=request.endpoint or "", limit=str(request_limit.limit))

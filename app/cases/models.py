@@ -117,7 +117,9 @@ class Case(db.Model):
     id_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     # Transfer: requested by a caseworker here, accepted by a caseworker of the target unit.
-    transfer_to_org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    transfer_to_org_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("org_units.id"), index=True
+    )
     transfer_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     transfer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

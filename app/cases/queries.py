@@ -188,15 +188,15 @@ def filtered_cases(
             Case.erased_at.is_(None),
             sa.or_(Case.id.in_(urgent), Case.updated_at < stale),
         )
-    return stmt.order_by(Case.opened_at.desc(), Case.id.desc())
+    return stmt.order_by(Case.id.desc())
 
 
-def search_cases(actor: Actor, term: str, limit: int = 50) -> list[Case]:
+def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
     """Exact match on name (with or without diacritics), phone or ID number through the blind
     indexes, never by decrypting rows."""
     import re
 
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
     from app.crypto.blind_index import id_number_index, name_search_index, phone_index
 
@@ -218,8 +218,8 @@ def search_cases(actor: Actor, term: str, limit: int = 50) -> list[Case]:
     stmt = (
         visible_cases(actor)
         .where(sa.or_(*conditions))
-        .options(selectinload(Case.data_key))
-        .order_by(Case.opened_at.desc())
+        .options(joinedload(Case.data_key))
+        .order_by(Case.id.desc())
         .limit(limit)
     )
     return list(db.session.execute(stmt).scalars())

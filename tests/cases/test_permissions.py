@@ -224,5 +224,6 @@ def test_text_that_is_not_a_code_never_reaches_the_audit_trail(client, world, lo
     login_as(world.users["caseworker"])
     assert client.get("/cases/Nguyen-Thi-Hoa").status_code == 404
     event = db.session.execute(
-        sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
+        sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
+    ).scalar_one()
     assert event.action == "access.denied" and event.object_ref is None

@@ -82,10 +82,11 @@ def own_app(tmp_path):
     import os
 
     from app import create_app
-    from tests.conftest import make_config, reset_schema
+    from tests.conftest import make_config, reset_schema, wipe_database
 
     if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
         url = _private_pg_url("referrals_own")
+        wipe_database(url)  # an earlier run's data keys would not unwrap under today's key set
     else:
         url = f"sqlite:///{tmp_path}/own.sqlite3"
     app = create_app(make_config(tmp_path, url))

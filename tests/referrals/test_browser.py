@@ -4,13 +4,24 @@ service received, the caseworker sees the need as connected."""
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.factories import PASSWORD
-from tests.live import CHROMIUM, CHROMIUM_ARGS, live_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,6 +30,19 @@ pytestmark = [
         reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
     ),
 ]
+
+
+@contextmanager
+def live_server(app):
+    """Serve the app from a thread on 127.0.0.1 and a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

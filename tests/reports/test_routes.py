@@ -161,3 +161,22 @@ def test_print_and_small_screen_friendly(client, world, login_as):
     html = client.get("/reports/").get_data(as_text=True)
     assert 'class="table-wrap"' in html  # tables scroll sideways on a 360 px screen
     assert 'viewBox="0 0 300 28"' in html or "Chưa có kế hoạch" in html
+
+
+def test_english_catalog(client, world, login_as):
+    login_as(world.users["supervisor"])
+    client.post("/language", data={"lang": "en", "next": "/reports/"})
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "Connected rate" in html and "By unit" in html
+
+
+def test_api_paths_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "/api/v1/reports/dashboard" in paths
+    assert "/api/v1/reports/{kind}/{year}" in paths
+
+
+def test_api_refuses_volunteers_and_anonymous(client, world, login_as):
+    assert client.get("/api/v1/reports/dashboard").status_code == 401
+    login_as(world.users["volunteer"])
+    assert client.get("/api/v1/reports/dashboard").status_code == 403
