@@ -8,6 +8,7 @@ answer 404) and `permissions.py` (pure predicates).
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ class Actor:
     role: Role | None
     org_unit_id: int | None
     org_path: str | None
-    partner_organization_id: str | None = None  # a partner organization UUID
+    partner_organization_id: uuid.UUID | None = None
 
     @classmethod
     def from_user(cls, user: User) -> Actor:

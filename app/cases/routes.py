@@ -114,7 +114,18 @@ def _list_filters() -> dict:
 
 
 def _rows(actor, cases):
-    return [{"case": c, "name": display_name(c)} for c in cases]
+    """Plain values for the template, read before the commit expires the objects."""
+    return [
+        {
+            "code": c.code,
+            "name": display_name(c),
+            "unit": c.org_unit.name,
+            "status": c.status,
+            "is_restricted": c.is_restricted,
+            "opened_on": c.opened_on,
+        }
+        for c in cases
+    ]
 
 
 @bp.get("/cases/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -79,7 +80,7 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Role partner only: the partner organization (HSDS UUID) whose referrals this user sees.
-    partner_organization_id = mapped_column(
+    partner_organization_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.Uuid, sa.ForeignKey("partner_organizations.id"), nullable=True, index=True
     )
 
