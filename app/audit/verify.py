@@ -188,11 +188,21 @@ def _hash_with_seq(key: bytes, row: tuple, seq: int) -> str:
     return keyed_hash(key, canonical_values((seq, *row[1:15])))
 
 
-def _diagnose(key: bytes, row: tuple, prev_hash: str, nxt: tuple | None, head_seq) -> Problem:
-    """Name what is wrong with `row`, whose hash or link failed (the sequence is contiguous)."""
+def _diagnose(
+    key: bytes, row: tuple, prev_hash: str, nxt: tuple | None, head_seq, anchor_only=False
+) -> Problem | None:
+    """Name what is wrong with `row`, whose hash or link failed (the sequence is contiguous).
+
+    With `anchor_only`, None when the row's own hash verifies (its link is not checked).
+    """
     seq = row[0]
-    data = canonical_values(row[:15])
+    try:
+        data = canonical_values(row[:15])
+    except (ValueError, TypeError, AttributeError):
+        return Problem(seq, "edited", "a field holds a value of the wrong type or format")
     hash_ok = keyed_hash(key, data) == row[15]
+    if anchor_only and hash_ok:
+        return None
     link_ok = row[14] == prev_hash
     if not hash_ok:
         for other in range(max(1, seq - REORDER_WINDOW), seq + REORDER_WINDOW + 1):
@@ -256,8 +266,9 @@ def _walk(
         if anchor is None:
             result.problem = Problem(from_seq - 1, "missing", "this event is missing (deleted)")
             return result
-        if keyed_hash(key, canonical_values(anchor[:15])) != anchor[15]:
-            result.problem = _diagnose(key, anchor, anchor[14], None, head_seq)
+        problem = _diagnose(key, anchor, anchor[14], None, head_seq, anchor_only=True)
+        if problem is not None:
+            result.problem = problem
             return result
         prev_hash = anchor[15]
         result.last_seq, result.last_hash = anchor[0], anchor[15]
@@ -278,15 +289,22 @@ def _walk(
     for row in rows:
         seq = row[0]
         t = row[1]
-        if type(t) is str and len(t) == 26:  # SQLite's stored text
-            t = f"{t[:10]}T{t[11:]}Z"
-        else:
-            t = format_time(t)
-        if (
-            seq != expected
-            or row[14] != prev_hash
-            or hasher(encode([tag, seq, t, *row[2:15]]).encode()) != row[15]
-        ):
+        try:
+            if type(t) is str and len(t) == 26:  # SQLite's stored text
+                t = f"{t[:10]}T{t[11:]}Z"
+            else:
+                t = format_time(t)
+            digest = hasher(encode([tag, seq, t, *row[2:15]]).encode())
+        except (ValueError, TypeError, AttributeError):
+            # A value no application write could produce (a malformed time, a blob, ...).
+            if seq != expected:
+                digest = None
+            else:
+                result.problem = Problem(
+                    seq, "edited", "a field holds a value of the wrong type or format"
+                )
+                return result
+        if seq != expected or row[14] != prev_hash or digest != row[15]:
             if seq != expected:
                 gap = f"events {expected}–{seq - 1} are" if seq - 1 > expected else "it is"
                 result.problem = Problem(expected, "missing", f"{gap} missing (deleted)")

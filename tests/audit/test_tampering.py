@@ -276,3 +276,15 @@ def test_parallel_verify_names_the_same_event(committed, monkeypatch, tamper, ex
         assert (parallel.problem.seq, parallel.problem.kind) == expected
         assert parallel.problem == single.problem
         assert parallel.checked == single.checked
+
+
+@pytest.mark.parametrize("from_seq", [1, 4])
+def test_malformed_value_is_named_not_a_crash(committed, from_seq):
+    committed.append(5)
+    committed.drop_guards()
+    if committed.dialect == "sqlite":
+        committed.execute("UPDATE audit_events SET occurred_at = 'yesterday' WHERE seq = 3")
+    else:
+        committed.execute("UPDATE audit_events SET details = repeat('x', 3) WHERE seq = 3")
+    problem = committed.verify(from_seq=from_seq).problem
+    assert (problem.seq, problem.kind) == (3, "edited")
