@@ -118,9 +118,7 @@ def list_cases():
     stmt = queries.filtered_cases(
         actor, status=status if status in ("open", "active", "closed") else None
     ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
-    page = db.paginate(
-        stmt, per_page=queries.PER_PAGE, max_per_page=queries.PER_PAGE, error_out=False
-    )
+    page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
     items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in page.items])
     services.record_list_view(actor, page.items, via="api")
     db.session.commit()

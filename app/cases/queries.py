@@ -223,3 +223,26 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
         .limit(limit)
     )
     return list(db.session.execute(stmt).scalars())
+
+
+class Page:
+    """One page of a list, with the attributes the `pager` macro reads."""
+
+    def __init__(self, items: list, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = max(1, -(-total // per_page))
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+
+def paginate_cases(stmt: sa.Select, page: int, per_page: int = PER_PAGE) -> Page:
+    """A page of `stmt`; the total is counted over ids only, never over the encrypted columns
+    (counting the full rows would read every ciphertext in scope)."""
+    page = max(1, page)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(
+            stmt.with_only_columns(Case.id).order_by(None).subquery()
+        )
+    ).scalar_one()
+    items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
+    return Page(items, page, per_page, total)

@@ -136,9 +136,7 @@ def index():
     stmt = queries.filtered_cases(actor, **filters).options(
         selectinload(Case.data_key), selectinload(Case.org_unit)
     )
-    page = db.paginate(
-        stmt, per_page=queries.PER_PAGE, max_per_page=queries.PER_PAGE, error_out=False, count=True
-    )
+    page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
     rows = _rows(actor, page.items)
     services.record_list_view(actor, page.items, via="list")
     db.session.commit()

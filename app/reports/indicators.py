@@ -163,6 +163,14 @@ class CaseFigures:
     categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
 
 
+def tune_for_aggregates() -> None:
+    """PostgreSQL only: for the rest of this transaction, no JIT compilation (it costs seconds
+    on these one-off aggregate queries, more than they take to run) and room to sort in memory."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+        db.session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+
 def _flag(condition):
     return sa.case((condition, 1), else_=0)
 
