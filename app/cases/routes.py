@@ -327,8 +327,12 @@ def _detail_context(actor, case: Case) -> dict:
             (u.id, u.name) for u in queries.transfer_targets(actor, case)
         ]
     consent_form = F.ConsentForm(formdata=None)
+    from app.referrals.queries import connected_need_ids  # referrals builds on cases
+
     return {
         "case": case,
+        "connected_need_ids": connected_need_ids(case),
+        "can_refer": actor.role == Role.CASEWORKER and not case.is_erased,
         "values": values,
         "fields": fields,
         "labels": FIELD_LABELS,

@@ -250,3 +250,16 @@ def test_entered_in_error_needs_note(client, loop, world, login_as):
     referral = db.session.get(Referral, referral.id)
     assert referral.status == "entered-in-error"
     assert b"Nh\xe1\xba\xa7m" not in (referral.events[-1].note_enc or b"")
+
+
+def test_case_page_links_to_referrals_and_marks_the_connected_need(client, loop, world, login_as):
+    referral = _sent(loop, world)
+    partner = actor(loop.partner)
+    services.transition(partner, referral, "accepted")
+    received = services.TransitionInput(outcome="service_received", service_date=date.today())
+    services.transition(partner, referral, "completed", received)
+    db.session.commit()
+    login_as(world.users["caseworker"])
+    page = client.get(f"/cases/{loop.case.code}").get_data(as_text=True)
+    assert f"/cases/{loop.case.code}/referrals" in page
+    assert "Đã nhận dịch vụ" in page
