@@ -98,7 +98,10 @@ def start_demo_command(host: str, port: int):
         f"Sign in as admin, caseworker, volunteer, supervisor or partner with password: {password}"
     )
     click.echo(f"(the password is kept in {marker})")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 commands = [demo_command, start_demo_command, i18n_cli]
