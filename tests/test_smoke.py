@@ -13,3 +13,13 @@ def test_anonymous_home_redirects_to_sign_in(client):
     response = client.get("/home")
     assert response.status_code == 302
     assert "/auth/sign-in" in response.headers["Location"]
+
+
+def test_error_page_echoes_nothing_from_the_request(client, world, login_as):
+    login_as(world.users["caseworker"])
+    response = client.get("/cases/NB-2026-99999")
+    assert response.status_code == 404
+    assert b"NB-2026-99999" not in response.data
+    response = client.get("/no-such-page-CANARY")
+    assert response.status_code == 404
+    assert b"CANARY" not in response.data

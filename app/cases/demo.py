@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
@@ -28,7 +29,106 @@ from app.orgs.models import OrgUnit, User
 from app.permissions import Actor
 
 COMMUNES = ("37-C01", "37-C02", "37-C03", "37-C04", "37-C05")
-DEMO_CASES = 60
+# Categories the demo directory (app/referrals/demo.py) has a service for.
+REFERRABLE = (
+    "health",
+    "legal_aid",
+    "vocational_training",
+    "loans",
+    "jobs",
+    "counselling",
+    "social_protection",
+)
+
+
+@dataclass(frozen=True)
+class Story:
+    """One demo case: where, when its needs were identified, and what became of its referrals.
+
+    `first` and `second` name what the referrals demo does with the case's first and second
+    need (see app/referrals/demo.py PATHS): "connected" (service received within 90 days),
+    "late" (service after 90 days), a referral status ("requested", "overdue", "rejected",
+    ...), "none" (no referral yet) or "declined" (the person declined the need).
+    """
+
+    commune: str
+    days_ago: int  # opened and needs identified this many days before the reference day
+    first: str
+    second: str | None = None
+
+
+def _story() -> list[Story]:
+    """The dashboards' story: Hoa Lư (37-D1) above the 80% target, Kim Sơn (37-D2) below it,
+    and Lai Thành (37-C05) with fewer than five cases."""
+    d1 = {
+        "37-C01": [
+            (318, "connected", "rejected"),
+            (290, "connected"),
+            (255, "connected", "in-progress"),
+            (220, "connected"),
+            (182, "connected", "connected"),
+            (140, "connected"),
+            (96, "connected", "cancelled"),
+            (41, "connected"),
+            (6, "requested"),
+        ],
+        "37-C02": [
+            (305, "connected"),
+            (268, "connected", "failed"),
+            (231, "connected"),
+            (190, "declined"),
+            (150, "connected", "declined"),
+            (112, "connected"),
+            (74, "connected", "accepted"),
+            (33, "connected"),
+            (3, "draft"),
+        ],
+        "37-C03": [
+            (300, "connected"),
+            (245, "connected", "entered-in-error"),
+            (201, "connected"),
+            (166, "connected", "on-hold"),
+            (124, "rejected", "none"),
+            (85, "connected"),
+            (52, "connected", "overdue"),
+            (19, "connected"),
+        ],
+    }
+    d2 = {
+        "37-C04": [
+            (312, "connected"),
+            (280, "rejected"),
+            (247, "connected", "failed"),
+            (214, "overdue"),
+            (186, "connected"),
+            (158, "failed"),
+            (133, "declined"),
+            (121, "late"),
+            (99, "connected", "rejected"),
+            (88, "none"),
+            (67, "connected"),
+            (48, "overdue", "rejected"),
+            (36, "connected"),
+            (22, "on-hold"),
+            (14, "connected"),
+            (9, "in-progress"),
+        ],
+        "37-C05": [
+            (230, "connected"),
+            (140, "cancelled"),
+            (45, "rejected"),
+        ],
+    }
+    out = []
+    for communes in (d1, d2):
+        for code, rows in communes.items():
+            for days_ago, first, *second in rows:
+                out.append(Story(code, days_ago, first, second[0] if second else None))
+    return out
+
+
+STORY = _story()
+DEMO_CASES = len(STORY)
 
 FAMILY = [
     "Nguyễn",
@@ -127,6 +227,11 @@ def _user(username: str) -> User | None:
     return db.session.execute(sa.select(User).where(User.username == username)).scalar()
 
 
+def reference_day() -> date:
+    """The day the demo's dates count back from (never in the future for any module)."""
+    return date.today()
+
+
 def seed(password: str, case_count: int | None = None) -> None:
     units = _units()
     if not units:
@@ -137,34 +242,42 @@ def seed(password: str, case_count: int | None = None) -> None:
         .where(Case.org_unit_id.in_([u.id for u in units]))
     ).scalar_one()
     if existing < DEMO_CASES:
-        _seed_small(units, DEMO_CASES - existing)
+        _seed_small(units, STORY[existing:])
     if case_count and case_count > existing:
         bulk_seed(units, case_count - max(existing, DEMO_CASES))
 
 
-def _seed_small(units: list[OrgUnit], count: int) -> None:
+def _story_needs(rng: random.Random, story: Story) -> list[tuple[str, str]]:
+    count = 2 if story.second else 1
+    categories = rng.sample(REFERRABLE, count)
+    return [(c, rng.choice(["high", "normal", "normal", "low"])) for c in categories]
+
+
+def _seed_small(units: list[OrgUnit], stories: list[Story]) -> None:
     rng = random.Random(37)  # noqa: S311 (demo data, not secrets)
+    by_code = {u.code: u for u in units}
     caseworker, volunteer = _user("caseworker"), _user("volunteer")
     system = Actor.system("demo")
-    for i in range(count):
-        unit = units[i % len(units)]
+    today = reference_day()
+    for i, story in enumerate(stories):
+        unit = by_code.get(story.commune)
+        if unit is None:
+            continue
         actor = system
         if volunteer is not None and unit.id == volunteer.org_unit_id and i % 3 == 0:
             actor = Actor.from_user(volunteer)
         elif caseworker is not None and unit.path.startswith(caseworker.org_unit.path):
             actor = Actor.from_user(caseworker)
-        needs = _needs(rng)
+        needs = _story_needs(rng, story)
         minor = i % 17 == 5
-        purposes = [cons.RECORD, cons.CONTACT_PHONE] + [
-            cons.share_purpose(c) for c, _p in needs if rng.random() < 0.8
-        ]
+        purposes = [cons.RECORD, cons.CONTACT_PHONE] + [cons.share_purpose(c) for c, _p in needs]
         consent = services.ConsentGiven(
             purposes=purposes,
             method=rng.choice(["verbal", "written", "thumbprint"]),
             given_by="guardian" if minor else "self",
             guardian_relation="Mẹ" if minor else None,
         )
-        year = date.today().year - (rng.randint(14, 17) if minor else rng.randint(19, 50))
+        year = today.year - (rng.randint(14, 17) if minor else rng.randint(19, 50))
         name = _name(rng)
         case = services.open_case(
             actor,
@@ -182,13 +295,21 @@ def _seed_small(units: list[OrgUnit], count: int) -> None:
                 assigned_to_id=caseworker.id if caseworker is not None and actor.user_id else None,
             ),
         )
+        # The intake happened `days_ago` days before the reference day: date it then.
+        opened_on = today - timedelta(days=story.days_ago)
+        opened_at = datetime.combine(opened_on, time(2, 30), UTC)
+        case.opened_on, case.opened_at, case.updated_at = opened_on, opened_at, opened_at
+        for consent_row in case.consents:
+            consent_row.recorded_at = opened_at
+        for need, what in zip(case.needs, (story.first, story.second), strict=False):
+            need.identified_on = opened_on
+            if what == "declined":
+                need.status = "declined"
+                need.closed_on = min(opened_on + timedelta(days=2), today)
         if volunteer is not None and unit.id == volunteer.org_unit_id and i % 2 == 0:
             case.assigned_to_id = volunteer.id
-        if i % 4 == 1:
+        if story.first != "declined":
             case.status = "active"
-        if i % 9 == 2:
-            case.needs[0].status = "met"
-            case.needs[0].closed_on = date.today()
     db.session.flush()
 
 

@@ -33,7 +33,9 @@ def _render(status: int):
     title, message = MESSAGES.get(status, MESSAGES[500])
     if request.path.startswith("/api/"):
         return jsonify(error=str(title), status=status), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message, is_error_page=True
+    ), status
 
 
 def init_app(app: Flask) -> None:
