@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, session
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import AuthSession
 from app.db import utcnow
@@ -42,8 +43,11 @@ def start_session(user: User, *, mfa_pending: bool = False) -> str:
 def find_session(token: str | None) -> AuthSession | None:
     if not token:
         return None
+    # The user and their unit (the actor's scope) in the same query: every request needs them.
     return db.session.execute(
-        sa.select(AuthSession).where(AuthSession.token_hash == _hash(token))
+        sa.select(AuthSession)
+        .where(AuthSession.token_hash == _hash(token))
+        .options(joinedload(AuthSession.user).joinedload(User.org_unit))
     ).scalar_one_or_none()
 
 

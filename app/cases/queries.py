@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from app.cases.models import BreakGlassGrant, Case
 from app.db import utcnow
@@ -233,6 +235,103 @@ class Page:
         self.pages = max(1, -(-total // per_page))
         self.has_prev, self.has_next = page > 1, page < self.pages
         self.prev_num, self.next_num = page - 1, page + 1
+
+
+def _count(stmt: sa.Select) -> int:
+    """Rows of `stmt`, counted over ids only, never over the encrypted columns."""
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(
+            stmt.with_only_columns(Case.id).order_by(None).subquery()
+        )
+    ).scalar_one()
+
+
+# The case list's totals, per process: counting 60,000 rows of a large district on every page
+# costs more than the rest of the page. A total is reused for COUNT_TTL seconds at most, and
+# never after this process changed a case (`_cases_changed`); another worker's change shows in
+# "Trang p / n" within COUNT_TTL. Whether there is a next page never depends on it (one extra
+# row is fetched), and a total contradicted by the rows fetched is recounted.
+COUNT_TTL = 10.0
+_COUNT_LIMIT = 1024
+_counts: dict[tuple, tuple[float, int, int]] = {}
+_generation = 0
+
+
+def _cases_changed(*_args) -> None:
+    global _generation
+    _generation += 1
+
+
+for _event in ("after_insert", "after_update", "after_delete"):
+    sa.event.listen(Case, _event, _cases_changed)
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _bulk_case_change(state) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+        m.class_ is Case for m in state.all_mappers
+    ):
+        _cases_changed()
+
+
+def _cached_count(stmt: sa.Select, key: tuple, at_least: int) -> int:
+    now = time.monotonic()
+    key = (str(db.engine.url), *key)
+    hit = _counts.get(key)
+    if (
+        hit is not None
+        and hit[1] == _generation
+        and now - hit[0] < COUNT_TTL
+        and hit[2] >= at_least
+    ):
+        return hit[2]
+    generation = _generation
+    total = _count(stmt)
+    if len(_counts) >= _COUNT_LIMIT:
+        _counts.clear()
+    _counts[key] = (now, generation, total)
+    return total
+
+
+def list_page(
+    stmt: sa.Select, page: int, count_key: tuple, per_page: int = PER_PAGE
+) -> tuple[Page, list]:
+    """A page of the case list as plain rows (id, code, status, is_restricted, opened_on,
+    erased_at, full_name_enc, unit name, data key), in one query: one row more than shown tells
+    whether a next page exists; the total comes from the rows themselves when this is the last
+    page, otherwise from `_cached_count` (`count_key` names the scope and filters)."""
+    from app.crypto.models import DataKey
+
+    page = max(1, page)
+    offset = (page - 1) * per_page
+    # The page's ids first, over the scope's index only; then their rows with unit and key (a
+    # join in the same query makes SQLite read and sort the whole scope).
+    ids = stmt.with_only_columns(Case.id).limit(per_page + 1).offset(offset).subquery()
+    rows_stmt = (
+        sa.select(
+            Case.id,
+            Case.code,
+            Case.status,
+            Case.is_restricted,
+            Case.opened_on,
+            Case.erased_at,
+            Case.full_name_enc,
+            OrgUnit.name,
+            DataKey,
+        )
+        .join(ids, ids.c.id == Case.id)
+        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+        .outerjoin(DataKey, DataKey.id == Case.data_key_id)
+        .order_by(Case.id.desc())
+    )
+    rows = list(db.session.execute(rows_stmt))
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    if not has_next and (rows or page == 1):
+        total = offset + len(rows)
+    else:
+        total = _cached_count(stmt, count_key, offset + len(rows) + has_next)
+    return Page(rows, page, per_page, total), rows
 
 
 def paginate_cases(stmt: sa.Select, page: int, per_page: int = PER_PAGE) -> Page:

@@ -3,11 +3,12 @@ import, personal API tokens. Thin views: scoped load, check, validate, one servi
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 
 from app.cases import consents as cons
 from app.cases import forms as F
@@ -16,6 +17,7 @@ from app.cases import queries, rights, services, tokens
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, SENSITIVE_FIELDS, ApiToken, Case
 from app.categories import CATEGORY_LABELS, SENSITIVE_CATEGORIES, SupportCategory, category_label
+from app.crypto.envelope import unseal
 from app.db import utcnow
 from app.extensions import db
 from app.home.panels import register_panel
@@ -113,17 +115,37 @@ def _list_filters() -> dict:
     }
 
 
+class _RowMaker:
+    """Builds the list's row dicts; the detail link and the status labels are computed once per
+    page rather than once per row (url_for and a translation lookup per row cost more than the
+    rest of the row)."""
+
+    def __init__(self):
+        # /cases/<code>: case codes are letters, digits and dashes, nothing to quote.
+        self.prefix = url_for("cases.index")
+        self.labels: dict[str, str] = {}
+
+    def __call__(self, code, name, unit, status, is_restricted, opened_on) -> dict:
+        label = self.labels.get(status)
+        if label is None:
+            label = self.labels[status] = str(F.STATUS_LABELS.get(status, status))
+        return {
+            "code": code,
+            "href": self.prefix + code,
+            "name": name,
+            "unit": unit,
+            "status": status,
+            "status_label": label,
+            "is_restricted": is_restricted,
+            "opened_on": opened_on,
+        }
+
+
 def _rows(actor, cases):
     """Plain values for the template, read before the commit expires the objects."""
+    row = _RowMaker()
     return [
-        {
-            "code": c.code,
-            "name": display_name(c),
-            "unit": c.org_unit.name,
-            "status": c.status,
-            "is_restricted": c.is_restricted,
-            "opened_on": c.opened_on,
-        }
+        row(c.code, display_name(c), c.org_unit.name, c.status, c.is_restricted, c.opened_on)
         for c in cases
     ]
 
@@ -133,13 +155,21 @@ def _rows(actor, cases):
 def index():
     actor = current_actor()
     filters = _list_filters()
-    stmt = queries.filtered_cases(actor, **filters).options(
-        selectinload(Case.data_key), selectinload(Case.org_unit)
+    page, items = queries.list_page(
+        queries.filtered_cases(actor, **filters),
+        request.args.get("page", 1, type=int),
+        count_key=(actor.role, actor.org_path, actor.user_id, *filters.values()),
     )
-    page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
-    rows = _rows(actor, page.items)
-    services.record_list_view(actor, page.items, via="list")
+    transfers = [(t.code, t.transfer_requested_at) for t in queries.incoming_transfers(actor)]
+    services.record_list_view(actor, [SimpleNamespace(code=item[1]) for item in items], via="list")
+    # Everything the page needs is read before the commit; decrypting and rendering run after
+    # it, outside the transaction (on SQLite, outside the write lock every transaction takes).
+    # The data keys are detached so the commit does not expire them; nothing is shown unless
+    # its view was recorded first.
+    for key in {item[-1] for item in items if item[-1] is not None}:
+        db.session.expunge(key)
     db.session.commit()
+    rows = _list_rows(items)
     return render_template(
         "cases/list.html",
         rows=rows,
@@ -147,9 +177,25 @@ def index():
         filters=filters,
         search_form=F.SearchForm(),
         categories=_category_choices(actor),
-        transfers=queries.incoming_transfers(actor),
+        transfers=transfers,
         searched=False,
     )
+
+
+def _list_rows(items) -> list[dict]:
+    """The list's rows from `queries.list_page`: only the full name is decrypted, each case's
+    data key unwrapped once (envelope's per-request cache)."""
+    row = _RowMaker()
+    rows = []
+    for case_id, code, status, is_restricted, opened_on, erased_at, name_enc, unit, key in items:
+        if erased_at is not None:
+            name = ERASED_LABEL
+        elif name_enc is None:
+            name = ""
+        else:
+            name = unseal(key, name_enc, table="cases", column="full_name_enc", row_id=case_id)
+        rows.append(row(code, name or "", unit, status, is_restricted, opened_on))
+    return rows
 
 
 def _category_choices(actor):

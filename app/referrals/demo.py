@@ -1,14 +1,16 @@
 """Demo partner directory for the demo province, the `partner` user's organization, and
-referrals in every status on the demo cases (the cases demo runs first). Idempotent."""
+referrals in every status on the demo cases (the cases demo runs first), dated along each
+case's story so the connected rate and the referral figures tell it. Idempotent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from app.audit import services as audit
 from app.cases import consents
+from app.cases.demo import COMMUNES, STORY, Story, reference_day
 from app.cases.models import Case, Need
 from app.extensions import db
 from app.orgs.models import OrgUnit, User
@@ -16,7 +18,7 @@ from app.permissions import Actor, Role
 from app.referrals import directory, services, sharing
 from app.referrals.models import PartnerOrganization, Referral
 from app.referrals.services import TransitionInput
-from app.referrals.status import local_today
+from app.referrals.status import LOCAL_TZ
 
 # (organization, description, phone, address, [(service, category, days, eligibility, fees)])
 DIRECTORY = [
@@ -187,85 +189,152 @@ def _seed_directory(actor: Actor, province: OrgUnit) -> None:
             )
 
 
-# One referral per path through the status machine: (moves after draft, with their data).
-_C = TransitionInput(reason_code="client_declined")
-PATHS: list[list[tuple[str, TransitionInput | None]]] = [
-    [],  # draft
-    [("requested", None)],
-    [("requested", None)],  # overdue (sent long ago)
-    [("requested", None), ("accepted", None)],
-    [("requested", None), ("rejected", TransitionInput(reason_code="no_capacity"))],
-    [("requested", None), ("cancelled", _C)],
-    [("requested", None), ("accepted", None), ("in-progress", None)],
-    [("requested", None), ("accepted", None), ("on-hold", None)],
-    [
-        ("requested", None),
-        ("accepted", None),
-        ("in-progress", None),
-        ("completed", "service_received"),
+REJECT_REASONS = ("no_capacity", "not_eligible", "out_of_service_area", "missing_documents")
+FAIL_REASONS = ("no_show", "could_not_contact")
+# What the cases demo's stories (app/cases/demo.py STORY) become: the moves after draft, each
+# with the days it takes after the previous move. Data "reject"/"fail" picks a reason in turn;
+# "connected"/"late" completes with a service date within / after the 90-day window.
+PATHS: dict[str, list[tuple[str, object, int]]] = {
+    "draft": [],
+    "requested": [("requested", None, 0)],
+    "overdue": [("requested", None, 0)],
+    "accepted": [("requested", None, 0), ("accepted", None, 2)],
+    "rejected": [("requested", None, 0), ("rejected", "reject", 2)],
+    "cancelled": [
+        ("requested", None, 0),
+        ("cancelled", TransitionInput(reason_code="client_declined"), 3),
     ],
-    [("requested", None), ("accepted", None), ("completed", "enrolled")],
-    [("requested", None), ("accepted", None), ("failed", TransitionInput(reason_code="no_show"))],
-    [("requested", None), ("entered-in-error", TransitionInput(note="Gửi nhầm cơ sở (demo)"))],
-]
+    "in-progress": [("requested", None, 0), ("accepted", None, 1), ("in-progress", None, 2)],
+    "on-hold": [("requested", None, 0), ("accepted", None, 2), ("on-hold", None, 1)],
+    "connected": [("requested", None, 0), ("accepted", None, 1), ("completed", "connected", 0)],
+    "late": [
+        ("requested", None, 0),
+        ("accepted", None, 3),
+        ("in-progress", None, 20),
+        ("completed", "late", 0),
+    ],
+    "failed": [("requested", None, 0), ("accepted", None, 2), ("failed", "fail", 12)],
+    "entered-in-error": [
+        ("requested", None, 0),
+        ("entered-in-error", TransitionInput(note="Gửi nhầm cơ sở (demo)"), 1),
+    ],
+}
 
 
-def _candidates(caseworker: User) -> list[tuple[Case, Need]]:
-    rows = db.session.execute(
-        sa.select(Case, Need)
-        .join(Need, Need.case_id == Case.id)
-        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
-        .where(
-            OrgUnit.path.startswith(caseworker.org_unit.path),
-            Need.status == "open",
-            Case.erased_at.is_(None),
-            Case.is_restricted.is_(False),
-        )
-        .order_by(Case.id, Need.id)
-    ).all()
-    return [(case, need) for case, need in rows if consents.can_share(case, need.category)]
+def _at(day: date) -> datetime:
+    """A working-hours moment of a local day, in UTC."""
+    return datetime.combine(day, time(9, 0), LOCAL_TZ).astimezone(UTC)
+
+
+class _Turns:
+    """Deterministic variety: reasons, outcomes and delays taken in turn."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self, options):
+        self.n += 1
+        return options[self.n % len(options)]
+
+
+def _story_cases() -> list[tuple[Story, Case]]:
+    """Each demo case with its story: the k-th case of a commune (by id) tells its k-th story."""
+    out = []
+    for code in COMMUNES:
+        stories = [s for s in STORY if s.commune == code]
+        cases = db.session.scalars(
+            sa.select(Case)
+            .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+            .where(OrgUnit.code == code)
+            .order_by(Case.id)
+            .limit(len(stories))
+        ).all()
+        out.extend(zip(stories, cases, strict=False))
+    return out
+
+
+def _refer(
+    cw: Actor,
+    partner_user: User | None,
+    case: Case,
+    need: Need,
+    story: str,
+    today: date,
+    turns: _Turns,
+) -> Referral | None:
+    path = PATHS.get(story)
+    if path is None or need.status != "open" or not consents.can_share(case, need.category):
+        return None
+    service = db.session.scalars(services.referrable_services(case, need.category)).first()
+    if service is None:
+        return None
+    identified = need.identified_on
+    # Sent the day after the need was identified (yesterday for a referral still awaiting an
+    # answer in time); an overdue one waited past respond_by.
+    sent = min(identified + timedelta(days=1), today)
+    if story == "requested":
+        sent = max(sent, today - timedelta(days=1))
+    referral = services.create_referral(
+        cw,
+        case,
+        need,
+        service,
+        fields=sharing.default_fields(case),
+        note="Chuyển gửi mẫu (demo)",
+    )
+    moments = [_at(sent)]
+    day = sent
+    partner = (
+        Actor.from_user(partner_user)
+        if partner_user is not None
+        and partner_user.partner_organization_id == service.organization_id
+        else None
+    )
+    for to, data, after in path:
+        day = min(day + timedelta(days=after), today)
+        actor = cw if to in ("requested", "entered-in-error", "cancelled") else (partner or cw)
+        if data == "reject":
+            data = TransitionInput(reason_code=turns.next(REJECT_REASONS))
+        elif data == "fail":
+            data = TransitionInput(reason_code=turns.next(FAIL_REASONS))
+        elif data in ("connected", "late"):
+            wait = turns.next((6, 11, 18, 25, 34, 47, 58)) if data == "connected" else 110
+            day = min(max(identified + timedelta(days=wait), day), today)
+            data = TransitionInput(
+                outcome=turns.next(("service_received", "enrolled", "service_received")),
+                service_date=day,
+                verified_by=None if partner else "Cán bộ tiếp nhận",
+            )
+        services.transition(actor, referral, to, data, today=day)
+        moments.append(_at(day))
+        if to == "requested":
+            referral.sent_at = _at(day)
+        if to in ("accepted", "rejected"):
+            referral.responded_at = _at(day)
+        db.session.flush()
+    for event, moment in zip(referral.events, moments, strict=False):
+        event.occurred_at = moment
+    referral.created_at, referral.updated_at = moments[0], moments[-1]
+    if referral.status == "completed":
+        need.status, need.closed_on = "met", referral.completed_on
+    return referral
 
 
 def _seed_referrals(caseworker: User, partner_user: User | None) -> int:
     if db.session.scalar(sa.select(sa.func.count(Referral.id))):
         return 0
     cw = Actor.from_user(caseworker)
-    today = local_today()
+    today = reference_day()
+    turns = _Turns()
     made = 0
-    for case, need in _candidates(caseworker):
-        if made == len(PATHS):
-            break
-        service = db.session.scalars(services.referrable_services(case, need.category)).first()
-        if service is None:
+    for story, case in _story_cases():
+        if case.erased_at is not None or case.is_restricted:
             continue
-        path = PATHS[made]
-        fields = sharing.default_fields(case)
-        referral = services.create_referral(
-            cw, case, need, service, fields=fields, note="Chuyển gửi mẫu (demo)"
-        )
-        sent_on = today - timedelta(days=30 if made == 2 else 2)
-        for to, data in path:
-            partner = (
-                Actor.from_user(partner_user)
-                if (
-                    partner_user is not None
-                    and partner_user.partner_organization_id == service.organization_id
-                )
-                else None
-            )
-            actor = partner or cw
-            if to in ("requested", "entered-in-error") or (to == "cancelled"):
-                actor = cw
-            if isinstance(data, str):
-                data = TransitionInput(
-                    outcome=data,
-                    service_date=today,
-                    verified_by=None if partner else "Cán bộ tiếp nhận",
-                )
-            services.transition(
-                actor, referral, to, data, today=sent_on if to == "requested" else today
-            )
-        made += 1
+        needs = sorted(case.needs, key=lambda n: n.id)
+        for need, what in zip(needs, (story.first, story.second), strict=False):
+            if what and _refer(cw, partner_user, case, need, what, today, turns) is not None:
+                made += 1
+    db.session.flush()
     return made
 
 

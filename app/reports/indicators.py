@@ -156,11 +156,13 @@ def _counted_needs(unit: OrgUnit, period: Period, window: str):
 
 @dataclass
 class CaseFigures:
-    """Case counts of a subtree, per org unit (one scan of the period's needs)."""
+    """Case counts of a subtree, per org unit, and the days to service of its connected needs
+    (one scan of the period's needs)."""
 
     by_unit_month: dict[tuple[int, int, int], Counts] = field(default_factory=dict)
     declined: dict[int, int] = field(default_factory=dict)
     categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
+    days: dict[int, list[float]] = field(default_factory=dict)
 
 
 def tune_for_aggregates() -> None:
@@ -175,31 +177,16 @@ def _flag(condition):
     return sa.case((condition, 1), else_=0)
 
 
-def _first_services():
-    """need_id -> the earliest service date of its referrals that reached completed with a
-    connecting outcome (a need is connected within a window iff this date is within it)."""
-    return (
-        sa.select(
-            Referral.need_id.label("need_id"), sa.func.min(Referral.completed_on).label("done")
-        )
-        .where(
-            Referral.status == "completed",
-            Referral.outcome.in_(CONNECTED_OUTCOMES),
-            Referral.completed_on.is_not(None),
-        )
-        .group_by(Referral.need_id)
-        .subquery("first_services")
-    )
+def _subtree_ids(unit: OrgUnit):
+    """Ids of the org units of `unit`'s subtree (a small list, read once by the database)."""
+    return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
-def _record_consents():
-    """case_id of every case whose consent to record is in force."""
-    return (
-        sa.select(Consent.case_id.label("case_id"))
-        .where(Consent.purpose == "record", Consent.withdrawn_at.is_(None))
-        .group_by(Consent.case_id)
-        .subquery("record_consents")
-    )
+def _latest_useful(window: str, period: Period) -> date:
+    """No service date after this one can connect a need identified in the period."""
+    if window == "period":
+        return period.end
+    return period.end + timedelta(days=int(window))
 
 
 def _within(window: str, period: Period, done, identified_on):
@@ -208,54 +195,91 @@ def _within(window: str, period: Period, done, identified_on):
     return days_between(done, identified_on) <= int(window)
 
 
-def _period_needs(unit: OrgUnit, period: Period, window: str):
-    """One row per need of the subtree identified in the period, with its flags."""
-    first = _first_services()
-    counted = Need.status != DECLINED_NEED
-    conn = sa.and_(
-        counted,
-        first.c.done.is_not(None),
-        _within(window, period, first.c.done, Need.identified_on),
-    )
-    return (
+def _need_flags(unit: OrgUnit, period: Period, window: str):
+    """One row per need of the subtree identified in the period, with its flags.
+
+    The earliest connecting service date is looked up only for these needs (not for every
+    completed referral), and only among the service dates that could fall in the window: a
+    later one cannot connect the need, so leaving it out changes no flag."""
+    needs = (
         sa.select(
+            Need.id.label("need_id"),
             Need.case_id.label("case_id"),
             Case.org_unit_id.label("org_unit_id"),
             Need.category.label("category"),
-            sa.case((counted, Need.identified_on), else_=None).label("counted_on"),
-            _flag(counted).label("counted"),
-            _flag(conn).label("conn"),
-            sa.case((conn, days_between(first.c.done, Need.identified_on)), else_=None).label(
-                "days"
-            ),
+            Need.identified_on.label("identified_on"),
+            _flag(Need.status != DECLINED_NEED).label("counted"),
         )
-        .select_from(Need)
         .join(Case, Case.id == Need.case_id)
-        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
-        .outerjoin(first, first.c.need_id == Need.id)
         .where(
-            OrgUnit.path.startswith(unit.path, autoescape=True),
+            Case.org_unit_id.in_(_subtree_ids(unit)),
             Need.identified_on >= period.start,
             Need.identified_on <= period.end,
         )
-        .subquery("period_needs")
+        .cte("period_needs")
+    )
+    first = (
+        sa.select(
+            Referral.need_id.label("need_id"), sa.func.min(Referral.completed_on).label("done")
+        )
+        .where(
+            Referral.need_id.in_(sa.select(needs.c.need_id)),
+            Referral.status == "completed",
+            Referral.outcome.in_(CONNECTED_OUTCOMES),
+            Referral.completed_on.is_not(None),
+            Referral.completed_on <= _latest_useful(window, period),
+        )
+        .group_by(Referral.need_id)
+        .cte("first_services")
+    )
+    conn = sa.and_(
+        needs.c.counted == 1,
+        first.c.done.is_not(None),
+        _within(window, period, first.c.done, needs.c.identified_on),
+    )
+    return (
+        sa.select(
+            needs.c.case_id,
+            needs.c.org_unit_id,
+            needs.c.category,
+            sa.case((needs.c.counted == 1, needs.c.identified_on), else_=None).label("counted_on"),
+            needs.c.counted,
+            _flag(conn).label("conn"),
+            sa.case((conn, days_between(first.c.done, needs.c.identified_on)), else_=None).label(
+                "days"
+            ),
+        )
+        .select_from(needs)
+        .outerjoin(first, first.c.need_id == needs.c.need_id)
+        .cte("need_flags")
+    )
+
+
+def _record_consents(case_ids):
+    """case_id of every case among `case_ids` whose consent to record is in force."""
+    return (
+        sa.select(Consent.case_id.label("case_id"))
+        .where(
+            Consent.case_id.in_(case_ids),
+            Consent.purpose == "record",
+            Consent.withdrawn_at.is_(None),
+        )
+        .group_by(Consent.case_id)
+        .cte("record_consents")
     )
 
 
 def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
-    """Every case count of the connected rate for `unit`'s subtree, in one query.
+    """Every case count of the connected rate for `unit`'s subtree, and the days to service of
+    its connected needs, in one statement over one scan of the period's needs.
 
     Per case: counted (a need that was not declined), connected (such a need with a
     connecting referral, and consent to record in force), the month of its first counted need,
-    and the same two flags per support category; then summed per org unit and month.
+    and the same two flags per support category; then summed per org unit and month. Per org
+    unit: how many connected needs (of a case whose consent to record is in force) were served
+    after each number of days.
     """
-    needs = _period_needs(unit, period, window)
-    per_category = []
-    for n, code in enumerate(CATEGORY_CODES):
-        is_cat = needs.c.category == code
-        counted_here = _flag(sa.and_(is_cat, needs.c.counted == 1))
-        per_category.append(sa.func.max(counted_here).label(f"k{n}"))
-        per_category.append(sa.func.max(sa.case((is_cat, needs.c.conn), else_=0)).label(f"c{n}"))
+    needs = _need_flags(unit, period, window)
     cases = (
         sa.select(
             needs.c.case_id,
@@ -263,38 +287,94 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
             sa.func.min(needs.c.counted_on).label("first_on"),
             sa.func.max(needs.c.counted).label("counted"),
             sa.func.max(needs.c.conn).label("conn"),
-            *per_category,
         )
         .group_by(needs.c.case_id, needs.c.org_unit_id)
-        .subquery("period_cases")
+        .cte("period_cases")
     )
-    consents = _record_consents()
-    consent = _flag(consents.c.case_id.is_not(None))
+    case_categories = (
+        sa.select(
+            needs.c.case_id,
+            needs.c.org_unit_id,
+            needs.c.category,
+            sa.func.max(needs.c.conn).label("conn"),
+        )
+        .where(needs.c.counted == 1)
+        .group_by(needs.c.case_id, needs.c.org_unit_id, needs.c.category)
+        .subquery("case_categories")
+    )
+    consents = _record_consents(sa.select(needs.c.case_id).where(needs.c.conn == 1))
+    null_int = sa.cast(sa.null(), sa.Integer)
+    null_text = sa.cast(sa.null(), sa.String)
+    # Three shapes in one statement (part 0: cases per unit and month of the first counted
+    # need; 1: connected needs per unit and days to service; 2: cases per unit and category).
+    # Columns: part, unit, year, month, category, days, cases, connected, declined.
     year = sa.extract("year", cases.c.first_on)
     month = sa.extract("month", cases.c.first_on)
-    sums = [sa.func.sum(cases.c.counted), sa.func.sum(cases.c.conn * consent)]
-    sums.append(sa.func.sum(1 - cases.c.counted))
-    for n in range(len(CATEGORY_CODES)):
-        sums.append(sa.func.sum(cases.c[f"k{n}"]))
-        sums.append(sa.func.sum(cases.c[f"c{n}"] * consent))
-    stmt = (
-        sa.select(cases.c.org_unit_id, year, month, *sums)
+    by_month = (
+        sa.select(
+            sa.literal(0, sa.Integer).label("part"),
+            cases.c.org_unit_id,
+            year.label("y"),
+            month.label("m"),
+            null_text.label("category"),
+            sa.cast(sa.null(), sa.Float).label("days"),
+            sa.func.sum(cases.c.counted),
+            sa.func.sum(cases.c.conn * _flag(consents.c.case_id.is_not(None))),
+            sa.func.sum(1 - cases.c.counted),
+        )
         .select_from(cases)
         .outerjoin(consents, consents.c.case_id == cases.c.case_id)
         .group_by(cases.c.org_unit_id, year, month)
     )
+    by_days = (
+        sa.select(
+            sa.literal(1, sa.Integer),
+            needs.c.org_unit_id,
+            null_int,
+            null_int,
+            null_text,
+            needs.c.days,
+            sa.func.count(),
+            null_int,
+            null_int,
+        )
+        .select_from(needs)
+        .join(consents, consents.c.case_id == needs.c.case_id)
+        .where(needs.c.conn == 1)
+        .group_by(needs.c.org_unit_id, needs.c.days)
+    )
+    by_category = (
+        sa.select(
+            sa.literal(2, sa.Integer),
+            case_categories.c.org_unit_id,
+            null_int,
+            null_int,
+            case_categories.c.category,
+            sa.cast(sa.null(), sa.Float),
+            sa.func.count(),
+            sa.func.sum(case_categories.c.conn * _flag(consents.c.case_id.is_not(None))),
+            null_int,
+        )
+        .select_from(case_categories)
+        .outerjoin(consents, consents.c.case_id == case_categories.c.case_id)
+        .group_by(case_categories.c.org_unit_id, case_categories.c.category)
+    )
     out = CaseFigures()
-    for uid, y, m, n_cases, n_conn, n_declined, *cats in db.session.execute(stmt):
+    rows = db.session.execute(sa.union_all(by_month, by_days, by_category))
+    for part, uid, y, m, category, days, n_cases, n_conn, n_declined in rows:
         uid = int(uid)
-        if n_declined:
-            out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
-        if y is not None and n_cases:
-            out.by_unit_month[(uid, int(y), int(m))] = Counts(int(n_cases), int(n_conn or 0))
-        unit_cats = out.categories.setdefault(uid, {})
-        for n, code in enumerate(CATEGORY_CODES):
-            k, c = int(cats[2 * n] or 0), int(cats[2 * n + 1] or 0)
-            if k:
-                unit_cats.setdefault(code, Counts()).add(Counts(k, c))
+        if part == 1:
+            out.days.setdefault(uid, []).extend([max(0.0, float(days))] * int(n_cases))
+        elif part == 2:
+            if category not in CATEGORY_CODES:
+                continue
+            counts = Counts(int(n_cases), int(n_conn or 0))
+            out.categories.setdefault(uid, {})[category] = counts
+        else:
+            if n_declined:
+                out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
+            if y is not None and n_cases:
+                out.by_unit_month[(uid, int(y), int(m))] = Counts(int(n_cases), int(n_conn or 0))
     return out
 
 
@@ -322,19 +402,7 @@ def declined_by_unit(unit: OrgUnit, period: Period) -> dict[int, int]:
 def service_days(unit: OrgUnit, period: Period, window: str) -> dict[int, list[float]]:
     """Org unit id -> days from need identified to first service, for every connected need
     (of a case whose consent to record is in force)."""
-    needs = _period_needs(unit, period, window)
-    consents = _record_consents()
-    stmt = (
-        sa.select(needs.c.org_unit_id, needs.c.days, sa.func.count())
-        .select_from(needs)
-        .join(consents, consents.c.case_id == needs.c.case_id)
-        .where(needs.c.conn == 1)
-        .group_by(needs.c.org_unit_id, needs.c.days)
-    )
-    out: dict[int, list[float]] = {}
-    for uid, days, n in db.session.execute(stmt):
-        out.setdefault(int(uid), []).extend([max(0.0, float(days))] * int(n))
-    return out
+    return case_figures(unit, period, window).days
 
 
 def days_to_service(unit: OrgUnit, period: Period, window: str) -> list[tuple[int, float]]:
@@ -377,44 +445,37 @@ def referral_figures(
         Referral.respond_by.is_not(None),
         Referral.respond_by < today,
     )
-    flags = [_flag(created_in), _flag(sent_in), _flag(answered), _flag(overdue)]
-    labelled = [f.label(name) for f, name in zip(flags, ("c", "s", "a", "o"), strict=True)]
-    rows = (
-        sa.select(
-            Case.org_unit_id.label("org_unit_id"),
-            Referral.status.label("status"),
-            Referral.reason_code.label("reason"),
-            *labelled,
-        )
+    # The period's referrals and the overdue ones, found through their own indexes, summed per
+    # org unit, status and reason (a few hundred rows back, whatever the number of referrals).
+    sums = [sa.func.sum(_flag(f)) for f in (created_in, sent_in, answered, overdue)]
+    stmt = (
+        sa.select(Case.org_unit_id, Referral.status, Referral.reason_code, *sums)
         .select_from(Referral)
         .join(Case, Case.id == Referral.case_id)
-        .join(OrgUnit, OrgUnit.id == Case.org_unit_id)
         .where(
-            OrgUnit.path.startswith(unit.path, autoescape=True),
+            Case.org_unit_id.in_(_subtree_ids(unit)),
             Referral.status != EXCLUDED_STATUS,
             sa.or_(created_in, sent_in, overdue),
         )
-        .subquery()
+        .group_by(Case.org_unit_id, Referral.status, Referral.reason_code)
     )
-    keys = [rows.c.org_unit_id, rows.c.status, rows.c.reason, rows.c.c, rows.c.s, rows.c.a]
-    stmt = sa.select(*keys, rows.c.o, sa.func.count()).group_by(*keys, rows.c.o)
     out = ReferralFigures()
 
     def bump(store, key, n):
         store[key] = store.get(key, 0) + n
 
-    for uid, status, reason, c, s, a, o, n in db.session.execute(stmt):
-        uid, n = int(uid), int(n)
+    for uid, status, reason, c, s, a, o in db.session.execute(stmt):
+        uid = int(uid)
         if o:
-            bump(out.overdue, uid, n)
+            bump(out.overdue, uid, int(o))
         if s:
-            bump(out.sent, uid, n)
+            bump(out.sent, uid, int(s))
         if a:
-            bump(out.answered, uid, n)
+            bump(out.answered, uid, int(a))
         if c:
-            bump(out.statuses, (uid, status), n)
+            bump(out.statuses, (uid, status), int(c))
             if reason:
-                bump(out.reasons, (uid, reason), n)
+                bump(out.reasons, (uid, reason), int(c))
     return out
 
 

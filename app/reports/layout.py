@@ -328,7 +328,7 @@ def build_report(
         uid: [referrals.answered.get(uid, 0), n - referrals.answered.get(uid, 0)]
         for uid, n in referrals.sent.items()
     }
-    days_by_unit = ind.service_days(unit, period, window)
+    days_by_unit = cases.days  # the top's subtree; rows read only their own units
 
     has_direct = {
         uid
