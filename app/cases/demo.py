@@ -1,6 +1,8 @@
 """Demo cases: generated Vietnamese names (no real people) in the demo communes.
 
-`seed(password)` opens about 60 cases through the real intake service. `seed(password,
+`seed(password)` opens the cases of `STORY` (about 55) through the real intake service, dated
+over the year before the reference day (today) so the month trend and the connected rate per
+district tell a story; app/referrals/demo.py then gives each its referrals. `seed(password,
 case_count=100000)` adds a large data set for benchmarks with bulk inserts: every case still gets
 its own data key, sealed fields and blind indexes, exactly as the service would write them.
 """

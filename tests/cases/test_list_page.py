@@ -1,0 +1,97 @@
+"""The case list page: one query for its rows, totals that follow changes, erased and
+restricted rows, one audit event per page, nothing read after the commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from app.audit.models import AuditEvent
+from app.cases import queries, rights
+from app.extensions import db
+from app.permissions import Actor
+from tests.cases.conftest import open_case
+
+
+def _codes(body: str) -> list[str]:
+    return [part.split('"')[0] for part in body.split('href="/cases/NB-')[1:]]
+
+
+def test_total_follows_new_cases_and_last_page_is_exact(client, world, login_as):
+    for _ in range(26):
+        open_case(world.users["caseworker"], world.commune_a)
+    login_as(world.users["caseworker"])
+    assert "Trang 1 / 2" in client.get("/cases/").get_data(as_text=True)
+    for _ in range(25):
+        open_case(world.users["caseworker"], world.commune_a)
+    # The cached total is dropped when this process changes a case.
+    body = client.get("/cases/").get_data(as_text=True)
+    assert "Trang 1 / 3" in body and "?page=2" in body
+    last = client.get("/cases/?page=3").get_data(as_text=True)
+    assert len(_codes(last)) == 1 and "Trang 3 / 3" in last and "?page=4" not in last
+    beyond = client.get("/cases/?page=9").get_data(as_text=True)
+    assert _codes(beyond) == [] and "Trang 9" in beyond
+
+
+def test_newest_first_scoped_and_one_event_per_page(client, world, login_as):
+    mine = [open_case(world.users["caseworker"], world.commune_a).code for _ in range(3)]
+    other = open_case(world.users["caseworker_b"], world.commune_b).code
+    login_as(world.users["caseworker"])
+    before = db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar()
+    body = client.get("/cases/").get_data(as_text=True)
+    assert ["NB-" + c for c in _codes(body)] == mine[::-1] and other not in body
+    assert "Lê Thị Mẫu" in body
+    events = list(
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.object_type == "case_list")
+        ).scalars()
+    )
+    assert len(events) == 1 and all(code in events[0].details for code in mine)
+    after = db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar()
+    assert after == before + 1
+
+
+def test_erased_and_restricted_rows(client, world, login_as):
+    actor = Actor.from_user(world.users["caseworker"])
+    erased = open_case(world.users["caseworker"], world.commune_a)
+    restricted = open_case(world.users["caseworker"], world.commune_a)
+    rights.erase_case(actor, erased, erased.code, "her_request")
+    rights.restrict_processing(actor, restricted)
+    db.session.commit()
+    login_as(world.users["caseworker"])
+    body = client.get("/cases/").get_data(as_text=True)
+    erased_row = body.split(f'href="/cases/{erased.code}"')[1].split("</tr>")[0]
+    restricted_row = body.split(f'href="/cases/{restricted.code}"')[1].split("</tr>")[0]
+    assert "[đã xoá vĩnh viễn]" in erased_row and "Lê Thị" not in erased_row
+    assert "Hạn chế xử lý" in restricted_row and "Lê Thị Mẫu" in restricted_row
+
+
+def test_list_page_reads_nothing_after_its_commit(app, client, world, login_as):
+    for _ in range(3):
+        open_case(world.users["caseworker"], world.commune_a)
+    login_as(world.users["caseworker"])
+    client.get("/cases/")
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/cases/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # The session, the rows, the transfers, the audit head; no count on a single page, and no
+    # query after the audit event's writes (rendering runs outside the transaction).
+    last_write = max(i for i, s in enumerate(statements) if s in ("INSERT", "UPDATE"))
+    assert "SELECT" not in statements[last_write:]
+    assert statements.count("SELECT") <= 4
+
+
+def test_list_page_query_is_scoped(world):
+    open_case(world.users["caseworker"], world.commune_a)
+    open_case(world.users["caseworker_b"], world.commune_b)
+    actor = Actor.from_user(world.users["caseworker_b"])
+    page, rows = queries.list_page(queries.filtered_cases(actor), 1, count_key=("t",))
+    assert page.total == 1 and not page.has_next and len(rows) == 1
+    assert rows[0][1].startswith("NB-") and rows[0][7] == world.commune_b.name
