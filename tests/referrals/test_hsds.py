@@ -19,7 +19,13 @@ from app.referrals import directory, hsds
 from app.referrals.models import PartnerOrganization, PartnerService
 from tests.referrals.factories import make_location, make_org, make_service
 
-OFFICIAL = Path("/work/shared/standards/hsds-3.0")
+# The official schemas live in shared/ beside the repository (DESIGN.md, "Referrals").
+OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "standards" / "hsds-3.0"
+if not (OFFICIAL / "organization.json").exists():
+    pytest.skip(
+        f"the official HSDS 3.0 schemas are not at {OFFICIAL} (shared/ beside the repository)",
+        allow_module_level=True,
+    )
 
 
 def official_validator(schema_file: str) -> Draft202012Validator:
