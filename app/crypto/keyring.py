@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 KEY_BYTES = 32
 FORMAT = 1
@@ -147,12 +147,19 @@ def keyring() -> Keyring:
     `flask keys rotate` / `retire` replace the key file atomically; running app processes see
     the new version at their next call (one stat per call) instead of needing a restart.
     """
+    # Within one request the key set cannot change under us: check the file once per request,
+    # not once per decrypted field.
+    memo = getattr(request, "_caunoi_keyring", None) if has_request_context() else None
+    if memo is not None:
+        return memo
     ext = current_app.extensions
     signature = _source_signature(current_app.config)
     cached = ext.get("caunoi_keyring")
     if cached is None or cached[0] != signature:
         cached = (signature, load_keyring(current_app.config))
         ext["caunoi_keyring"] = cached
+    if has_request_context():
+        request._caunoi_keyring = cached[1]
     return cached[1]
 
 
