@@ -335,6 +335,18 @@ def enable_user(user_id: int):
     return _account_action(user_id, services.enable_user, _("Đã mở khoá tài khoản."))
 
 
+@bp.post("/users/<int:user_id>/reset-mfa")
+@roles_required(Role.ADMIN)
+def reset_mfa(user_id: int):
+    from app.auth.services import reset_mfa as reset_second_factor
+
+    return _account_action(
+        user_id,
+        reset_second_factor,
+        _("Đã tắt xác thực hai bước; người dùng sẽ đăng ký lại ở lần đăng nhập tới."),
+    )
+
+
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int):

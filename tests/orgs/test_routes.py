@@ -27,6 +27,7 @@ def _admin_urls(world):
         ("post", f"/admin/users/{uid}"),
         ("post", f"/admin/users/{uid}/disable"),
         ("post", f"/admin/users/{uid}/enable"),
+        ("post", f"/admin/users/{uid}/reset-mfa"),
         ("get", f"/admin/users/{uid}/password"),
         ("post", f"/admin/users/{uid}/password"),
     ]
@@ -314,3 +315,22 @@ def test_a_large_tree_collapses_to_provinces(world, admin_client, monkeypatch):
     page = admin_client.get("/admin/org-units?under=37-A").get_data(as_text=True)
     assert "Xã Ninh Hải" in page and "Xã Kim Đông" not in page
     assert admin_client.get("/admin/org-units?under=NOPE").status_code == 404
+
+
+def test_admin_turns_off_a_lost_second_factor(world, admin_client):
+    from app.auth.models import RecoveryCode
+    from app.db import utcnow
+
+    target = world.users["caseworker"]
+    target.mfa_secret = "JBSWY3DPEHPK3PXP"
+    target.mfa_enrolled_at = utcnow()
+    db.session.add(RecoveryCode(user_id=target.id, code_hash="x" * 64))
+    db.session.commit()
+    page = admin_client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert f"/admin/users/{target.id}/reset-mfa" in page
+    response = admin_client.post(f"/admin/users/{target.id}/reset-mfa", data={"confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert target.mfa_secret is None and target.mfa_enrolled_at is None
+    assert db.session.query(RecoveryCode).filter_by(user_id=target.id).count() == 0
+    assert "auth.mfa_reset" in audit_actions()
