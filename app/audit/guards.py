@@ -130,13 +130,20 @@ _INSTALL = {
 }
 
 
-def _statements(dialect_name: str, table: str) -> tuple[str, ...]:
-    try:
-        return _INSTALL[dialect_name][table]
-    except KeyError:
-        raise NotImplementedError(
+class UnsupportedDatabase(RuntimeError):
+    """The audit trail is only guarded on the databases Cầu Nối supports."""
+
+
+def _check_supported(dialect_name: str) -> None:
+    if dialect_name not in _INSTALL:
+        raise UnsupportedDatabase(
             f"no audit guards for the {dialect_name} dialect; only postgresql and sqlite"
-        ) from None
+        )
+
+
+def _statements(dialect_name: str, table: str) -> tuple[str, ...]:
+    _check_supported(dialect_name)
+    return _INSTALL[dialect_name][table]
 
 
 def _run(connection, statements) -> None:
@@ -157,8 +164,7 @@ def install_guards(connection, dialect_name: str) -> None:
 
 def drop_guards(connection, dialect_name: str) -> None:
     """Remove every audit guard (migration downgrade; tests that simulate an attacker)."""
-    if dialect_name not in _DROP:
-        raise NotImplementedError(f"no audit guards for the {dialect_name} dialect")
+    _check_supported(dialect_name)
     _run(connection, _DROP[dialect_name])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.audit.guards import drop_guards, install_guards
+from app.audit.guards import UnsupportedDatabase, drop_guards, install_guards
 from app.extensions import db as _db
 from tests.audit.conftest import PG_SKIP
 
@@ -70,5 +70,10 @@ def test_guards_can_be_dropped_and_reinstalled(committed):
 
 
 def test_unknown_dialect_is_refused():
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(UnsupportedDatabase):
         install_guards(None, "mysql")
+
+
+def test_unknown_dialect_cannot_drop_guards_either():
+    with pytest.raises(UnsupportedDatabase):
+        drop_guards(None, "mysql")
