@@ -14,6 +14,26 @@ def register_path(path: str, method: str, spec: dict) -> None:
     _PATHS.setdefault(path, {})[method.lower()] = copy.deepcopy(spec)
 
 
+def paged_response(description: str, item: dict) -> dict:
+    """The 200 response of a paginated list endpoint: items of `item`, page, pages, total."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array", "items": item},
+                        "page": {"type": "integer"},
+                        "pages": {"type": "integer"},
+                        "total": {"type": "integer"},
+                    },
+                }
+            }
+        },
+    }
+
+
 def register_schema(name: str, schema: dict) -> None:
     _SCHEMAS[name] = copy.deepcopy(schema)
 

@@ -194,22 +194,7 @@ def _register_openapi() -> None:
                 )
             ],
             "responses": {
-                "200": {
-                    "description": "a page of activities",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "items": {"type": "array", "items": ref},
-                                    "page": {"type": "integer"},
-                                    "pages": {"type": "integer"},
-                                    "total": {"type": "integer"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "200": openapi.paged_response("a page of activities", ref),
                 **{k: v for k, v in errors.items() if k != "400"},
             },
         },

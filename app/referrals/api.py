@@ -230,22 +230,7 @@ openapi.register_path(
             {"name": "page", "in": "query", "schema": {"type": "integer"}},
         ],
         "responses": {
-            "200": {
-                "description": "A page of referrals",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "items": {"type": "array", "items": _REF},
-                                "page": {"type": "integer"},
-                                "pages": {"type": "integer"},
-                                "total": {"type": "integer"},
-                            },
-                        }
-                    }
-                },
-            },
+            "200": openapi.paged_response("A page of referrals", _REF),
             **_ERRORS,
         },
     },
