@@ -63,6 +63,7 @@ ACTIONS = frozenset(
         "plan.updated",
         "report.viewed",
         "report.exported",
+        "report.figures_rebuilt",
         "audit.viewed",
         "audit.exported",
         "audit.checkpoint",

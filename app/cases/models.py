@@ -164,10 +164,6 @@ class CaseCodeSequence(db.Model):
 
 class Need(db.Model):
     __tablename__ = "needs"
-    # Covering index of the reports (app.reports.indicators): a period's needs with their case.
-    __table_args__ = (
-        sa.Index("ix_needs_identified_on_case", "identified_on", "case_id", "status", "category"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)

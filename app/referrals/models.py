@@ -235,28 +235,6 @@ class Referral(db.Model):
     """A case's need sent to a partner service and followed until it ends (closed loop)."""
 
     __tablename__ = "referrals"
-    # Covering indexes of the reports (app.reports.indicators): the first service of a need,
-    # and the referral counts of a subtree's cases.
-    __table_args__ = (
-        sa.Index(
-            "ix_referrals_need_status_outcome_completed_on",
-            "need_id",
-            "status",
-            "outcome",
-            "completed_on",
-        ),
-        sa.Index(
-            "ix_referrals_report_figures",
-            "case_id",
-            "status",
-            "created_at",
-            "sent_at",
-            "responded_at",
-            "respond_by",
-            "reason_code",
-        ),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)

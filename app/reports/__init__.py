@@ -1,2 +1,6 @@
 """Outcomes: the connected rate against plan targets, disclosure-controlled aggregates, and the
 six-monthly and annual reports (DESIGN.md, "The headline indicator")."""
+
+# Keeps the figures tables current whenever case data is written, in any process that loads the
+# reports module (app.reports.figures).
+from app.reports import figures as _figures  # noqa: F401

@@ -104,3 +104,113 @@ class PlanTarget(db.Model):
 
     def __repr__(self) -> str:
         return f"<PlanTarget {self.plan_id} {self.indicator}>"
+
+
+# ------------------------------------------------------------------------------ figures tables
+# The reports' own read model (app.reports.figures keeps it up to date): per case and reporting
+# period, the clear figures the indicators count, so a province dashboard reads a few narrow
+# index ranges instead of joining cases, needs, consents and referrals. A period is a year
+# (half 0) or one of its halves (1: January-June, 2: July-December).
+
+WHOLE_CASE = ""  # the category of a case's own row in case_figures (other rows: one category)
+
+
+class CaseFigure(db.Model):
+    """A case in one period: counted (a need identified in the period that she did not
+    decline), the month of its first counted need, and the earliest service of a counted need
+    (days after the need, and the date); one row for the case and one per support category."""
+
+    __tablename__ = "report_case_figures"
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column()
+    first_month: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    counted: Mapped[bool] = mapped_column()
+    consent_ok: Mapped[bool] = mapped_column()
+    best_days: Mapped[int | None] = mapped_column()
+    best_served_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    __table_args__ = (
+        sa.Index(
+            "ix_report_case_figures_period",
+            "year",
+            "half",
+            "category",
+            "org_unit_id",
+            "first_month",
+            "counted",
+            "consent_ok",
+            "best_days",
+            "best_served_on",
+        ),
+    )
+
+
+class NeedServiceDays(db.Model):
+    """A counted need of one period that a service reached: days from need to service."""
+
+    __tablename__ = "report_need_days"
+
+    need_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column()
+    days: Mapped[int] = mapped_column()
+    served_on: Mapped[date] = mapped_column(sa.Date)
+    consent_ok: Mapped[bool] = mapped_column()
+
+    __table_args__ = (
+        sa.Index(
+            "ix_report_need_days_period",
+            "year",
+            "half",
+            "org_unit_id",
+            "days",
+            "served_on",
+            "consent_ok",
+        ),
+    )
+
+
+class ReferralFigure(db.Model):
+    """A referral's clear figures (entered-in-error referrals have none): the half-years it was
+    created and sent in (local dates), days to its answer, and what overdue needs."""
+
+    __tablename__ = "report_referral_figures"
+
+    referral_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(sa.String(20))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(30))
+    created_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    created_half: Mapped[int] = mapped_column(sa.SmallInteger)
+    sent_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    sent_half: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    answer_days: Mapped[float | None] = mapped_column(sa.Float)
+    respond_by: Mapped[date | None] = mapped_column(sa.Date)
+
+    __table_args__ = (
+        sa.Index(
+            "ix_report_referral_figures_created",
+            "created_year",
+            "created_half",
+            "org_unit_id",
+            "status",
+            "reason_code",
+        ),
+        sa.Index(
+            "ix_report_referral_figures_sent",
+            "sent_year",
+            "sent_half",
+            "org_unit_id",
+            "answer_days",
+        ),
+        sa.Index("ix_report_referral_figures_overdue", "status", "respond_by", "org_unit_id"),
+    )

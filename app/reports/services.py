@@ -173,3 +173,13 @@ def checkpoint_for(event) -> str:
     from app.crypto.keyring import keyring
 
     return make_checkpoint(keyring().audit_key, event.seq, event.hash, event.occurred_at).encode()
+
+
+def rebuild_figures(actor: Actor, progress=None) -> int:
+    """Recompute the reports' figures tables from the case data (after restoring a backup, or
+    to check them); audited. Returns the number of cases."""
+    from app.reports import figures
+
+    count = figures.rebuild(db.session.connection(), progress)
+    audit.record(actor, "report.figures_rebuilt", object_type="report", details={"count": count})
+    return count
