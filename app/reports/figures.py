@@ -131,7 +131,17 @@ def _referral_row(r, unit_id: int) -> dict:
 
 
 def _compute(conn: sa.Connection, ids: list[int]) -> dict[type, list[dict]]:
-    units = dict(conn.execute(sa.select(Case.id, Case.org_unit_id).where(Case.id.in_(ids))).all())
+    # Locking the cases (PostgreSQL; SQLite's writes are serialized already) makes concurrent
+    # refreshes of one case wait for each other: the second then deletes the rows the first
+    # inserted instead of colliding with them.
+    units = dict(
+        conn.execute(
+            sa.select(Case.id, Case.org_unit_id)
+            .where(Case.id.in_(ids))
+            .order_by(Case.id)
+            .with_for_update()
+        ).all()
+    )
     consented = set(
         conn.execute(
             sa.select(Consent.case_id).where(

@@ -121,3 +121,67 @@ def test_concurrent_transitions_leave_one_consistent_state(own_app):
                 )
             ).all()
             assert audited == [f"referral.{winners[0]}"]
+
+
+def test_concurrent_changes_to_one_case_keep_its_report_figures(own_app):
+    """Two referrals of one case change at once: both commit, and the reports' figures (kept
+    per case in each transaction) equal a recomputation from scratch."""
+    from app.reports import figures
+    from app.reports.models import ReferralFigure
+
+    with own_app.app_context():
+        province = OrgUnit(code="37", name="Tỉnh", level=OrgLevel.PROVINCE, path="")
+        db.session.add(province)
+        db.session.flush()
+        province.path = f"/{province.id}/"
+        service = make_service(make_org("Trung tâm Y tế"), "health", [province], 3)
+        caseworker = User(username="cw", role=Role.CASEWORKER, org_unit=province, password_hash="x")
+        db.session.add(caseworker)
+        db.session.flush()
+        actor = Actor.from_user(caseworker)
+        case = make_case(province)
+        ids = []
+        for _ in range(2):
+            referral = services.create_referral(actor, case, case.needs[0], service, fields=[])
+            services.send_referral(actor, referral)
+            ids.append(referral.id)
+        db.session.commit()
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def work(referral_id: int, status: str, first: bool) -> None:
+        try:
+            with own_app.app_context():
+                if not first:
+                    started.wait(timeout=30)
+                referral = db.session.get(Referral, referral_id)
+                referral.status = status
+                db.session.flush()  # refreshes the case's figures
+                if first:
+                    started.set()
+                    threading.Event().wait(0.3)  # the other transaction runs into this one
+                db.session.commit()
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+            errors.append(exc)
+
+    workers = [
+        threading.Thread(target=work, args=(ids[0], "accepted", True)),
+        threading.Thread(target=work, args=(ids[1], "on-hold", False)),
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert errors == []
+    with own_app.app_context():
+        statuses = db.session.execute(
+            sa.select(ReferralFigure.referral_id, ReferralFigure.status).order_by(
+                ReferralFigure.referral_id
+            )
+        ).all()
+        assert [tuple(s) for s in statuses] == [(ids[0], "accepted"), (ids[1], "on-hold")]
+        kept = db.session.execute(sa.select(ReferralFigure.__table__)).all()
+        figures.rebuild(db.session.connection())
+        assert sorted(db.session.execute(sa.select(ReferralFigure.__table__)).all()) == sorted(kept)
+        db.session.rollback()
