@@ -11,9 +11,10 @@ six-monthly report (page and Excel export) <= 2 s.
 Rows are bulk-inserted with SQLAlchemy Core: only the clear, non-identifying columns the
 reports read are filled (the encrypted columns hold random bytes). Core inserts bypass the
 session, so the reports' figures tables are then recomputed with `figures.rebuild` (timed; in
-the application every change refreshes its case's figures in its own transaction). The timings are of real
-HTTP requests through the test client, signed in as the province supervisor, so they include
-the scoped queries, disclosure control, template or Excel writing and the audit event.
+the application every change refreshes its case's figures in its own transaction). The timings
+are of real HTTP requests through the test client, signed in as the province supervisor, so
+they include the scoped queries, disclosure control, template or Excel writing and the audit
+event.
 """
 
 from __future__ import annotations
@@ -303,10 +304,10 @@ def _figures(db) -> None:
     import sqlalchemy as sa
 
     from app.reports import figures
-    from app.reports.models import CaseFigure
+    from app.reports.models import CaseCount
 
     with db.engine.begin() as conn:
-        if conn.execute(sa.select(CaseFigure.case_id).limit(1)).first() is not None:
+        if conn.execute(sa.select(CaseCount.n).limit(1)).first() is not None:
             return
         t0 = time.perf_counter()
         count = figures.rebuild(conn)

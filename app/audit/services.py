@@ -122,6 +122,13 @@ def _lock_head(connection: sa.Connection) -> tuple[int, str]:
     return 0, GENESIS_HASH
 
 
+def hold_write_lock(connection: sa.Connection) -> None:
+    """Take the audit chain's lock now, for the rest of the transaction. Every audited write
+    takes it anyway; shared derived rows (the reports' counts) take it first, so that all
+    writers acquire their locks in one order and can never deadlock over them."""
+    _lock_head(connection)
+
+
 def _client_address() -> str | None:
     return (request.remote_addr or "")[:64] or None
 

@@ -6,6 +6,7 @@ Each function takes an org unit (the subtree counted), and an inclusive date ran
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -70,6 +71,29 @@ def people_reached(org_unit: OrgUnit, start: date, end: date) -> dict[str, int]:
     columns = [sa.func.coalesce(sa.func.sum(A[f"reached_{code}"]), 0) for code in AUDIENCES]
     row = db.session.execute(sa.select(*columns).where(*_live(org_unit, start, end))).one()
     return {code: int(value) for code, value in zip(AUDIENCES, row, strict=True)}
+
+
+@dataclass
+class UnitOutreach:
+    """One org unit's own live activities in a period (not its subtree's)."""
+
+    activities: int
+    reached: dict[str, int]  # audience code -> people
+
+
+def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach]:
+    """Org unit id -> its own activities and people reached, for every unit of the subtree with
+    an activity in the period (one grouped query; reports sum them per row)."""
+    columns = [sa.func.coalesce(sa.func.sum(A[f"reached_{code}"]), 0) for code in AUDIENCES]
+    stmt = (
+        sa.select(A.org_unit_id, sa.func.count(), *columns)
+        .where(*_live(org_unit, start, end))
+        .group_by(A.org_unit_id)
+    )
+    return {
+        uid: UnitOutreach(int(n), {code: int(v) for code, v in zip(AUDIENCES, rest, strict=True)})
+        for uid, n, *rest in db.session.execute(stmt)
+    }
 
 
 def reached_by_form(org_unit: OrgUnit, start: date, end: date) -> dict[str, dict[str, int]]:

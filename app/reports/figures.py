@@ -1,30 +1,43 @@
 """Keeps the reports' figures tables (app.reports.models: CaseFigure, NeedServiceDays,
-ReferralFigure) equal to what the cases, needs, consents and referrals say.
+ReferralFigure, and their counts CaseCount, NeedDayCount, ReferralCount, ReferralAnswerCount)
+equal to what the cases, needs, consents and referrals say.
 
 Whenever a flush writes one of those rows, the figures of the cases concerned are recomputed
-from the source rows in the same transaction, so a report never sees a half-applied action and
-no service has to remember to call anything. Bulk loads that bypass the unit of work (`flask
-demo --cases`, benchmarks) call `refresh_cases` or `rebuild` themselves; `flask reports
-rebuild-figures` recomputes everything, for instance after restoring an old backup.
+from the source rows in the same transaction, and the counts change by the difference, so a
+report never sees a half-applied action and no service has to remember to call anything. Bulk
+inserts through the session are caught too; loads that bypass the session (benchmarks) call
+`rebuild`, as does `flask reports rebuild-figures`, for instance after restoring a backup.
 
 Definitions are those of app.reports.indicators (DESIGN.md, "The headline indicator").
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import islice
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.audit import services as audit
 from app.cases.models import Case, Consent, Need
 from app.referrals.models import Referral
 from app.reports.indicators import CONNECTED_OUTCOMES, DECLINED_NEED, EXCLUDED_STATUS, LOCAL_TZ
-from app.reports.models import WHOLE_CASE, CaseFigure, NeedServiceDays, ReferralFigure
+from app.reports.models import (
+    WHOLE_CASE,
+    CaseCount,
+    CaseFigure,
+    NeedDayCount,
+    NeedServiceDays,
+    ReferralAnswerCount,
+    ReferralCount,
+    ReferralFigure,
+)
 
 BATCH = 500  # cases per statement (well under SQLite's limit of bound parameters)
 TRACKED = (Case, Need, Consent, Referral)
@@ -37,6 +50,10 @@ def half_of(day: date) -> int:
 def periods_of(day: date) -> tuple[tuple[int, int], tuple[int, int]]:
     """The two reporting periods a day falls in: its year (half 0) and its half-year."""
     return (day.year, 0), (day.year, half_of(day))
+
+
+def period_end(year: int, half: int) -> date:
+    return date(year, 6, 30) if half == 1 else date(year, 12, 31)
 
 
 def _local_date(moment) -> date:
@@ -131,17 +148,7 @@ def _referral_row(r, unit_id: int) -> dict:
 
 
 def _compute(conn: sa.Connection, ids: list[int]) -> dict[type, list[dict]]:
-    # Locking the cases (PostgreSQL; SQLite's writes are serialized already) makes concurrent
-    # refreshes of one case wait for each other: the second then deletes the rows the first
-    # inserted instead of colliding with them.
-    units = dict(
-        conn.execute(
-            sa.select(Case.id, Case.org_unit_id)
-            .where(Case.id.in_(ids))
-            .order_by(Case.id)
-            .with_for_update()
-        ).all()
-    )
+    units = dict(conn.execute(sa.select(Case.id, Case.org_unit_id).where(Case.id.in_(ids))).all())
     consented = set(
         conn.execute(
             sa.select(Consent.case_id).where(
@@ -187,36 +194,140 @@ def _compute(conn: sa.Connection, ids: list[int]) -> dict[type, list[dict]]:
     return out
 
 
-def refresh_cases(conn: sa.Connection, case_ids: Iterable[int]) -> None:
-    """Recompute every figures row of these cases from their source rows."""
-    for ids in _batches(case_ids):
-        rows = _compute(conn, ids)
-        for model, model_rows in rows.items():
+# ------------------------------------------------------------------------------ counting
+
+_FLAG_WINDOWS = (("served_30", 30), ("served_60", 60), ("served_90", 90))
+
+
+def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
+    """The count rows (model, primary key) that one figures row adds 1 to."""
+    if model is CaseFigure:
+        days, served_on = row["best_days"], row["best_served_on"]
+        end = period_end(row["year"], row["half"])
+        key = (
+            row["year"],
+            row["half"],
+            row["category"],
+            row["org_unit_id"],
+            # By month only for the case as a whole: fewer count rows per category.
+            (row["first_month"] or 0) if row["category"] == WHOLE_CASE else 0,
+            row["counted"],
+            row["consent_ok"],
+            *(days is not None and days <= limit for _name, limit in _FLAG_WINDOWS),
+            served_on is not None and served_on <= end,
+        )
+        return [(CaseCount, key)]
+    if model is NeedServiceDays:
+        end = period_end(row["year"], row["half"])
+        key = (
+            row["year"],
+            row["half"],
+            row["org_unit_id"],
+            row["days"],
+            row["served_on"] <= end,
+            row["consent_ok"],
+        )
+        return [(NeedDayCount, key)]
+    unit = row["org_unit_id"]
+    out = [
+        (
+            ReferralCount,
+            (
+                row["created_year"],
+                row["created_half"],
+                unit,
+                row["status"],
+                row["reason_code"] or "",
+            ),
+        )
+    ]
+    if row["sent_year"] is not None:
+        days = row["answer_days"]
+        answered = days is not None
+        day = math.ceil(days) if answered else 0
+        out.append((ReferralAnswerCount, (row["sent_year"], row["sent_half"], unit, answered, day)))
+    return out
+
+
+def _tally(rows: dict[type, list[dict]], sign: int, into: dict[type, Counter]) -> None:
+    for model, model_rows in rows.items():
+        for row in model_rows:
+            for count_model, key in _count_keys(model, row):
+                into[count_model][key] += sign
+
+
+def _add_counts(conn: sa.Connection, deltas: dict[type, Counter]) -> None:
+    """Add each delta to its count row (created at 0 when missing), in key order."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for model, counter in deltas.items():
+        table = model.__table__
+        names = [c.name for c in table.primary_key.columns]
+        rows = [dict(zip(names, key, strict=True), n=n) for key, n in sorted(counter.items()) if n]
+        if rows:
+            stmt = insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=names, set_={"n": table.c.n + stmt.excluded.n}
+            )
+            conn.execute(stmt, rows)
+
+
+FIGURES = (CaseFigure, NeedServiceDays, ReferralFigure)
+COUNTS = (CaseCount, NeedDayCount, ReferralAnswerCount, ReferralCount)
+
+
+def _replace_figures(conn: sa.Connection, ids: list[int], deltas: dict[type, Counter]) -> None:
+    """Recompute the figures rows of these cases; tally the change of the counts."""
+    for batch in _batches(ids):
+        old = {
+            model: [
+                dict(row._mapping)
+                for row in conn.execute(
+                    sa.select(model.__table__).where(model.__table__.c.case_id.in_(batch))
+                )
+            ]
+            for model in FIGURES
+        }
+        new = _compute(conn, batch)
+        _tally(old, -1, deltas)
+        _tally(new, +1, deltas)
+        for model, model_rows in new.items():
             table = model.__table__
-            conn.execute(table.delete().where(table.c.case_id.in_(ids)))
+            conn.execute(table.delete().where(table.c.case_id.in_(batch)))
             if model_rows:
                 conn.execute(table.insert(), model_rows)
 
 
+def refresh_cases(conn: sa.Connection, case_ids: Iterable[int]) -> None:
+    """Recompute every figures row of these cases from their source rows, and the counts."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    # The counts are shared by every writer: take the one lock all audited writes take before
+    # touching them (app.audit.services.hold_write_lock).
+    audit.hold_write_lock(conn)
+    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
+    _replace_figures(conn, ids, deltas)
+    _add_counts(conn, deltas)
+
+
 def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute the figures of every case (in batches); returns the number of cases."""
-    for model in (CaseFigure, NeedServiceDays, ReferralFigure):
+    """Recompute the figures and counts of every case; returns the number of cases."""
+    audit.hold_write_lock(conn)
+    for model in (*FIGURES, *COUNTS):
         conn.execute(model.__table__.delete())
-    done = 0
-    last = 0
-    while True:
-        ids = list(
-            conn.execute(
-                sa.select(Case.id).where(Case.id > last).order_by(Case.id).limit(BATCH * 4)
-            ).scalars()
-        )
-        if not ids:
-            return done
-        refresh_cases(conn, ids)
-        done += len(ids)
-        last = ids[-1]
+    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
+    done = last = 0
+    while ids := list(
+        conn.execute(
+            sa.select(Case.id).where(Case.id > last).order_by(Case.id).limit(BATCH * 4)
+        ).scalars()
+    ):
+        _replace_figures(conn, ids, deltas)
+        done, last = done + len(ids), ids[-1]
         if progress:
             progress(len(ids))
+    _add_counts(conn, deltas)
+    return done
 
 
 # ------------------------------------------------------------------------------ tracking

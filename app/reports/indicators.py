@@ -21,6 +21,7 @@ calendar year or one of its halves), never the encrypted columns.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,7 +33,15 @@ from app.categories import SupportCategory
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
-from app.reports.models import WHOLE_CASE, CaseFigure, NeedServiceDays, ReferralFigure
+from app.reports.models import (
+    WHOLE_CASE,
+    CaseCount,
+    CaseFigure,
+    NeedDayCount,
+    ReferralAnswerCount,
+    ReferralCount,
+    ReferralFigure,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = ("30", "60", "90", "period")
@@ -139,13 +148,26 @@ class CaseFigures:
     by_unit_month: dict[tuple[int, int, int], Counts] = field(default_factory=dict)
     declined: dict[int, int] = field(default_factory=dict)
     categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
-    days: dict[int, list[float]] = field(default_factory=dict)
+    days: dict[int, Counter[int]] = field(default_factory=dict)  # days -> connected needs
+
+
+def _served(window: str, counts) -> sa.ColumnElement[bool]:
+    """The count row's cases or needs were served within the window."""
+    if window == "period":
+        return counts.served_in_period
+    if counts is NeedDayCount:
+        return counts.days <= int(window)
+    return getattr(counts, f"served_{int(window)}")
+
+
+def _sum_if(condition, n):
+    return sa.func.sum(sa.case((condition, n), else_=0))
 
 
 def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
     """Every case count of the connected rate for `unit`'s subtree, and the days to service of
-    its connected needs, from the figures tables (app.reports.figures): three index-ordered
-    aggregates, whatever the number of cases.
+    its connected needs, from the counts kept by app.reports.figures (a few thousand rows,
+    whatever the number of cases).
 
     Per org unit and month of the case's first counted need: cases counted, connected (a counted
     need served within the window while her consent to record is in force) and declined (every
@@ -154,47 +176,51 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
     """
     year, half = _fixed_key(period)
     out = CaseFigures()
-    cf = CaseFigure
-    connected = _connected_case(window, period)
-    in_period = sa.and_(cf.year == year, cf.half == half, cf.org_unit_id.in_(_subtree_ids(unit)))
+    cc = CaseCount
+    connected = sa.and_(cc.counted, cc.consent_ok, _served(window, cc))
+    in_period = sa.and_(cc.year == year, cc.half == half, cc.org_unit_id.in_(_subtree_ids(unit)))
     whole = (
         sa.select(
-            cf.org_unit_id,
-            cf.first_month,
-            sa.func.sum(_flag(cf.counted)),
-            sa.func.sum(_flag(connected)),
-            sa.func.sum(_flag(sa.not_(cf.counted))),
+            cc.org_unit_id,
+            cc.first_month,
+            _sum_if(cc.counted, cc.n),
+            _sum_if(connected, cc.n),
+            _sum_if(sa.not_(cc.counted), cc.n),
         )
-        .where(in_period, cf.category == WHOLE_CASE)
-        .group_by(cf.org_unit_id, cf.first_month)
+        .where(in_period, cc.category == WHOLE_CASE)
+        .group_by(cc.org_unit_id, cc.first_month)
     )
     for uid, month, n_cases, n_conn, n_declined in db.session.execute(whole):
         if n_declined:
             out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
-        if month is not None and n_cases:
+        if month and n_cases:
             out.by_unit_month[(uid, year, int(month))] = Counts(int(n_cases), int(n_conn))
     by_category = (
-        sa.select(cf.category, cf.org_unit_id, sa.func.count(), sa.func.sum(_flag(connected)))
-        .where(in_period, cf.category != WHOLE_CASE)
-        .group_by(cf.category, cf.org_unit_id)
+        sa.select(cc.category, cc.org_unit_id, sa.func.sum(cc.n), _sum_if(connected, cc.n))
+        .where(in_period, cc.category > WHOLE_CASE)
+        .group_by(cc.category, cc.org_unit_id)
     )
     for category, uid, n_cases, n_conn in db.session.execute(by_category):
-        if category in CATEGORY_CODES:
+        if category in CATEGORY_CODES and n_cases:
             out.categories.setdefault(uid, {})[category] = Counts(int(n_cases), int(n_conn))
-    nd = NeedServiceDays
+    nd = NeedDayCount
     days = (
-        sa.select(nd.org_unit_id, nd.days, sa.func.count())
+        sa.select(nd.org_unit_id, nd.days, sa.func.sum(nd.n))
         .where(
             nd.year == year,
             nd.half == half,
             nd.org_unit_id.in_(_subtree_ids(unit)),
             nd.consent_ok,
-            _served_within(window, period, nd.days, nd.served_on),
+            _served(window, nd),
         )
         .group_by(nd.org_unit_id, nd.days)
     )
     for uid, n_days, n_needs in db.session.execute(days):
-        out.days.setdefault(uid, []).extend([float(max(0, n_days))] * int(n_needs))
+        if n_needs:
+            hist = out.days.get(uid)
+            if hist is None:
+                hist = out.days[uid] = Counter()
+            hist[max(0, int(n_days))] += int(n_needs)
     return out
 
 
@@ -222,7 +248,25 @@ def declined_by_unit(unit: OrgUnit, period: Period) -> dict[int, int]:
 def service_days(unit: OrgUnit, period: Period, window: str) -> dict[int, list[float]]:
     """Org unit id -> days from need identified to first service, for every connected need
     (of a case whose consent to record is in force)."""
-    return case_figures(unit, period, window).days
+    hists = case_figures(unit, period, window).days
+    return {uid: [float(d) for d in sorted(hist.elements())] for uid, hist in hists.items()}
+
+
+def median_days(hist: Counter[int]) -> float | None:
+    """The median of a histogram of days (days -> how many needs)."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    wanted = (total - 1) // 2, total // 2  # the middle element(s), counting from 0
+    found: list[int] = []
+    seen = 0
+    for day in sorted(hist):
+        seen += hist[day]
+        while len(found) < 2 and seen > wanted[len(found)]:
+            found.append(day)
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
 
 
 def days_to_service(unit: OrgUnit, period: Period, window: str) -> list[tuple[int, float]]:
@@ -270,27 +314,30 @@ def referral_figures(
     if period.key is None:
         return out
     year, halves = _period_halves(period)
+    rc = ReferralCount
     created = (
-        sa.select(rf.created_half, rf.org_unit_id, rf.status, rf.reason_code, sa.func.count())
-        .where(rf.created_year == year, rf.created_half.in_(halves), subtree)
-        .group_by(rf.created_half, rf.org_unit_id, rf.status, rf.reason_code)
+        sa.select(rc.org_unit_id, rc.status, rc.reason_code, sa.func.sum(rc.n))
+        .where(rc.year == year, rc.half.in_(halves), rc.org_unit_id.in_(_subtree_ids(unit)))
+        .group_by(rc.org_unit_id, rc.status, rc.reason_code)
     )
-    for _half, uid, status, reason, n in db.session.execute(created):
-        bump(out.statuses, (uid, status), n)
-        if reason:
-            bump(out.reasons, (uid, reason), n)
+    for uid, status, reason, n in db.session.execute(created):
+        if n:
+            bump(out.statuses, (uid, status), n)
+            if reason:
+                bump(out.reasons, (uid, reason), n)
+    ac = ReferralAnswerCount
     sent = (
         sa.select(
-            rf.sent_half,
-            rf.org_unit_id,
-            sa.func.count(),
-            sa.func.sum(_flag(rf.answer_days <= answer_days)),
+            ac.org_unit_id,
+            sa.func.sum(ac.n),
+            _sum_if(sa.and_(ac.answered, ac.answer_day <= answer_days), ac.n),
         )
-        .where(rf.sent_year == year, rf.sent_half.in_(halves), subtree)
-        .group_by(rf.sent_half, rf.org_unit_id)
+        .where(ac.year == year, ac.half.in_(halves), ac.org_unit_id.in_(_subtree_ids(unit)))
+        .group_by(ac.org_unit_id)
     )
-    for _half, uid, n_sent, n_answered in db.session.execute(sent):
-        bump(out.sent, uid, n_sent)
+    for uid, n_sent, n_answered in db.session.execute(sent):
+        if n_sent:
+            bump(out.sent, uid, n_sent)
         if n_answered:
             bump(out.answered, uid, n_answered)
     return out

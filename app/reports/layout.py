@@ -14,8 +14,7 @@ their own unit only, never for the units below it, so no two of them can be subt
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,6 +26,7 @@ from app.categories import SupportCategory, category_label
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.outreach import indicators as outreach
+from app.outreach.queries import COMMUNE_LEVELS
 from app.outreach.vocab import AUDIENCES
 from app.referrals.status import REASON_LABELS, STATUS_LABELS
 from app.reports import indicators as ind
@@ -341,8 +341,9 @@ def build_report(
     _r, overdue_t = _protect_chain(tree, chain, has_direct, overdue, 1, kk)
     _r, answered_t = _protect_chain(tree, chain, has_direct, answered, 2, kk)
 
-    reached = outreach.people_reached(unit, period.start, period.end)
-    communes_total = outreach.communes_with_activity(unit, period.start, period.end)
+    activities = outreach.by_unit(top, period.start, period.end)
+    reached = _reached(activities, mine)
+    communes_total = _communes_covered(tree, activities, mine)
     labels = [(u, members, own) for u, members, own in rows_def] + [(None, mine, False)]
     rows = []
     for i, (row_unit, members, own) in enumerate(labels):
@@ -356,24 +357,19 @@ def build_report(
         else:
             achievement = round(100.0 * rate.value / connected_target, 1)
             cells["achievement"] = Cell(pct(achievement), achievement)
-        row_days = [d for uid in members for d in days_by_unit.get(uid, ())]
-        if cells["connected"].value is not None and row_days and len(row_days) >= kk:
-            median = statistics.median(row_days)
+        row_days: Counter[int] = Counter()
+        for uid in members & days_by_unit.keys():
+            row_days.update(days_by_unit[uid])
+        median = ind.median_days(row_days)
+        if cells["connected"].value is not None and median is not None and row_days.total() >= kk:
             cells["median_days"] = Cell(f"{median:.0f}", round(median, 1))
         else:
             cells["median_days"] = Cell("—")
         cells["declined"] = _count_cell(declined_t, i, 1)
         cells["overdue"] = _count_cell(overdue_t, i, 1)
         cells["answered"] = _rate_cell(_count_cell(answered_t, i, 0), _count_cell(answered_t, i, 2))
-        if row_unit is None:
-            covered, total = communes_total
-            people = sum(reached.values())
-        elif own and tree.children.get(row_unit.id):
-            covered, total = 0, 0  # the unit itself is not a commune
-            people = _direct_reached(tree, row_unit, period, sum(reached.values()))
-        else:
-            covered, total = outreach.communes_with_activity(row_unit, period.start, period.end)
-            people = sum(outreach.people_reached(row_unit, period.start, period.end).values())
+        covered, total = _communes_covered(tree, activities, members)
+        people = sum(_reached(activities, members).values())
         cells["communes"] = (
             Cell(f"{covered}/{total}", round(100.0 * covered / total, 1)) if total else Cell("—")
         )
@@ -438,13 +434,24 @@ def _mine(store: dict[tuple[int, str], int], mine: set[int]) -> dict[str, int]:
     return out
 
 
-def _direct_reached(tree: Tree, unit: OrgUnit, period: ind.Period, subtree_total: int) -> int:
-    """People reached by activities recorded at the unit itself, not at a unit below it."""
-    below = sum(
-        sum(outreach.people_reached(kid, period.start, period.end).values())
-        for kid in tree.children.get(unit.id, [])
-    )
-    return max(0, subtree_total - below)
+def _reached(activities: dict[int, outreach.UnitOutreach], members: set[int]) -> dict[str, int]:
+    """Audience code -> people reached by the activities of these units."""
+    out = dict.fromkeys(AUDIENCES, 0)
+    for uid in members & activities.keys():
+        for code, people in activities[uid].reached.items():
+            out[code] += people
+    return out
+
+
+def _communes_covered(tree: Tree, activities, members: set[int]) -> tuple[int, int]:
+    """(communes/wards among these units with an activity, communes/wards among them), retired
+    ones left out."""
+    communes = [
+        uid
+        for uid in members
+        if tree.units[uid].level in COMMUNE_LEVELS and not tree.units[uid].is_retired
+    ]
+    return sum(1 for uid in communes if uid in activities), len(communes)
 
 
 def _month_defs(period: ind.Period, counts: dict[tuple[int, int], ind.Counts]):

@@ -214,3 +214,70 @@ class ReferralFigure(db.Model):
         ),
         sa.Index("ix_report_referral_figures_overdue", "status", "respond_by", "org_unit_id"),
     )
+
+
+# Counts of the rows above, summed over every dimension the reports group or filter by (kept
+# with them by app.reports.figures), so that a dashboard reads a few thousand rows whatever the
+# number of cases. `n` may be 0 once the rows it counted are gone.
+
+
+class CaseCount(db.Model):
+    """CaseFigure rows per period, category, unit and month of the first counted need (0 when
+    none, and on the rows of one category), with the window each was served in (within 30, 60,
+    90 days of the need, or by the end of the period)."""
+
+    __tablename__ = "report_case_counts"
+
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    first_month: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
+    consent_ok: Mapped[bool] = mapped_column(primary_key=True)
+    served_30: Mapped[bool] = mapped_column(primary_key=True)
+    served_60: Mapped[bool] = mapped_column(primary_key=True)
+    served_90: Mapped[bool] = mapped_column(primary_key=True)
+    served_in_period: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column()
+
+
+class NeedDayCount(db.Model):
+    """NeedServiceDays rows per period, unit and number of days."""
+
+    __tablename__ = "report_need_day_counts"
+
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    days: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    served_in_period: Mapped[bool] = mapped_column(primary_key=True)
+    consent_ok: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column()
+
+
+class ReferralCount(db.Model):
+    """Referrals per half-year created in, unit, status and reason ('' for none)."""
+
+    __tablename__ = "report_referral_counts"
+
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    n: Mapped[int] = mapped_column()
+
+
+class ReferralAnswerCount(db.Model):
+    """Referrals per half-year sent in and unit, by whether and after how many days (rounded
+    up; 0 when unanswered) the partner answered."""
+
+    __tablename__ = "report_referral_answer_counts"
+
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    answered: Mapped[bool] = mapped_column(primary_key=True)
+    answer_day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column()
