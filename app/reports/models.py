@@ -122,9 +122,9 @@ class CaseFigure(db.Model):
 
     __tablename__ = "report_case_figures"
 
-    case_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No ON DELETE CASCADE: cases are never deleted (erasure keeps the row), and a deletion
+    # that removed these rows behind the counts' back would leave the counts wrong.
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), primary_key=True)
     year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     category: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
@@ -159,7 +159,7 @@ class NeedServiceDays(db.Model):
     need_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     half: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     org_unit_id: Mapped[int] = mapped_column()
     days: Mapped[int] = mapped_column()
     served_on: Mapped[date] = mapped_column(sa.Date)
@@ -185,7 +185,7 @@ class ReferralFigure(db.Model):
     __tablename__ = "report_referral_figures"
 
     referral_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     org_unit_id: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(sa.String(20))
     reason_code: Mapped[str | None] = mapped_column(sa.String(30))

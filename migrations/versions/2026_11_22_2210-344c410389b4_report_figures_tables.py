@@ -73,7 +73,7 @@ def upgrade():
     sa.Column('consent_ok', sa.Boolean(), nullable=False),
     sa.Column('best_days', sa.Integer(), nullable=True),
     sa.Column('best_served_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_case_figures_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_case_figures_case_id_cases')),
     sa.PrimaryKeyConstraint('case_id', 'year', 'half', 'category', name=op.f('pk_report_case_figures'))
     )
     with op.batch_alter_table('report_case_figures', schema=None) as batch_op:
@@ -88,7 +88,7 @@ def upgrade():
     sa.Column('days', sa.Integer(), nullable=False),
     sa.Column('served_on', sa.Date(), nullable=False),
     sa.Column('consent_ok', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_need_days_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_need_days_case_id_cases')),
     sa.PrimaryKeyConstraint('need_id', 'year', 'half', name=op.f('pk_report_need_days'))
     )
     with op.batch_alter_table('report_need_days', schema=None) as batch_op:
@@ -107,7 +107,7 @@ def upgrade():
     sa.Column('sent_half', sa.SmallInteger(), nullable=True),
     sa.Column('answer_days', sa.Float(), nullable=True),
     sa.Column('respond_by', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_referral_figures_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_report_referral_figures_case_id_cases')),
     sa.PrimaryKeyConstraint('referral_id', name=op.f('pk_report_referral_figures'))
     )
     with op.batch_alter_table('report_referral_figures', schema=None) as batch_op:
