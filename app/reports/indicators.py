@@ -143,12 +143,11 @@ def _connected_case(window: str, period: Period):
 
 @dataclass
 class CaseFigures:
-    """Case counts of a subtree, per org unit, and the days to service of its connected needs."""
+    """Case counts of a subtree, per org unit."""
 
     by_unit_month: dict[tuple[int, int, int], Counts] = field(default_factory=dict)
     declined: dict[int, int] = field(default_factory=dict)
     categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
-    days: dict[int, Counter[int]] = field(default_factory=dict)  # days -> connected needs
 
 
 def _served(window: str, counts) -> sa.ColumnElement[bool]:
@@ -165,14 +164,12 @@ def _sum_if(condition, n):
 
 
 def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
-    """Every case count of the connected rate for `unit`'s subtree, and the days to service of
-    its connected needs, from the counts kept by app.reports.figures (a few thousand rows,
-    whatever the number of cases).
+    """Every case count of the connected rate for `unit`'s subtree, from the counts kept by
+    app.reports.figures (a few thousand rows, whatever the number of cases).
 
     Per org unit and month of the case's first counted need: cases counted, connected (a counted
     need served within the window while her consent to record is in force) and declined (every
-    need of the period declined); per org unit and category the same two counts; per org unit,
-    how many connected needs were served after each number of days.
+    need of the period declined); per org unit and category the same two counts.
     """
     year, half = _fixed_key(period)
     out = CaseFigures()
@@ -203,24 +200,6 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
     for category, uid, n_cases, n_conn in db.session.execute(by_category):
         if category in CATEGORY_CODES and n_cases:
             out.categories.setdefault(uid, {})[category] = Counts(int(n_cases), int(n_conn))
-    nd = NeedDayCount
-    days = (
-        sa.select(nd.org_unit_id, nd.days, sa.func.sum(nd.n))
-        .where(
-            nd.year == year,
-            nd.half == half,
-            nd.org_unit_id.in_(_subtree_ids(unit)),
-            nd.consent_ok,
-            _served(window, nd),
-        )
-        .group_by(nd.org_unit_id, nd.days)
-    )
-    for uid, n_days, n_needs in db.session.execute(days):
-        if n_needs:
-            hist = out.days.get(uid)
-            if hist is None:
-                hist = out.days[uid] = Counter()
-            hist[max(0, int(n_days))] += int(n_needs)
     return out
 
 
@@ -245,11 +224,35 @@ def declined_by_unit(unit: OrgUnit, period: Period) -> dict[int, int]:
     return case_figures(unit, period, "period").declined
 
 
-def service_days(unit: OrgUnit, period: Period, window: str) -> dict[int, list[float]]:
-    """Org unit id -> days from need identified to first service, for every connected need
-    (of a case whose consent to record is in force)."""
-    hists = case_figures(unit, period, window).days
-    return {uid: [float(d) for d in sorted(hist.elements())] for uid, hist in hists.items()}
+def service_days(
+    unit: OrgUnit, period: Period, window: str, groups: dict[int, int] | None = None
+) -> dict[int, Counter[int]]:
+    """Days from need identified to first service of every connected need (of a case whose
+    consent to record is in force), as a histogram (days -> needs) per group of org units.
+
+    `groups` maps org unit ids to a group (a report row); by default each unit of `unit`'s
+    subtree is its own group. Grouped in SQL: a few hundred rows back."""
+    nd = NeedDayCount
+    year, half = _fixed_key(period)
+    if groups is None:
+        group, in_scope = nd.org_unit_id, nd.org_unit_id.in_(_subtree_ids(unit))
+    elif not groups:
+        return {}
+    else:
+        group, in_scope = sa.case(groups, value=nd.org_unit_id), nd.org_unit_id.in_(list(groups))
+    stmt = (
+        sa.select(group, nd.days, sa.func.sum(nd.n))
+        .where(nd.year == year, nd.half == half, in_scope, nd.consent_ok, _served(window, nd))
+        .group_by(group, nd.days)
+    )
+    out: dict[int, Counter[int]] = {}
+    for key, days, n in db.session.execute(stmt):
+        if n:
+            hist = out.get(key)
+            if hist is None:
+                hist = out[key] = Counter()
+            hist[max(0, int(days))] += int(n)
+    return out
 
 
 def median_days(hist: Counter[int]) -> float | None:
@@ -271,7 +274,11 @@ def median_days(hist: Counter[int]) -> float | None:
 
 def days_to_service(unit: OrgUnit, period: Period, window: str) -> list[tuple[int, float]]:
     """(org unit id, days from need identified to first service) for every connected need."""
-    return [(uid, d) for uid, days in service_days(unit, period, window).items() for d in days]
+    return [
+        (uid, float(d))
+        for uid, hist in service_days(unit, period, window).items()
+        for d in sorted(hist.elements())
+    ]
 
 
 @dataclass

@@ -328,7 +328,6 @@ def build_report(
         uid: [referrals.answered.get(uid, 0), n - referrals.answered.get(uid, 0)]
         for uid, n in referrals.sent.items()
     }
-    days_by_unit = cases.days  # the top's subtree; rows read only their own units
 
     has_direct = {
         uid
@@ -337,6 +336,11 @@ def build_report(
         if any(vector)
     }
     rows_def, connected_t = _protect_chain(tree, chain, has_direct, connected, 2, kk)
+    # Days to service per report row (the last group: units of the subtree in no row).
+    groups = dict.fromkeys(mine, len(rows_def))
+    for i, (_u, members, _own) in enumerate(rows_def):
+        groups.update(dict.fromkeys(members, i))
+    days_by_row = ind.service_days(unit, period, window, groups)
     _r, declined_t = _protect_chain(tree, chain, has_direct, declined, 1, kk)
     _r, overdue_t = _protect_chain(tree, chain, has_direct, overdue, 1, kk)
     _r, answered_t = _protect_chain(tree, chain, has_direct, answered, 2, kk)
@@ -357,9 +361,12 @@ def build_report(
         else:
             achievement = round(100.0 * rate.value / connected_target, 1)
             cells["achievement"] = Cell(pct(achievement), achievement)
-        row_days: Counter[int] = Counter()
-        for uid in members & days_by_unit.keys():
-            row_days.update(days_by_unit[uid])
+        if row_unit is None:
+            row_days: Counter[int] = Counter()
+            for hist in days_by_row.values():
+                row_days.update(hist)
+        else:
+            row_days = days_by_row.get(i, Counter())
         median = ind.median_days(row_days)
         if cells["connected"].value is not None and median is not None and row_days.total() >= kk:
             cells["median_days"] = Cell(f"{median:.0f}", round(median, 1))
