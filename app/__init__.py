@@ -120,9 +120,10 @@ def register_cli(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from app.web import security
+    from app.web import security, transactions
 
     security.init_app(app)
+    transactions.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,11 +62,61 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+# SQLite transactions. Every transaction takes the write lock up front (BEGIN IMMEDIATE): a
+# request reads, then writes its audit event, and a deferred transaction that read first fails
+# with SQLITE_BUSY_SNAPSHOT when another connection wrote in between. It also serializes
+# audit-chain appends (DESIGN: "SQLite: its write lock").
+#
+# A page that reads a lot and writes only its audit event at the end (the case list) would hold
+# that lock for all its reads, and the other workers would queue behind it. Such a view is
+# marked `reads_first`: its transaction starts as a plain read snapshot that may not write, and
+# `begin_writing` ends the snapshot and takes the write lock just before the first write. What
+# was read before stays what the view shows; the write itself never meets a stale snapshot.
+READ_SNAPSHOT = "caunoi_read_snapshot"  # execution option: begin this transaction as a snapshot
+_IN_SNAPSHOT = "caunoi_in_read_snapshot"  # connection info: the snapshot is open right now
+
+
+def reads_first(view):
+    """Mark a view whose reads need no write lock: see `begin_writing` (SQLite only)."""
+    view.reads_first = True
+    return view
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    # IMMEDIATE takes the write lock up front: a request reads, then writes its audit event,
-    # and a deferred transaction would fail with SQLITE_BUSY when another wrote in between.
-    # It also serializes audit-chain appends (DESIGN: "SQLite: its write lock").
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_SNAPSHOT):
+        conn.exec_driver_sql("BEGIN")
+        conn.info[_IN_SNAPSHOT] = True
+    else:
+        conn.info.pop(_IN_SNAPSHOT, None)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_on_end(conn):
+    if conn.dialect.name == "sqlite" and not conn.invalidated:
+        conn.info.pop(_IN_SNAPSHOT, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_writes_in_snapshot(conn, cursor, statement, parameters, context, executemany):
+    # A write here would succeed or fail with SQLITE_BUSY_SNAPSHOT depending on what other
+    # workers did meanwhile; refuse it every time instead, so that tests find the missing call.
+    if not conn.info.get(_IN_SNAPSHOT):
+        return
+    # (Savepoints too: `begin_writing` ends the snapshot, and a savepoint with it.)
+    if statement.lstrip()[:6].upper() != "SELECT":
+        raise RuntimeError("write in a read snapshot: call app.db.begin_writing() first")
+
+
+def begin_writing(session: Session | scoped_session) -> None:
+    """Before the first write of a `reads_first` transaction: end its read snapshot and take
+    the write lock. A no-op for every other transaction (it holds the lock already) and on
+    PostgreSQL (row locks; the audit head is locked with SELECT ... FOR UPDATE)."""
+    conn = session.connection()
+    if conn.info.pop(_IN_SNAPSHOT, False):
+        conn.exec_driver_sql("COMMIT")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -21,7 +21,7 @@ from app.audit.chain import (
 )
 from app.audit.models import AuditEvent, AuditHead
 from app.crypto.keyring import keyring
-from app.db import utcnow
+from app.db import begin_writing, utcnow
 from app.extensions import db
 from app.permissions import Actor
 
@@ -180,8 +180,10 @@ def record(
     _check_lengths(object_type=object_type, object_ref=object_ref, reason=reason)
     in_request = has_request_context()
 
-    # Flush the action's own changes first, so the head stays locked for as short a time as
-    # possible (PostgreSQL holds the row lock until commit).
+    # Appends are serialized by the write lock on SQLite (taken here if the transaction began as
+    # a read snapshot). Flush the action's own changes first, so the head stays locked for as
+    # short a time as possible (PostgreSQL holds the row lock until commit).
+    begin_writing(db.session)
     db.session.flush()
     connection = db.session.connection()
     last_seq, last_hash = _lock_head(connection)

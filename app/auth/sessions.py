@@ -7,6 +7,7 @@ disabling a user all end it on the server, so a replayed cookie is refused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -16,7 +17,7 @@ from flask import current_app, session
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import AuthSession
-from app.db import utcnow
+from app.db import begin_writing, utcnow
 from app.extensions import db
 from app.orgs.models import User
 
@@ -40,14 +41,22 @@ def start_session(user: User, *, mfa_pending: bool = False) -> str:
     return token
 
 
+@functools.cache
+def _session_by_token_hash() -> sa.Select:
+    # Built once (every request runs it; building it cost more than running it). The user and
+    # their unit (the actor's scope) come in the same query: every request needs them.
+    return (
+        sa.select(AuthSession)
+        .where(AuthSession.token_hash == sa.bindparam("token_hash"))
+        .options(joinedload(AuthSession.user).joinedload(User.org_unit))
+    )
+
+
 def find_session(token: str | None) -> AuthSession | None:
     if not token:
         return None
-    # The user and their unit (the actor's scope) in the same query: every request needs them.
     return db.session.execute(
-        sa.select(AuthSession)
-        .where(AuthSession.token_hash == _hash(token))
-        .options(joinedload(AuthSession.user).joinedload(User.org_unit))
+        _session_by_token_hash(), {"token_hash": _hash(token)}
     ).scalar_one_or_none()
 
 
@@ -68,6 +77,7 @@ def expiry_reason(auth_session: AuthSession) -> str | None:
 
 def end_session(auth_session: AuthSession, reason: str) -> None:
     if auth_session.ended_at is None:
+        begin_writing(db.session)
         auth_session.ended_at = utcnow()
         auth_session.end_reason = reason
 
@@ -86,6 +96,7 @@ def end_all_sessions(user: User, reason: str, *, keep: AuthSession | None = None
 def touch(auth_session: AuthSession) -> None:
     now = utcnow()
     if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
+        begin_writing(db.session)  # the page may have begun as a read snapshot (app/db.py)
         auth_session.last_seen_at = now
 
 

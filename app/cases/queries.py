@@ -71,15 +71,16 @@ def get_incoming_transfer_or_404(actor: Actor, code: str) -> Case:
     return case
 
 
-def incoming_transfers(actor: Actor) -> list[Case]:
+def incoming_transfers(actor: Actor) -> list[sa.Row]:
+    """Cases waiting for the actor's subtree to accept them: (code, transfer_requested_at)."""
     if not actor.has_role(Role.CASEWORKER):
         return []
     return list(
         db.session.execute(
-            sa.select(Case)
+            sa.select(Case.code, Case.transfer_requested_at)
             .where(in_org_scope(Case.transfer_to_org_unit_id, actor))
             .order_by(Case.transfer_requested_at)
-        ).scalars()
+        )
     )
 
 
@@ -299,7 +300,10 @@ def list_page(
     """A page of the case list as plain rows (id, code, status, is_restricted, opened_on,
     erased_at, full_name_enc, unit name, data key), in one query: one row more than shown tells
     whether a next page exists; the total comes from the rows themselves when this is the last
-    page, otherwise from `_cached_count` (`count_key` names the scope and filters)."""
+    page, otherwise from `_cached_count` (`count_key` names the scope and filters).
+
+    The data key is a plain row with the DataKey attributes `unseal` reads, not an ORM object:
+    a commit cannot expire it, and loading it costs half as much."""
     from app.crypto.models import DataKey
 
     page = max(1, page)
@@ -317,7 +321,13 @@ def list_page(
             Case.erased_at,
             Case.full_name_enc,
             OrgUnit.name,
-            DataKey,
+            sa.orm.Bundle(
+                "data_key",
+                DataKey.id,
+                DataKey.wrapped_key,
+                DataKey.master_version,
+                DataKey.destroyed_at,
+            ),
         )
         .join(ids, ids.c.id == Case.id)
         .join(OrgUnit, OrgUnit.id == Case.org_unit_id)

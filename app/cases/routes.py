@@ -18,7 +18,7 @@ from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, SENSITIVE_FIELDS, ApiToken, Case
 from app.categories import CATEGORY_LABELS, SENSITIVE_CATEGORIES, SupportCategory, category_label
 from app.crypto.envelope import unseal
-from app.db import utcnow
+from app.db import reads_first, utcnow
 from app.extensions import db
 from app.home.panels import register_panel
 from app.orgs.models import OrgUnit, User
@@ -152,6 +152,7 @@ def _rows(actor, cases):
 
 @bp.get("/cases/")
 @roles_required(*CASE_ROLES)
+@reads_first
 def index():
     actor = current_actor()
     filters = _list_filters()
@@ -160,14 +161,12 @@ def index():
         request.args.get("page", 1, type=int),
         count_key=(actor.role, actor.org_path, actor.user_id, *filters.values()),
     )
-    transfers = [(t.code, t.transfer_requested_at) for t in queries.incoming_transfers(actor)]
+    transfers = queries.incoming_transfers(actor)
+    # Everything the page needs is read first, in a read snapshot (SQLite: without the write
+    # lock; recording the view takes it), as plain rows that the commit does not expire.
+    # Decrypting and rendering run after the commit, outside the transaction: nothing is shown
+    # unless its view was recorded first.
     services.record_list_view(actor, [SimpleNamespace(code=item[1]) for item in items], via="list")
-    # Everything the page needs is read before the commit; decrypting and rendering run after
-    # it, outside the transaction (on SQLite, outside the write lock every transaction takes).
-    # The data keys are detached so the commit does not expire them; nothing is shown unless
-    # its view was recorded first.
-    for key in {item[-1] for item in items if item[-1] is not None}:
-        db.session.expunge(key)
     db.session.commit()
     rows = _list_rows(items)
     return render_template(

@@ -95,3 +95,14 @@ def test_list_page_query_is_scoped(world):
     page, rows = queries.list_page(queries.filtered_cases(actor), 1, count_key=("t",))
     assert page.total == 1 and not page.has_next and len(rows) == 1
     assert rows[0][1].startswith("NB-") and rows[0][7] == world.commune_b.name
+
+
+def test_incoming_transfers_are_listed_with_an_accept_button(client, world, login_as):
+    from app.cases import services
+
+    case = open_case(world.users["caseworker"], world.commune_a)
+    services.request_transfer(Actor.from_user(world.users["caseworker"]), case, world.commune_b.id)
+    login_as(world.users["caseworker_b"])
+    body = client.get("/cases/").get_data(as_text=True)
+    assert f'action="/cases/{case.code}/transfer/accept"' in body
+    assert f'<span class="mono">{case.code}</span> · ' in body
