@@ -74,7 +74,7 @@ def sign_out(user: User, auth_session: AuthSession) -> None:
 
 
 def has_mfa(user: User) -> bool:
-    return user.mfa_enrolled_at is not None and bool(user.mfa_secret)
+    return user.mfa_enrolled_at is not None and user.mfa_secret_enc is not None
 
 
 def must_enrol(user: User) -> bool:
@@ -87,7 +87,7 @@ def pending_enrolment_secret(user: User) -> str:
     """The secret shown while enrolling: kept until confirmed, so a reload shows the same QR."""
     if has_mfa(user):
         raise ValueError("already enrolled")
-    if not user.mfa_secret:
+    if user.mfa_secret_enc is None:
         user.mfa_secret = mfa.new_secret()
         db.session.flush()
     return user.mfa_secret
@@ -95,7 +95,7 @@ def pending_enrolment_secret(user: User) -> str:
 
 def enrol_mfa(user: User, code: str) -> list[str] | None:
     """Turn two-factor on when `code` proves the app holds the secret; returns recovery codes."""
-    if has_mfa(user) or not user.mfa_secret:
+    if has_mfa(user) or user.mfa_secret_enc is None:
         return None
     if not mfa.use_totp(user, user.mfa_secret, code):
         record(

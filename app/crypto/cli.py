@@ -92,8 +92,9 @@ def rotate_command(batch_size: int):
         return
     click.echo(
         f"Master key version {result.key_version} is current; {result.rewrapped} data key(s) "
-        "re-wrapped. Back up the key file apart from the database, then retire old versions "
-        "with `flask --app app keys retire VERSION`."
+        f"re-wrapped, {result.resealed} account secret(s) sealed again. Back up the key file "
+        "apart from the database, then retire old versions with "
+        "`flask --app app keys retire VERSION`."
     )
 
 

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.audit import services as audit
+from app.crypto import account_secrets
 from app.crypto.envelope import CryptoError, unwrap_key, wrap_key
 from app.crypto.keyring import KEY_BYTES, Keyring, env_keys, load_keyring, write_key_file
 from app.crypto.models import DataKey
@@ -52,6 +53,7 @@ class RotationResult:
     key_version: int
     version_added: bool = False
     rewrapped: int = 0
+    resealed: int = 0  # account secrets (TOTP seeds) sealed again under the new version
     # Production (CAUNOI_KEYS): the new key set to store; nothing was re-wrapped yet.
     new_keys_json: str | None = None
     old_versions: set[int] = field(default_factory=set)
@@ -236,21 +238,26 @@ def _prepare_rotation_locked(actor: Actor, config) -> tuple[Keyring, RotationRes
         result.new_keys_json = ring.to_json()
     else:
         _save(config, ring)
-    audit.record(
+    _record_rotation(
         actor,
-        "key.rotated",
-        object_type="master_key",
-        object_ref=f"v{ring.current_master_version}",
-        details={
-            "key_version": ring.current_master_version,
-            "count": 0,
-            "status": "printed" if result.new_keys_json else "version_added",
-        },
+        ring.current_master_version,
+        0,
+        "printed" if result.new_keys_json else "version_added",
     )
     db.session.commit()
     if result.new_keys_json:
         return ring, result, 0
     return ring, result, pending_count(ring.current_master_version)
+
+
+def _record_rotation(actor: Actor, version: int, count: int, status: str) -> None:
+    audit.record(
+        actor,
+        "key.rotated",
+        object_type="master_key",
+        object_ref=f"v{version}",
+        details={"key_version": version, "count": count, "status": status},
+    )
 
 
 def _check_key_unchanged(config, ring: Keyring) -> None:
@@ -294,6 +301,13 @@ def rewrap_all(
         if on_batch:
             on_batch(count)
     db.session.rollback()  # ends the last (empty) batch's transaction and its locks
+    # A handful of rows (one per user with a second factor): one transaction.
+    result.resealed = account_secrets.reseal_all()
+    if result.resealed:
+        _record_rotation(
+            actor, ring.current_master_version, result.resealed, "account_secrets_resealed"
+        )
+    db.session.commit()
     return result
 
 
@@ -330,10 +344,12 @@ def _retire_locked(actor: Actor, config, version: int) -> str | None:
     in_use = db.session.execute(
         sa.select(sa.func.count()).where(_live, _keys.c.master_version == version)
     ).scalar_one()
-    if in_use:
+    in_use_secrets = account_secrets.count_by_version()[version]
+    if in_use or in_use_secrets:
         raise KeyOperationError(
-            f"{in_use} data key(s) still use master key version {version}; "
-            "run `flask --app app keys rotate` to finish re-wrapping them, then retire it"
+            f"{in_use} data key(s) and {in_use_secrets} account secret(s) still use master key "
+            f"version {version}; run `flask --app app keys rotate` to finish re-wrapping them, "
+            "then retire it"
         )
     new_ring = replace(
         ring,

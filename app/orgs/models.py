@@ -72,7 +72,9 @@ class User(UserMixin, db.Model):
     org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
-    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The TOTP seed, sealed under the master key (app.crypto.account_secrets); read and set
+    # through `mfa_secret`.
+    mfa_secret_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last TOTP time-step accepted: a code is refused at or before it (no replay).
     mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -99,6 +101,23 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_enabled
+
+    @property
+    def mfa_secret(self) -> str | None:
+        """The TOTP seed in clear, unsealed on each read (a saved user only)."""
+        from app.crypto import account_secrets
+
+        if self.mfa_secret_enc is None:
+            return None
+        return account_secrets.unseal("users", "mfa_secret", self.id, self.mfa_secret_enc)
+
+    @mfa_secret.setter
+    def mfa_secret(self, secret: str | None) -> None:
+        from app.crypto import account_secrets
+
+        self.mfa_secret_enc = (
+            None if secret is None else account_secrets.seal("users", "mfa_secret", self.id, secret)
+        )
 
     def get_id(self) -> str | None:
         return self.session_token

@@ -95,7 +95,7 @@ def test_retire_refuses_while_in_use_then_succeeds(app, key_file, runner):
 
     refused = runner.invoke(args=["keys", "retire", "1"])
     assert refused.exit_code != 0
-    assert "3 data key(s) still use master key version 1" in refused.output
+    assert "3 data key(s) and 0 account secret(s) still use master key version 1" in refused.output
     assert "1" in read_key_file(key_file)["master_keys"]
     assert "key.retired" not in audit_actions()
 
