@@ -2,5 +2,5 @@
 six-monthly and annual reports (DESIGN.md, "The headline indicator")."""
 
 # Keeps the figures tables current whenever case data is written, in any process that loads the
-# reports module (app.reports.figures).
-from app.reports import figures as _figures  # noqa: F401
+# reports module.
+from app.reports import tracking as _tracking  # noqa: F401

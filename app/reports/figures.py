@@ -2,11 +2,10 @@
 ReferralFigure, and their counts CaseCount, NeedDayCount, ReferralCount, ReferralAnswerCount)
 equal to what the cases, needs, consents and referrals say.
 
-Whenever a flush writes one of those rows, the figures of the cases concerned are recomputed
-from the source rows in the same transaction, and the counts change by the difference, so a
-report never sees a half-applied action and no service has to remember to call anything. Bulk
-inserts through the session are caught too; loads that bypass the session (benchmarks) call
-`rebuild`, as does `flask reports rebuild-figures`, for instance after restoring a backup.
+`refresh_cases` recomputes the figures of some cases from their source rows and changes the
+counts by the difference; app.reports.tracking calls it whenever the session writes case data,
+in the same transaction. Loads that bypass the session (benchmarks) call `rebuild`, as does
+`flask reports rebuild-figures`, for instance after restoring a backup.
 
 Definitions are those of app.reports.indicators (DESIGN.md, "The headline indicator").
 """
@@ -20,9 +19,7 @@ from datetime import date
 from itertools import islice
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.cases.models import Case, Consent, Need
@@ -40,7 +37,6 @@ from app.reports.models import (
 )
 
 BATCH = 500  # cases per statement (well under SQLite's limit of bound parameters)
-TRACKED = (Case, Need, Consent, Referral)
 
 
 def half_of(day: date) -> int:
@@ -328,44 +324,3 @@ def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) 
             progress(len(ids))
     _add_counts(conn, deltas)
     return done
-
-
-# ------------------------------------------------------------------------------ tracking
-
-
-def _case_id_of(obj) -> int | None:
-    return obj.id if isinstance(obj, Case) else obj.case_id
-
-
-@event.listens_for(Session, "after_flush")
-def _refresh_after_flush(session: Session, flush_context) -> None:
-    """The flush has written cases, needs, consents or referrals: refresh those cases' figures
-    with the same connection, inside the same transaction."""
-    ids = {
-        _case_id_of(obj)
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, TRACKED)
-    }
-    ids.discard(None)
-    if ids:
-        refresh_cases(session.connection(), ids)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refresh_after_bulk_insert(state) -> sa.Result | None:
-    """`session.execute(insert(Need), rows)` bypasses the flush: refresh those rows' cases."""
-    mapper = state.bind_mapper
-    if mapper is None or mapper.class_ not in TRACKED:
-        return None
-    if state.is_update or state.is_delete:
-        raise RuntimeError(
-            f"bulk UPDATE/DELETE of {mapper.class_.__name__} would leave the reports' figures "
-            "stale; change the objects through the session instead"
-        )
-    if not state.is_insert:
-        return None
-    result = state.invoke_statement()
-    params = state.parameters if isinstance(state.parameters, list) else [state.parameters]
-    key = "id" if mapper.class_ is Case else "case_id"
-    refresh_cases(state.session.connection(), (p[key] for p in params if p and p.get(key)))
-    return result
