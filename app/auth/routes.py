@@ -20,6 +20,7 @@ from app.permissions import ALL_ROLES, Role, public, roles_required
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
 _NEXT_KEY = "mfa_next"
+_SIGNED_OUT_KEY = "signed_out"  # one-shot: the sign-in page after sign-out
 # What a user who must enrol in two-factor may still reach before doing so.
 ENROLMENT_OPEN_ENDPOINTS = frozenset(
     {"auth.mfa_enrol", "auth.sign_out", "home.set_language", "home.health", "static"}
@@ -94,7 +95,8 @@ def sign_in():
             return redirect(url_for("auth.mfa_enrol"))
         return redirect(next_url)
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/sign_in.html", form=form), status
+    signed_out = session.pop(_SIGNED_OUT_KEY, False)
+    return render_template("auth/sign_in.html", form=form, signed_out=signed_out), status
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
@@ -199,5 +201,7 @@ def sign_out():
     db.session.commit()
     logout_user()
     _fresh_cookie_session()
+    # The next page (sign-in) also forgets what this browser kept for offline use.
+    session[_SIGNED_OUT_KEY] = True
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.sign_in"))

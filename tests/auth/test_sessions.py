@@ -118,3 +118,12 @@ def test_only_a_token_hash_is_stored(client, world, login_as):
         token = s["_user_id"]
     auth_session = current_auth_session(client)
     assert token not in auth_session.token_hash and len(auth_session.token_hash) == 64
+
+
+def test_the_page_after_sign_out_forgets_the_offline_outreach_form(client, world, login_as):
+    script = "/static/js/signed-out.js"
+    assert script not in client.get("/auth/sign-in").get_data(as_text=True)
+    login_as(world.users["volunteer"])
+    client.post("/auth/sign-out")
+    assert script in client.get("/auth/sign-in").get_data(as_text=True)
+    assert script not in client.get("/auth/sign-in").get_data(as_text=True)  # once only

@@ -132,9 +132,7 @@ def test_online_submit_sends_at_once_and_shows_errors(live_app, chromium):
     context.close()
 
 
-def test_form_opens_offline_through_the_service_worker(live_app, chromium):
-    app, base = live_app
-    context, page = _sign_in(chromium, base)
+def _wait_for_kept_form(page) -> None:
     page.evaluate(
         """async () => {
             await navigator.serviceWorker.ready;
@@ -143,6 +141,12 @@ def test_form_opens_offline_through_the_service_worker(live_app, chromium):
             }
         }"""
     )
+
+
+def test_form_opens_offline_through_the_service_worker(live_app, chromium):
+    app, base = live_app
+    context, page = _sign_in(chromium, base)
+    _wait_for_kept_form(page)
     context.set_offline(True)
     page.goto(f"{base}/outreach/new")  # no network: the worker answers with the kept form
     key = page.input_value("input[name=idempotency_key]")
@@ -156,4 +160,30 @@ def test_form_opens_offline_through_the_service_worker(live_app, chromium):
     context.set_offline(False)
     page.wait_for_selector("#outreach-pending", state="hidden", timeout=15000)
     assert _entries(app) == [key]
+    context.close()
+
+
+def test_signing_out_forgets_the_kept_form(live_app, chromium):
+    from playwright.sync_api import Error
+
+    _app, base = live_app
+    context, page = _sign_in(chromium, base)
+    _wait_for_kept_form(page)
+    page.click("header form[action='/auth/sign-out'] button")
+    page.wait_for_url(f"{base}/auth/sign-in")
+    kept = page.evaluate(
+        """async () => {
+            for (let i = 0; i < 50; i++) {
+                const names = (await caches.keys()).filter(n => n.startsWith('caunoi-outreach-'));
+                const workers = await navigator.serviceWorker.getRegistrations();
+                if (!names.length && !workers.length) { return 0; }
+                await new Promise(r => setTimeout(r, 100));
+            }
+            return 1;
+        }"""
+    )
+    assert kept == 0
+    context.set_offline(True)
+    with pytest.raises(Error):
+        page.goto(f"{base}/outreach/new")  # nothing answers for it any more
     context.close()
