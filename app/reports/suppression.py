@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -82,9 +83,29 @@ def protect(
     `forced_total_row` carries the marks the same figures got where they are a row of the
     table one level up (a district's row in the province report is the total row of the
     district's own report): a figure withheld there stays withheld here.
+
+    Pure, so the result is remembered: a dashboard shown again (or the report made from the
+    same figures) does not solve the same linear programs again.
     """
     if any(v < 0 for row in table for v in row):
         raise ValueError("counts cannot be negative")
+    key = (tuple(tuple(int(v) for v in row) for row in table), k, tuple(forced_total_row or ()))
+    marks = _protected_marks(*key)
+    values = extend(table)
+    return Protected(k=k, values=values, marks=[list(row) for row in marks])
+
+
+@lru_cache(maxsize=2048)
+def _protected_marks(
+    table: tuple[tuple[int, ...], ...], k: int, forced_total_row: tuple[str | None, ...]
+) -> tuple[tuple[str | None, ...], ...]:
+    result = _protect([list(row) for row in table], k, list(forced_total_row) or None)
+    return tuple(tuple(row) for row in result.marks)
+
+
+def _protect(
+    table: list[list[int]], k: int, forced_total_row: list[str | None] | None
+) -> Protected:
     values = extend(table)
     result = Protected(k=k, values=values, marks=[[None] * len(values[0]) for _ in values])
     if k <= 1:
@@ -102,10 +123,11 @@ def protect(
         return result
     while True:
         _two_per_line(result)
-        weak = [cell for cell in result.suppressed_cells if not _wide_enough(result, cell)]
-        if not weak:
+        # The first cell still too narrow, if any (the rest are checked again next round).
+        weak = next((c for c in result.suppressed_cells if not _wide_enough(result, c)), None)
+        if weak is None:
             return result
-        if not _strengthen(result, weak[0]):
+        if not _strengthen(result, weak):
             _withhold_all(result)
             return result
 
