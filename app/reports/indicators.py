@@ -111,20 +111,9 @@ def tune_for_aggregates() -> None:
         db.session.execute(sa.text("SET LOCAL jit = off"))
 
 
-def _flag(condition):
-    return sa.case((condition, 1), else_=0)
-
-
 def _subtree_ids(unit: OrgUnit):
     """Ids of the org units of `unit`'s subtree (a small list, read once by the database)."""
     return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-
-
-def _served_within(window: str, period: Period, days, served_on):
-    """The earliest service (days after the need, on date served_on) came within the window."""
-    if window == "period":
-        return sa.and_(served_on.is_not(None), served_on <= period.end)
-    return sa.and_(days.is_not(None), days <= int(window))
 
 
 def _fixed_key(period: Period) -> tuple[int, int]:
@@ -134,11 +123,14 @@ def _fixed_key(period: Period) -> tuple[int, int]:
 
 
 def _connected_case(window: str, period: Period):
-    """A CaseFigure row is connected: counted, served within the window, consent in force."""
+    """A CaseFigure row is connected: counted, its earliest service within the window (days
+    after the need, or by the end of the period), her consent to record in force."""
     cf = CaseFigure
-    return sa.and_(
-        cf.counted, cf.consent_ok, _served_within(window, period, cf.best_days, cf.best_served_on)
-    )
+    if window == "period":
+        served = sa.and_(cf.best_served_on.is_not(None), cf.best_served_on <= period.end)
+    else:
+        served = sa.and_(cf.best_days.is_not(None), cf.best_days <= int(window))
+    return sa.and_(cf.counted, cf.consent_ok, served)
 
 
 @dataclass
