@@ -78,6 +78,7 @@ class Config:
     SIGNIN_LIMIT_PER_ADDRESS = os.environ.get(
         "SIGNIN_LIMIT_PER_ADDRESS", "30 per minute;300 per day"
     )
+    MFA_LIMIT_PER_ACCOUNT = os.environ.get("MFA_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
 
     # Roles that must use TOTP two-factor.
     MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,caseworker")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
-from flask import has_request_context, session
+from flask import current_app, has_request_context, session
 
 APP_DIR = Path(__file__).resolve().parent
+# The users' clock: dates typed, shown and counted are Vietnamese days.
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def translation_directories() -> list[str]:
@@ -24,7 +27,7 @@ def select_locale() -> str:
     if not has_request_context():
         return "vi"  # command line: the default language
     lang = session.get("lang")
-    return lang if lang in ("vi", "en") else "vi"
+    return lang if lang in current_app.config["LANGUAGES"] else "vi"
 
 
 def compile_catalogs(verbose: bool = False) -> int:

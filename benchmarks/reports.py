@@ -53,31 +53,12 @@ REASONS = {
     "cancelled": ["client_declined", "expired_no_response", "could_not_contact"],
     "failed": ["no_show", "could_not_contact", "client_declined"],
 }
-CATEGORIES = [
-    "vocational_training",
-    "loans",
-    "jobs",
-    "health",
-    "legal_aid",
-    "counselling",
-    "social_protection",
-    "violence_support",
-    "trafficking_support",
-    "other",
-]
 
 
 def _config(tmp: Path, url: str | None):
-    from app.crypto.keyring import Keyring, write_key_file
-    from config import TestingConfig
+    from tests.conftest import make_config
 
-    key_file = tmp / "keys.json"
-    if not key_file.exists():
-        write_key_file(key_file, Keyring.generate())
-
-    class BenchConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url or f"sqlite:///{tmp}/reports-bench.sqlite3"
-        CAUNOI_KEY_FILE = str(key_file)
+    class BenchConfig(make_config(tmp, url or f"sqlite:///{tmp}/reports-bench.sqlite3")):
         LOG_LEVEL = "WARNING"
 
     return BenchConfig
@@ -97,30 +78,27 @@ def fill(db, n_cases: int, n_referrals: int) -> dict:
 
     from app.auth.passwords import hash_password
     from app.cases.models import Case, Consent, Need
+    from app.categories import SupportCategory
     from app.orgs.models import OrgUnit, User
     from app.referrals.models import PartnerOrganization, PartnerService, Referral
     from app.reports.demo import seed as seed_plan
 
     rng = random.Random(2026)
-    province = OrgUnit(code="37", name="Tỉnh Ninh Bình", level="province", path="")
-    db.session.add(province)
-    db.session.flush()
-    province.path = f"/{province.id}/"
+    categories = [c.value for c in SupportCategory]
+
+    def add_unit(code: str, name: str, level: str, parent: OrgUnit | None = None) -> OrgUnit:
+        unit = OrgUnit(code=code, name=name, level=level, parent_id=parent.id if parent else None)
+        db.session.add(unit)
+        db.session.flush()
+        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+        return unit
+
+    province = add_unit("37", "Tỉnh Ninh Bình", "province")
     communes = []
     for d in range(DISTRICTS):
-        district = OrgUnit(
-            code=f"37-D{d}", name=f"Huyện {d}", level="district", parent_id=province.id
-        )
-        db.session.add(district)
-        db.session.flush()
-        district.path = f"{province.path}{district.id}/"
+        district = add_unit(f"37-D{d}", f"Huyện {d}", "district", province)
         for c in range(COMMUNES_PER_DISTRICT):
-            commune = OrgUnit(
-                code=f"37-D{d}-C{c}", name=f"Xã {d}.{c}", level="commune", parent_id=district.id
-            )
-            db.session.add(commune)
-            db.session.flush()
-            commune.path = f"{district.path}{commune.id}/"
+            commune = add_unit(f"37-D{d}-C{c}", f"Xã {d}.{c}", "commune", district)
             communes.append(commune.id)
     db.session.add(
         User(
@@ -181,7 +159,7 @@ def fill(db, n_cases: int, n_referrals: int) -> dict:
                 "withdrawn_at": now if rng.random() < 0.01 else None,
             }
         )
-        for category in rng.sample(CATEGORIES, rng.choice([1, 1, 2, 2, 3])):
+        for category in rng.sample(categories, rng.choice([1, 1, 2, 2, 3])):
             need_id += 1
             needs.append(
                 {

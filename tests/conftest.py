@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy.query import Query
 from sqlalchemy import orm
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.crypto.keyring import Keyring, write_key_file
@@ -53,6 +54,21 @@ def wipe_database(url: str) -> None:
             meta.drop_all(conn)
     finally:
         engine.dispose()
+
+
+def private_pg_url(suffix: str) -> str:
+    """A PostgreSQL database of our own beside TEST_DATABASE_URL (the session app's stays)."""
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{url.database}_{suffix}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_schema(app) -> None:
@@ -117,6 +133,26 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def fresh_g_per_request(app):
+    """Give every test request an empty `g`, as a real server does.
+
+    The `db` fixture keeps one app context pushed for the whole test, and Flask reuses it for
+    each request, so `g` (Flask-Login's current user, the cached actor, the throttle marks)
+    would otherwise leak from one request into the next and hide real behaviour (that a
+    disabled user's next request is refused, for one). A package's conftest turns it on for
+    all its tests with an autouse fixture that requests it.
+    """
+    from flask import g, request_started
+
+    def clear_g(sender, **extra):
+        g.__dict__.clear()
+
+    request_started.connect(clear_g, app)
+    yield
+    request_started.disconnect(clear_g, app)
+
+
 @dataclass
 class World:
     """Two districts of one province, a commune in each, and one user per role."""
@@ -162,8 +198,25 @@ def world(db):
     return World(province, district_a, district_b, commune_a, commune_b, users)
 
 
-def sign_in(client, username: str, password: str = PASSWORD):
-    return client.post("/auth/sign-in", data={"username": username, "password": password})
+@pytest.fixture
+def seeded_app(tmp_path):
+    """An app of its own (tests/live.py) with the demo org units and users, password PASSWORD."""
+    from app.orgs.demo import seed
+    from tests.live import own_app
+
+    app = own_app(tmp_path)
+    with app.app_context():
+        seed(PASSWORD)
+        _db.session.commit()
+    yield app
+    # On PostgreSQL this is the suite's database: leave it empty for the tests that follow.
+    reset_schema(app)
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
+    return client.post("/auth/sign-in", data={"username": username, "password": password}, **kwargs)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from app import create_app
 from tests.conftest import make_config, reset_schema, wipe_database
 
 CHROMIUM = "/usr/bin/chromium"
+NO_CHROMIUM = "Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+# For modules whose fixtures should not even start without it.
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=NO_CHROMIUM)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,6 +41,15 @@ def own_app(tmp_path, **overrides):
     return app
 
 
+def browser_app(tmp_path):
+    """own_app as a browser meets it: CSRF on, on a SQLite file of its own."""
+    return own_app(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/browser.sqlite3",
+        WTF_CSRF_ENABLED=True,
+    )
+
+
 @contextmanager
 def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -51,18 +63,24 @@ def live_server(app):
 
 
 @contextmanager
-def chromium(**context_options):
+def chromium_browser():
+    """A headless Chromium; open one context per user with `browser.new_context(...)`."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            "Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-        )
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(**context_options)
-            yield context
-            context.close()
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium(**context_options):
+    """One browser context (a fresh profile: no cookies, no storage) in a new Chromium."""
+    with chromium_browser() as browser:
+        context = browser.new_context(**context_options)
+        yield context
+        context.close()

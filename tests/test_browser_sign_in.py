@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db
 from tests.factories import PASSWORD
-from tests.live import chromium, live_server, own_app
+from tests.live import chromium, live_server
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def seeded_app(tmp_path):
-    app = own_app(tmp_path)
-    with app.app_context():
-        from app.orgs.demo import seed
-
-        seed(PASSWORD)
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_sign_in_home_language_sign_out(seeded_app):

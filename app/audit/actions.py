@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from app.referrals.status import ReferralStatus
 
 ACTIONS = frozenset(
     {
@@ -74,12 +74,8 @@ ACTIONS = frozenset(
         "breakglass.opened",
         "demo.seeded",
     }
-)
-
-# referral.<status> for every FHIR Task status the referral module uses.
-_REFERRAL_STATUS = re.compile(
-    r"^referral\.(draft|requested|accepted|rejected|cancelled|in-progress|on-hold|completed"
-    r"|failed|entered-in-error)$"
+    # referral.<status> for every FHIR Task status the referral module uses.
+    | {f"referral.{status}" for status in ReferralStatus}
 )
 
 # Details carry counts, field names and codes; never values of identifying fields.
@@ -126,4 +122,4 @@ DETAIL_KEYS = frozenset(
 
 
 def is_known_action(action: str) -> bool:
-    return action in ACTIONS or bool(_REFERRAL_STATUS.match(action))
+    return action in ACTIONS

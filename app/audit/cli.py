@@ -14,6 +14,7 @@ from app.audit import queries, services
 from app.audit.verify import Checkpoint, CheckpointError, verify_database
 from app.crypto.keyring import keyring
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.permissions import Actor
 
 CLI_ACTOR = "cli"
@@ -117,7 +118,6 @@ def accessed_command(since, until, username: str | None):
         Actor.system(CLI_ACTOR), filters, len(rows), via="cli", report="accessed"
     )
     db.session.commit()
-    tz = queries.local_zone()
     writer = csv.writer(_Echo(), lineterminator="\n")
     writer.writerow(["username", "case_code", "views", "first_viewed_at", "last_viewed_at"])
     for row in rows:
@@ -126,8 +126,8 @@ def accessed_command(since, until, username: str | None):
                 row.username,
                 row.case_code,
                 row.views,
-                row.first_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
-                row.last_viewed_at.astimezone(tz).isoformat(timespec="seconds"),
+                row.first_viewed_at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+                row.last_viewed_at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
             ]
         )
 

@@ -4,44 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.audit.actions import ACTIONS, is_known_action
 from app.audit.queries import AuditFilters
-
-# The referral.<status> actions (FHIR Task statuses, see actions.py).
-REFERRAL_STATUSES = (
-    "draft",
-    "requested",
-    "accepted",
-    "rejected",
-    "cancelled",
-    "in-progress",
-    "on-hold",
-    "completed",
-    "failed",
-    "entered-in-error",
-)
+from app.web.forms import LocalDateField
 
 
 def action_choices() -> list[tuple[str, str]]:
-    actions = sorted(ACTIONS | {f"referral.{s}" for s in REFERRAL_STATUSES})
-    return [("", _l("Tất cả"))] + [(a, a) for a in actions]
-
-
-class LocalDateField(DateField):
-    """A date from <input type="date"> (YYYY-MM-DD) or typed the Vietnamese way (dd/mm/yyyy)."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy.")) from None
+    return [("", _l("Tất cả"))] + [(a, a) for a in sorted(ACTIONS)]
 
 
 class AuditFilterForm(FlaskForm):

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.audit.models import AuditEvent
 from app.audit.services import untrusted_ref
+from app.auth.services import normalize_username
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
 from app.permissions import Actor, Role, in_org_scope
 
@@ -48,15 +48,10 @@ class AuditFilters:
         return {k: v for k, v in args.items() if v}
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-
-
 def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """Local days -> [start, end) aware datetimes: the users' dates are Vietnamese days."""
-    tz = local_zone()
-    start = datetime.combine(since, time.min, tz) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, tz) if until else None
+    start = datetime.combine(since, time.min, LOCAL_TZ) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, LOCAL_TZ) if until else None
     return start, end
 
 
@@ -70,7 +65,7 @@ def _scope(stmt: sa.Select, actor: Actor) -> sa.Select:
 
 def _apply(stmt: sa.Select, filters: AuditFilters) -> sa.Select:
     if filters.username:
-        stmt = stmt.where(AuditEvent.actor_username == filters.username.strip().casefold())
+        stmt = stmt.where(AuditEvent.actor_username == normalize_username(filters.username))
     if filters.action:
         stmt = stmt.where(AuditEvent.action == filters.action)
     if filters.object_ref:
@@ -91,10 +86,14 @@ def _apply(stmt: sa.Select, filters: AuditFilters) -> sa.Select:
     return stmt
 
 
+def _visible(stmt: sa.Select, actor: Actor, filters: AuditFilters) -> sa.Select:
+    """`stmt` narrowed to the events `actor` may see that match `filters`."""
+    return _apply(_scope(stmt, actor), filters)
+
+
 def visible_events(actor: Actor, filters: AuditFilters) -> sa.Select:
     """The events `actor` may see that match `filters`, newest first."""
-    stmt = sa.select(AuditEvent).order_by(AuditEvent.seq.desc())
-    return _apply(_scope(stmt, actor), filters)
+    return _visible(sa.select(AuditEvent).order_by(AuditEvent.seq.desc()), actor, filters)
 
 
 def search_events(actor: Actor, filters: AuditFilters, page: int):
@@ -135,7 +134,7 @@ EXPORT_COLUMNS = (
 
 
 def count_events(actor: Actor, filters: AuditFilters) -> int:
-    stmt = _apply(_scope(sa.select(sa.func.count()).select_from(AuditEvent), actor), filters)
+    stmt = _visible(sa.select(sa.func.count()).select_from(AuditEvent), actor, filters)
     return db.session.execute(stmt).scalar_one()
 
 
@@ -146,31 +145,12 @@ def export_batches(
 
     Each batch ends its read transaction, so a long export never holds SQLite's lock for long.
     """
-    columns = (
-        AuditEvent.seq,
-        AuditEvent.occurred_at,
-        AuditEvent.actor_username,
-        AuditEvent.actor_role,
-        OrgUnit.code,
-        AuditEvent.action,
-        AuditEvent.object_type,
-        AuditEvent.object_ref,
-        AuditEvent.outcome,
-        AuditEvent.reason,
-        AuditEvent.request_id,
-        AuditEvent.client_address,
-        AuditEvent.details,
-    )
-    base = (
-        _apply(
-            _scope(
-                sa.select(*columns).outerjoin(OrgUnit, OrgUnit.id == AuditEvent.org_unit_id), actor
-            ),
-            filters,
-        )
-        .order_by(AuditEvent.seq.desc())
-        .limit(EXPORT_BATCH)
-    )
+    # Every column is the event's own but "org_unit", the code of its unit.
+    columns = [
+        OrgUnit.code if name == "org_unit" else getattr(AuditEvent, name) for name in EXPORT_COLUMNS
+    ]
+    joined = sa.select(*columns).outerjoin(OrgUnit, OrgUnit.id == AuditEvent.org_unit_id)
+    base = _visible(joined, actor, filters).order_by(AuditEvent.seq.desc()).limit(EXPORT_BATCH)
     last_seq = before_seq
     while True:
         stmt = base if last_seq is None else base.where(AuditEvent.seq < last_seq)
@@ -193,7 +173,7 @@ def recorded_filters(filters: AuditFilters) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     if filters.username:
-        name = filters.username.strip().casefold()
+        name = normalize_username(filters.username)
         known = db.session.execute(sa.select(User.id).where(User.username == name)).first()
         out["username"] = name if known else WITHHELD
     if filters.action:
@@ -279,5 +259,5 @@ def accessed_cases(since: date, until: date, username: str | None = None) -> lis
         .order_by(AuditEvent.actor_username, AuditEvent.object_ref)
     )
     if username:
-        stmt = stmt.where(AuditEvent.actor_username == username.strip().casefold())
+        stmt = stmt.where(AuditEvent.actor_username == normalize_username(username))
     return [CaseAccess(*row) for row in db.session.execute(stmt).all()]

@@ -184,6 +184,20 @@ class _Reader:
 # ------------------------------------------------------------------------------ diagnosis
 
 
+def _missing(first: int, last: int) -> Problem:
+    """Events `first`..`last` are gone."""
+    gap = f"events {first}–{last} are" if last > first else "it is"
+    return Problem(first, "missing", f"{gap} missing (deleted)")
+
+
+def _checkpoint_mismatch(checkpoint: Checkpoint) -> Problem:
+    return Problem(
+        checkpoint.seq,
+        "checkpoint_mismatch",
+        f"its hash differs from the checkpoint of {checkpoint.at}: the chain was rewritten",
+    )
+
+
 def _hash_with_seq(key: bytes, row: tuple, seq: int) -> str:
     return keyed_hash(key, canonical_values((seq, *row[1:15])))
 
@@ -306,19 +320,13 @@ def _walk(
                 return result
         if seq != expected or row[14] != prev_hash or digest != row[15]:
             if seq != expected:
-                gap = f"events {expected}–{seq - 1} are" if seq - 1 > expected else "it is"
-                result.problem = Problem(expected, "missing", f"{gap} missing (deleted)")
+                result.problem = _missing(expected, seq - 1)
             else:
                 result.problem = _diagnose(key, row, prev_hash, next(rows, None), head_seq)
             return result
         if seq == cp_seq:
             if row[15] != checkpoint.hash:
-                result.problem = Problem(
-                    seq,
-                    "checkpoint_mismatch",
-                    f"its hash differs from the checkpoint of {checkpoint.at}: the chain was "
-                    "rewritten",
-                )
+                result.problem = _checkpoint_mismatch(checkpoint)
                 return result
             result.checkpoint_reached = True
         prev_hash = row[15]
@@ -333,9 +341,7 @@ def _walk(
     result.last_hash = prev_hash
     if to_seq is not None:
         if result.last_seq < to_seq:
-            last = result.last_seq
-            gap = f"events {last + 1}–{to_seq} are" if to_seq > last + 1 else "it is"
-            result.problem = Problem(last + 1, "missing", f"{gap} missing (deleted)")
+            result.problem = _missing(result.last_seq + 1, to_seq)
         return result
     _check_end(result, head, checkpoint)
     return result
@@ -353,11 +359,7 @@ def _check_checkpoint_row(reader: _Reader, checkpoint: Checkpoint, result: Verif
         )
         return False
     if row[15] != checkpoint.hash:
-        result.problem = Problem(
-            checkpoint.seq,
-            "checkpoint_mismatch",
-            f"its hash differs from the checkpoint of {checkpoint.at}: the chain was rewritten",
-        )
+        result.problem = _checkpoint_mismatch(checkpoint)
         return False
     return True
 
@@ -467,10 +469,10 @@ def _ranges(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
 def _parallel_prefix(engine, key, lo: int, hi: int, workers: int, batch_size: int):
     """Verify lo..hi split over worker processes.
 
-    Returns (checked, restart, cpu): events verified in the clean ranges before the first bad one,
-    and where the sequential walk must resume (hi + 1 when all were clean, else the start of
-    the first bad range, re-walked in this process to name the problem precisely). None when
-    workers cannot be started here.
+    Returns (checked, restart, cpu, workers): events verified in the clean ranges before the
+    first bad one, where the sequential walk must resume (hi + 1 when all were clean, else the
+    start of the first bad range, re-walked in this process to name the problem precisely), the
+    workers' CPU seconds and how many ran. None when workers cannot be started here.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -30,10 +30,8 @@ def load_user(token: str):
             db.session.commit()
         return None
     sessions.touch(auth_session)
-    user = auth_session.user
-    user.session_token = token
-    user.auth_session = auth_session
-    return user
+    sessions.attach(auth_session.user, token, auth_session)
+    return auth_session.user
 
 
 def refuse_unauthenticated():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +14,7 @@ from app.auth.passwords import MIN_LENGTH
 from app.extensions import db
 from app.home.panels import register_panel
 from app.permissions import ALL_ROLES, Role, public, roles_required
+from app.web.security import same_site_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
@@ -36,12 +35,7 @@ register_panel(
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect would let a phishing link borrow our sign-in page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("home.index")
+    return same_site_path(target) or url_for("home.index")
 
 
 def _fresh_cookie_session() -> None:
@@ -117,8 +111,7 @@ def mfa():
             form.code.errors = [_("Mã không đúng hoặc đã được dùng. Hãy nhập mã mới.")]
             return render_template("auth/mfa_verify.html", form=form), 401
         user = pending.user
-        user.session_token = session.pop(sessions.PENDING_KEY)
-        user.auth_session = pending
+        sessions.attach(user, session.pop(sessions.PENDING_KEY), pending)
         next_url = _safe_next(session.pop(_NEXT_KEY, None))
         login_user(user)
         db.session.commit()

@@ -35,10 +35,14 @@ def start_session(user: User, *, mfa_pending: bool = False) -> str:
     auth_session = AuthSession(token_hash=_hash(token), user_id=user.id, is_mfa_pending=mfa_pending)
     db.session.add(auth_session)
     db.session.flush()
-    # The attributes the session loader sets, so the signing-in request itself sees them too.
+    attach(user, token, auth_session)  # so the signing-in request itself sees them too
+    return token
+
+
+def attach(user: User, token: str, auth_session: AuthSession) -> None:
+    """What the session loader sets on the user: `get_id` returns the token."""
     user.session_token = token
     user.auth_session = auth_session
-    return token
 
 
 @functools.cache
@@ -98,10 +102,6 @@ def touch(auth_session: AuthSession) -> None:
     if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
         begin_writing(db.session)  # the page may have begun as a read snapshot (app/db.py)
         auth_session.last_seen_at = now
-
-
-def current_token() -> str | None:
-    return session.get("_user_id")
 
 
 # The token of a session still owing its second factor lives under its own key, so that

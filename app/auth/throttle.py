@@ -19,8 +19,6 @@ from app.extensions import limiter
 _FAILED = "caunoi.auth_attempt_failed"
 _RECORDED = "caunoi.auth_throttle_recorded"
 
-MFA_LIMIT_PER_ACCOUNT_DEFAULT = "5 per minute;20 per hour"
-
 
 def mark_failed() -> None:
     """Count this request against the limits of its view."""
@@ -56,16 +54,6 @@ def account_address_key(username: str | None = None, address: str | None = None)
     return f"acct-addr:{_digest(name)}:{address or get_remote_address() or 'unknown'}"
 
 
-def _config(name: str, default: str | None = None):
-    def provider() -> str:
-        value = current_app.config.get(name, default)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    return provider
-
-
 def _mfa_user_key() -> str:
     from app.auth.sessions import pending_session
 
@@ -84,9 +72,9 @@ def _on_breach(request_limit) -> None:
     return None
 
 
-def _limit(config_name: str, key_func, default: str | None = None):
+def _limit(config_name: str, key_func):
     return limiter.limit(
-        _config(config_name, default),
+        lambda: current_app.config[config_name],
         key_func=key_func,
         methods=["POST"],
         deduct_when=_failed,
@@ -103,13 +91,13 @@ def sign_in_limits(view):
 
 def mfa_limits(view):
     """Second-factor codes: per account (whoever holds the password) and per address."""
-    view = _limit("MFA_LIMIT_PER_ACCOUNT", _mfa_user_key, MFA_LIMIT_PER_ACCOUNT_DEFAULT)(view)
+    view = _limit("MFA_LIMIT_PER_ACCOUNT", _mfa_user_key)(view)
     return _limit("SIGNIN_LIMIT_PER_ADDRESS", address_key)(view)
 
 
 def enrolment_limits(view):
     """Codes typed while enrolling count like second-factor attempts."""
-    return _limit("MFA_LIMIT_PER_ACCOUNT", _current_user_key, MFA_LIMIT_PER_ACCOUNT_DEFAULT)(view)
+    return _limit("MFA_LIMIT_PER_ACCOUNT", _current_user_key)(view)
 
 
 def password_change_limits(view):

@@ -17,22 +17,21 @@ from app.cases import consents as cons
 from app.cases import permissions as perms
 from app.cases import queries, schemas, services, tokens
 from app.cases.fields import display_name, read_fields
-from app.cases.models import ENCRYPTED_FIELDS, SENSITIVE_FIELDS, Case
-from app.categories import SENSITIVE_CATEGORIES
+from app.cases.models import IDENTIFYING_FIELDS, Case, CaseStatus
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
-from app.permissions import ALL_ROLES, Role, current_actor, deny, public, roles_required
+from app.permissions import ALL_ROLES, current_actor, deny, public, roles_required
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-API_ROLES = (Role.CASEWORKER, Role.VOLUNTEER)
 
-
-def _bearer() -> str | None:
+def _bearer_user():
+    """The user of the request's bearer token, or None."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    token = value.strip() if scheme.lower() == "bearer" else ""
+    return tokens.user_for_token(token) if token else None
 
 
 @login_manager.request_loader
@@ -40,17 +39,14 @@ def load_user_from_bearer(req):
     """Bearer tokens authenticate API requests only."""
     if not req.path.startswith("/api/"):
         return None
-    token = _bearer()
-    return tokens.user_for_token(token) if token else None
+    return _bearer_user()
 
 
 @bp.before_request
 def authenticate_with_token_only():
     # Never the cookie for /api/: whoever the session names, only the token decides.
     g.pop("actor", None)
-    token = _bearer()
-    user = tokens.user_for_token(token) if token else None
-    login_manager._update_request_context_with_user(user)
+    login_manager._update_request_context_with_user(_bearer_user())
 
 
 def _error(message: str, status: int, **extra):
@@ -70,8 +66,7 @@ def _summary(case: Case) -> dict:
 
 
 def _full(actor, case: Case) -> dict:
-    sees = perms.sees_sensitive(actor)
-    fields = [f for f in ENCRYPTED_FIELDS if sees or f not in SENSITIVE_FIELDS]
+    fields = perms.visible_fields(actor)
     data = read_fields(case, fields) if not case.is_erased else dict.fromkeys(fields)
     data.update(
         code=case.code,
@@ -86,21 +81,9 @@ def _full(actor, case: Case) -> dict:
         is_restricted=case.is_restricted,
         is_erased=case.is_erased,
         consents_in_force=cons.purposes_in_force(case),
-        needs=_visible_needs(actor, case),
+        needs=perms.visible_needs(actor, case),
     )
     return schemas.case_schema_for(actor.role).dump(data)
-
-
-def _needs(actor, case: Case) -> list[dict]:
-    return schemas.NeedSchema(many=True).dump(_visible_needs(actor, case))
-
-
-def _visible_needs(actor, case: Case) -> list:
-    return [
-        n
-        for n in case.needs
-        if perms.sees_sensitive(actor) or n.category not in SENSITIVE_CATEGORIES
-    ]
 
 
 def _load_json(schema):
@@ -111,12 +94,12 @@ def _load_json(schema):
 
 
 @bp.get("/cases")
-@roles_required(*API_ROLES)
+@roles_required(*perms.CASE_ROLES)
 def list_cases():
     actor = current_actor()
     status = request.args.get("status")
     stmt = queries.filtered_cases(
-        actor, status=status if status in ("open", "active", "closed") else None
+        actor, status=status if status in set(CaseStatus) else None
     ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
     page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
     items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in page.items])
@@ -126,7 +109,7 @@ def list_cases():
 
 
 @bp.post("/cases/search")
-@roles_required(*API_ROLES)
+@roles_required(*perms.CASE_ROLES)
 def search_cases():
     actor = current_actor()
     data, error = _load_json(schemas.SearchInSchema())
@@ -151,7 +134,7 @@ def read_case(code: str):
 
 
 @bp.post("/cases")
-@roles_required(*API_ROLES)
+@roles_required(*perms.CASE_ROLES)
 def create_case():
     actor = current_actor()
     data, error = _load_json(schemas.CaseInSchema())
@@ -162,19 +145,7 @@ def create_case():
     intake = services.Intake(
         org_unit_id=unit.id if unit else -1,
         consent=services.ConsentGiven(**data["consent"]),
-        **{
-            f: data[f]
-            for f in (
-                "full_name",
-                "other_names",
-                "preferred_name",
-                "date_of_birth",
-                "phone",
-                "address",
-                "id_number",
-                "reached_via",
-            )
-        },
+        **{f: data[f] for f in (*IDENTIFYING_FIELDS, "reached_via")},
         health_details=data["health_details"] if sensitive else None,
         violence_details=data["violence_details"] if sensitive else None,
         needs=[(n["category"], n["priority"]) for n in data["needs"]],
@@ -193,7 +164,7 @@ def create_case():
 def list_needs(code: str):
     actor = current_actor()
     case = queries.get_case_or_404(actor, code)
-    return jsonify(items=_needs(actor, case))
+    return jsonify(items=schemas.NeedSchema(many=True).dump(perms.visible_needs(actor, case)))
 
 
 @bp.post("/cases/<code>/needs")
@@ -225,6 +196,7 @@ def openapi_document():
 def _register_openapi() -> None:
     ref = {"$ref": "#/components/schemas/Case"}
     err = {"description": "Not found or outside your scope"}
+    code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
     openapi.register_schema(
         "Case",
         {
@@ -286,9 +258,7 @@ def _register_openapi() -> None:
         "get",
         {
             "summary": "Read one case (audited)",
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": code,
             "responses": {
                 "200": {
                     "description": "The case",
@@ -303,9 +273,7 @@ def _register_openapi() -> None:
         "get",
         {
             "summary": "Needs of a case",
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": code,
             "responses": {"200": {"description": "Needs"}, "404": err},
         },
     )
@@ -314,9 +282,7 @@ def _register_openapi() -> None:
         "post",
         {
             "summary": "Add a need (caseworkers)",
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": code,
             "responses": {"201": {"description": "The need"}, "404": err},
         },
     )

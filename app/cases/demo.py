@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases import services
-from app.cases.models import Case, Consent, Need
+from app.cases.models import Case, Consent, Need, ReachedVia
 from app.categories import SupportCategory
 from app.crypto.blind_index import id_number_index, name_indexes, phone_index
 from app.crypto.envelope import seal, wrap_key
@@ -207,7 +207,8 @@ VILLAGES = [
     "Khu phố 2",
     "Khu phố 5",
 ]
-REACHED = ["outreach", "peer", "self", "health_service", "police", "other"]
+REACHED = [r.value for r in ReachedVia]
+PRIORITIES = ["high", "normal", "normal", "low"]  # weighted: most needs are normal
 
 
 def _name(rng: random.Random) -> str:
@@ -224,7 +225,7 @@ def _id_number(rng: random.Random) -> str:
 
 def _needs(rng: random.Random) -> list[tuple[str, str]]:
     categories = rng.sample([c.value for c in SupportCategory], rng.randint(1, 3))
-    return [(c, rng.choice(["high", "normal", "normal", "low"])) for c in categories]
+    return [(c, rng.choice(PRIORITIES)) for c in categories]
 
 
 def _units() -> list[OrgUnit]:
@@ -262,7 +263,7 @@ def seed(password: str, case_count: int | None = None) -> None:
 def _story_needs(rng: random.Random, story: Story) -> list[tuple[str, str]]:
     count = 2 if story.second else 1
     categories = rng.sample(REFERRABLE, count)
-    return [(c, rng.choice(["high", "normal", "normal", "low"])) for c in categories]
+    return [(c, rng.choice(PRIORITIES)) for c in categories]
 
 
 def _seed_small(units: list[OrgUnit], stories: list[Story]) -> None:
@@ -411,26 +412,8 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
                             "identified_on": opened.date(),
                         }
                     )
-                    consents.append(
-                        {
-                            "case_id": case_id,
-                            "purpose": cons.share_purpose(category),
-                            "method": "verbal",
-                            "text_version": cons.CONSENT_TEXT_VERSION,
-                            "given_by": "self",
-                            "recorded_at": opened,
-                        }
-                    )
-                consents.append(
-                    {
-                        "case_id": case_id,
-                        "purpose": cons.RECORD,
-                        "method": "verbal",
-                        "text_version": cons.CONSENT_TEXT_VERSION,
-                        "given_by": "self",
-                        "recorded_at": opened,
-                    }
-                )
+                    consents.append(_verbal_consent(case_id, cons.share_purpose(category), opened))
+                consents.append(_verbal_consent(case_id, cons.RECORD, opened))
                 key_id += 1
                 case_id += 1
             db.session.execute(sa.insert(DataKey), keys)
@@ -449,6 +432,18 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
         details={"count": count},
     )
     db.session.commit()
+
+
+def _verbal_consent(case_id: int, purpose: str, recorded_at: datetime) -> dict:
+    """A consents row for bulk insert: given verbally by the person herself."""
+    return {
+        "case_id": case_id,
+        "purpose": purpose,
+        "method": "verbal",
+        "text_version": cons.CONSENT_TEXT_VERSION,
+        "given_by": "self",
+        "recorded_at": recorded_at,
+    }
 
 
 def _reset_pg_sequences() -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.cases.codes import birth_year_of, parse_birth
 from app.cases.errors import CaseError
-from app.cases.fields import read_field
+from app.cases.fields import index_or_none, read_field
 from app.cases.models import Case
 from app.crypto.blind_index import id_number_index, name_indexes, phone_index
 from app.extensions import db
@@ -58,8 +58,8 @@ def find_duplicates(
     stmt = sa.select(Case).where(Case.erased_at.is_(None), sa.or_(*conditions)).limit(50)
     matches = []
     for case in db.session.execute(stmt).scalars():
-        strong = (phone and case.phone_index == _safe(phone_index, phone)) or (
-            id_number and case.id_number_index == _safe(id_number_index, id_number)
+        strong = (phone and case.phone_index == index_or_none(phone_index, phone)) or (
+            id_number and case.id_number_index == index_or_none(id_number_index, id_number)
         )
         if strong or birth_year_of(read_field(case, "date_of_birth")) == year:
             matches.append(case)
@@ -74,10 +74,3 @@ def find_duplicates(
     )
     in_scope = sorted(c.code for c in matches if c.id in visible)
     return DuplicateCheck(in_scope, any(c.id not in visible for c in matches))
-
-
-def _safe(fn, value):
-    try:
-        return fn(value)
-    except ValueError:
-        return None

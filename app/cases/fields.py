@@ -27,12 +27,13 @@ def set_field(case: Case, field: str, value: str | None) -> None:
     if field == "full_name":
         case.name_index, case.name_folded_index = name_indexes(value) if value else (None, None)
     elif field == "phone":
-        case.phone_index = _or_none(phone_index, value)
+        case.phone_index = index_or_none(phone_index, value)
     elif field == "id_number":
-        case.id_number_index = _or_none(id_number_index, value)
+        case.id_number_index = index_or_none(id_number_index, value)
 
 
-def _or_none(fn, value: str | None) -> str | None:
+def index_or_none(fn, value: str | None) -> str | None:
+    """`fn(value)` (a blind index), or None when there is nothing to index."""
     if not value:
         return None
     try:

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -20,19 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.cases import consents as cons
 from app.cases.models import ClosedReason, ConsentMethod, NeedPriority, NeedStatus, ReachedVia
 from app.categories import CATEGORY_LABELS, SupportCategory
-
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms before 3.3 takes plain pairs
-
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
-
-
-def choices(pairs) -> list:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
+from app.web.forms import choices
 
 OFF = {"autocomplete": "off", "autocapitalize": "words", "spellcheck": "false"}
 OFF_PLAIN = {"autocomplete": "off", "spellcheck": "false"}
@@ -318,7 +305,3 @@ class TokenForm(FlaskForm):
     name = StringField(
         _l("Tên gợi nhớ"), validators=[DataRequired(_l("Hãy đặt tên.")), Length(max=80)]
     )
-
-
-class HiddenCodeForm(FlaskForm):
-    code = HiddenField()

@@ -62,8 +62,8 @@ class ConsentMethod(StrEnum):
 
 BIRTH_YEAR_BANDS = ("<18", "18-24", "25-34", "35-44", "45+")
 
-# The encrypted columns of `cases`, in the order the rights page shows them.
-ENCRYPTED_FIELDS = (
+# The identifying fields every role working on the case may see, in the order pages show them.
+IDENTIFYING_FIELDS = (
     "full_name",
     "other_names",
     "preferred_name",
@@ -71,11 +71,11 @@ ENCRYPTED_FIELDS = (
     "phone",
     "address",
     "id_number",
-    "health_details",
-    "violence_details",
 )
 # Fields volunteers never see (DESIGN.md, "Who uses it").
-SENSITIVE_FIELDS = frozenset({"health_details", "violence_details"})
+SENSITIVE_FIELDS = ("health_details", "violence_details")
+# The encrypted columns of `cases`, in the order the rights page shows them.
+ENCRYPTED_FIELDS = IDENTIFYING_FIELDS + SENSITIVE_FIELDS
 
 
 class Case(db.Model):

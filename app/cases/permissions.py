@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS
 from app.categories import SENSITIVE_CATEGORIES
 from app.permissions import Actor, Role
 
 if TYPE_CHECKING:
-    from app.cases.models import Case
+    from app.cases.models import Case, Need
 
 CASE_ROLES = (Role.CASEWORKER, Role.VOLUNTEER)
 
@@ -30,8 +31,20 @@ def sees_sensitive(actor: Actor) -> bool:
     return actor.has_role(Role.CASEWORKER, Role.ADMIN)
 
 
+def visible_fields(actor: Actor) -> tuple[str, ...]:
+    """The encrypted fields the actor may read: health and violence details only if sensitive."""
+    return ENCRYPTED_FIELDS if sees_sensitive(actor) else IDENTIFYING_FIELDS
+
+
 def visible_need_categories(actor: Actor, categories):
     return [c for c in categories if sees_sensitive(actor) or c not in SENSITIVE_CATEGORIES]
+
+
+def visible_needs(actor: Actor, case: Case) -> list[Need]:
+    """The case's needs, without the sensitive categories for those who may not see them."""
+    return [
+        n for n in case.needs if sees_sensitive(actor) or n.category not in SENSITIVE_CATEGORIES
+    ]
 
 
 def can_manage(actor: Actor, case: Case) -> bool:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from app.cases.models import BreakGlassGrant, Case
+from app.cases.fields import index_or_none
+from app.cases.models import BreakGlassGrant, Case, Need, NeedPriority, NeedStatus
+from app.crypto.blind_index import id_number_index, name_search_index, phone_index
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import OrgUnit, User
@@ -101,6 +104,21 @@ def org_units_for_intake(actor: Actor) -> list[OrgUnit]:
     return []
 
 
+def intake_assignees(actor: Actor) -> list[User]:
+    """Caseworkers an intake may be assigned to: those whose unit is above, at or below the
+    actor's."""
+    users = db.session.execute(
+        sa.select(User)
+        .where(User.role == Role.CASEWORKER, User.is_enabled.is_(True))
+        .join(OrgUnit, User.org_unit_id == OrgUnit.id)
+        .order_by(User.username)
+    ).scalars()
+    path = actor.org_path or "\x00"
+    return [
+        u for u in users if path.startswith(u.org_unit.path) or u.org_unit.path.startswith(path)
+    ]
+
+
 def transfer_targets(actor: Actor, case: Case) -> list[OrgUnit]:
     return list(
         db.session.execute(
@@ -162,10 +180,6 @@ def filtered_cases(
     attention: bool = False,
 ) -> sa.Select:
     """The case list's filters, inside the actor's scope."""
-    from datetime import timedelta
-
-    from app.cases.models import Need, NeedPriority, NeedStatus
-
     stmt = visible_cases(actor)
     if status:
         stmt = stmt.where(Case.status == status)
@@ -197,12 +211,6 @@ def filtered_cases(
 def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
     """Exact match on name (with or without diacritics), phone or ID number through the blind
     indexes, never by decrypting rows."""
-    import re
-
-    from sqlalchemy.orm import joinedload
-
-    from app.crypto.blind_index import id_number_index, name_search_index, phone_index
-
     term = (term or "").strip()
     if not term:
         return []
@@ -214,14 +222,13 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
             (phone_index, Case.phone_index),
             (id_number_index, Case.id_number_index),
         ):
-            try:
-                conditions.append(column == fn(term))
-            except ValueError:
-                pass
+            index = index_or_none(fn, term)
+            if index is not None:
+                conditions.append(column == index)
     stmt = (
         visible_cases(actor)
         .where(sa.or_(*conditions))
-        .options(joinedload(Case.data_key))
+        .options(sa.orm.joinedload(Case.data_key))
         .order_by(Case.id.desc())
         .limit(limit)
     )
@@ -348,10 +355,6 @@ def paginate_cases(stmt: sa.Select, page: int, per_page: int = PER_PAGE) -> Page
     """A page of `stmt`; the total is counted over ids only, never over the encrypted columns
     (counting the full rows would read every ciphertext in scope)."""
     page = max(1, page)
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(
-            stmt.with_only_columns(Case.id).order_by(None).subquery()
-        )
-    ).scalar_one()
+    total = _count(stmt)
     items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
     return Page(items, page, per_page, total)

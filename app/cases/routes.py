@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,40 +14,37 @@ from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import queries, rights, services, tokens
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
-from app.cases.models import ENCRYPTED_FIELDS, SENSITIVE_FIELDS, ApiToken, Case
+from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, ApiToken, Case
 from app.categories import CATEGORY_LABELS, SENSITIVE_CATEGORIES, SupportCategory, category_label
 from app.crypto.envelope import unseal
 from app.db import reads_first, utcnow
 from app.extensions import db
 from app.home.panels import register_panel
-from app.orgs.models import OrgUnit, User
 from app.permissions import (
     ALL_ROLES,
     PermissionDenied,
     Role,
     current_actor,
     deny,
+    not_found,
     roles_required,
 )
 from app.web.templating import format_datetime
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
-CASE_ROLES = (Role.CASEWORKER, Role.VOLUNTEER)
-VIEW_ROLES = (Role.CASEWORKER, Role.VOLUNTEER, Role.ADMIN)
-
 register_panel(
     "cases.index",
     _l("Hồ sơ hỗ trợ"),
     _l("Danh sách hồ sơ trong phạm vi của bạn, tìm kiếm và mở hồ sơ mới."),
-    CASE_ROLES,
+    perms.CASE_ROLES,
     order=10,
 )
 register_panel(
     "cases.new",
     _l("Mở hồ sơ mới"),
     _l("Ghi nhận sự đồng ý, thông tin và nhu cầu hỗ trợ của người được hỗ trợ."),
-    CASE_ROLES,
+    perms.CASE_ROLES,
     order=85,
 )
 register_panel(
@@ -62,7 +58,7 @@ register_panel(
     "cases.api_tokens",
     _l("Mã truy cập API"),
     _l("Tạo và thu hồi mã truy cập cá nhân cho API."),
-    CASE_ROLES,
+    perms.CASE_ROLES,
     order=92,
 )
 
@@ -141,7 +137,7 @@ class _RowMaker:
         }
 
 
-def _rows(actor, cases):
+def _rows(cases):
     """Plain values for the template, read before the commit expires the objects."""
     row = _RowMaker()
     return [
@@ -151,7 +147,7 @@ def _rows(actor, cases):
 
 
 @bp.get("/cases/")
-@roles_required(*CASE_ROLES)
+@roles_required(*perms.CASE_ROLES)
 @reads_first
 def index():
     actor = current_actor()
@@ -199,43 +195,36 @@ def _list_rows(items) -> list[dict]:
 
 def _category_choices(actor):
     return [
-        (c.value, CATEGORY_LABELS[c])
-        for c in SupportCategory
-        if perms.sees_sensitive(actor) or c not in SENSITIVE_CATEGORIES
+        (c.value, CATEGORY_LABELS[c]) for c in perms.visible_need_categories(actor, SupportCategory)
     ]
 
 
-@bp.post("/cases/search")
-@roles_required(*CASE_ROLES)
-def search():
-    # POST so the term never reaches a URL, a proxy log or the browser history.
-    actor = current_actor()
-    form = F.SearchForm()
-    if not form.validate_on_submit():
-        return render_template(
-            "cases/list.html",
-            rows=[],
-            page=None,
-            filters=_list_filters(),
-            search_form=form,
-            categories=_category_choices(actor),
-            transfers=[],
-            searched=True,
-        ), 400
-    cases = queries.search_cases(actor, form.q.data)
-    rows = _rows(actor, cases)
-    services.record_list_view(actor, cases, via="search")
-    db.session.commit()
+def _render_search(actor, rows: list[dict], form: F.SearchForm, status: int = 200):
     return render_template(
         "cases/list.html",
         rows=rows,
         page=None,
         filters=_list_filters(),
-        search_form=F.SearchForm(formdata=None),
+        search_form=form,
         categories=_category_choices(actor),
         transfers=[],
         searched=True,
-    )
+    ), status
+
+
+@bp.post("/cases/search")
+@roles_required(*perms.CASE_ROLES)
+def search():
+    # POST so the term never reaches a URL, a proxy log or the browser history.
+    actor = current_actor()
+    form = F.SearchForm()
+    if not form.validate_on_submit():
+        return _render_search(actor, [], form, 400)
+    cases = queries.search_cases(actor, form.q.data)
+    rows = _rows(cases)
+    services.record_list_view(actor, cases, via="search")
+    db.session.commit()
+    return _render_search(actor, rows, F.SearchForm(formdata=None))
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -247,17 +236,8 @@ def _intake_form(actor) -> F.IntakeForm:
     form.org_unit_id.choices = [(u.id, u.name) for u in units]
     if actor.has_role(Role.VOLUNTEER) and units and not form.is_submitted():
         form.org_unit_id.data = units[0].id
-    users = db.session.execute(
-        sa.select(User)
-        .where(User.role == Role.CASEWORKER, User.is_enabled.is_(True))
-        .join(OrgUnit, User.org_unit_id == OrgUnit.id)
-        .order_by(User.username)
-    ).scalars()
-    path = actor.org_path or "\x00"
     form.assigned_to_id.choices = [(0, _("— tự động —"))] + [
-        (u.id, u.display_name or u.username)
-        for u in users
-        if path.startswith(u.org_unit.path) or u.org_unit.path.startswith(path)
+        (u.id, u.display_name or u.username) for u in queries.intake_assignees(actor)
     ]
     return form
 
@@ -272,13 +252,7 @@ def _intake_from_form(actor, form: F.IntakeForm) -> services.Intake:
             given_by=form.given_by.data,
             guardian_relation=form.guardian_relation.data,
         ),
-        full_name=form.full_name.data,
-        other_names=form.other_names.data,
-        preferred_name=form.preferred_name.data,
-        date_of_birth=form.date_of_birth.data,
-        phone=form.phone.data,
-        address=form.address.data,
-        id_number=form.id_number.data,
+        **{f: getattr(form, f).data for f in IDENTIFYING_FIELDS},
         health_details=form.health_details.data if sensitive else None,
         violence_details=form.violence_details.data if sensitive else None,
         reached_via=form.reached_via.data,
@@ -298,7 +272,7 @@ def _render_intake(form, status=200, duplicates=None):
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
+@roles_required(*perms.CASE_ROLES)
 def new():
     actor = current_actor()
     form = _intake_form(actor)
@@ -355,9 +329,9 @@ def _load(code: str) -> Case:
 
 def _detail_context(actor, case: Case) -> dict:
     sees = perms.sees_sensitive(actor)
-    fields = [f for f in ENCRYPTED_FIELDS if sees or f not in SENSITIVE_FIELDS]
+    fields = perms.visible_fields(actor)
     values = read_fields(case, fields) if not case.is_erased else {}
-    needs = [n for n in case.needs if sees or n.category not in SENSITIVE_CATEGORIES]
+    needs = perms.visible_needs(actor, case)
     consents = [c for c in case.consents if sees or not _sensitive_purpose(c.purpose)]
     notes = [(n, read_note(case, n)) for n in case.notes if sees or not n.is_sensitive]
     manage = perms.can_manage(actor, case)
@@ -684,8 +658,6 @@ def break_glass():
     code = form.code.data.strip().upper()
     case = queries.get_case_by_code(code)
     if case is None:
-        from app.permissions import not_found
-
         not_found(actor, "case", queries.clean_ref(code))
     try:
         services.open_break_glass(actor, case, form.reason.data)
@@ -730,8 +702,6 @@ def revoke_api_token(token_id: int):
     actor = current_actor()
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.user_id:
-        from app.permissions import not_found
-
         not_found(actor, "api_token", str(token_id))
     tokens.revoke_api_token(actor, token)
     db.session.commit()

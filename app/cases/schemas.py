@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.cases import consents as cons
-from app.cases.models import ConsentMethod, NeedPriority, NeedStatus, ReachedVia
+from app.cases.models import SENSITIVE_FIELDS, ConsentMethod, NeedPriority, ReachedVia
 from app.categories import SupportCategory
 from app.permissions import Role
 
@@ -60,9 +60,7 @@ _ALL_CASE_FIELDS = tuple(CaseSchema().fields)
 # Field lists per role: volunteers never receive health or violence details.
 CASE_FIELDS_BY_ROLE = {
     Role.CASEWORKER: _ALL_CASE_FIELDS,
-    Role.VOLUNTEER: tuple(
-        f for f in _ALL_CASE_FIELDS if f not in ("health_details", "violence_details")
-    ),
+    Role.VOLUNTEER: tuple(f for f in _ALL_CASE_FIELDS if f not in SENSITIVE_FIELDS),
 }
 
 
@@ -113,6 +111,3 @@ class CaseInSchema(Schema):
 
 class SearchInSchema(Schema):
     q = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-
-
-NEED_STATUSES = [s.value for s in NeedStatus]

@@ -23,6 +23,7 @@ from app.cases.duplicates import DuplicateCheck, find_duplicates  # noqa: F401
 from app.cases.errors import CaseError
 from app.cases.fields import read_field, seal_note, set_field
 from app.cases.models import (
+    ENCRYPTED_FIELDS,
     BreakGlassGrant,
     Case,
     CaseNote,
@@ -44,15 +45,6 @@ from app.orgs.models import OrgUnit, User
 from app.permissions import Actor, PermissionDenied, Role
 
 BREAK_GLASS_WINDOW = timedelta(minutes=30)
-IDENTIFYING_FIELDS = (
-    "full_name",
-    "other_names",
-    "preferred_name",
-    "date_of_birth",
-    "phone",
-    "address",
-    "id_number",
-)
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -163,9 +155,7 @@ def open_case(actor: Actor, data: Intake) -> Case:
     )
     db.session.add(case)
     db.session.flush()
-    values = {f: getattr(data, f) for f in IDENTIFYING_FIELDS} | {"date_of_birth": dob_text}
-    values["health_details"] = data.health_details
-    values["violence_details"] = data.violence_details
+    values = {f: getattr(data, f) for f in ENCRYPTED_FIELDS} | {"date_of_birth": dob_text}
     for name, value in values.items():
         set_field(case, name, value)
     assignee = _check_assignee(actor, case, data.assigned_to_id)
@@ -239,7 +229,7 @@ def correct_case(
         age = age_on(date.today(), year, born)
     for name, value in values.items():
         new = (value or "").strip() or None
-        if name not in IDENTIFYING_FIELDS + ("health_details", "violence_details"):
+        if name not in ENCRYPTED_FIELDS:
             raise ValueError(name)
         if new != read_field(case, name):
             if name == "full_name" and not new:

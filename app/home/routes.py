@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from app.extensions import csrf, db
 from app.permissions import ALL_ROLES, current_actor, public, roles_required
+from app.web.security import same_site_path
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -32,13 +40,9 @@ def index():
 @public
 def set_language():
     lang = request.form.get("lang")
-    if lang in ("vi", "en"):
+    if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = "/"
-    return redirect(target)
+    return redirect(same_site_path(request.form.get("next")) or "/")
 
 
 @bp.get("/health")

@@ -9,21 +9,9 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from app.orgs.models import OrgLevel
 from app.roles_text import ROLE_LABELS
-
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms before 3.3 takes plain pairs
-
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
-
+from app.web.forms import choices
 
 NO_PARENT = ""
-
-
-def choices(pairs) -> list:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 LEVEL_LABELS = {

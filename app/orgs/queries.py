@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.orgs import permissions
 from app.orgs.models import ALLOWED_PARENT_LEVELS, OrgLevel, OrgUnit, User
 from app.permissions import Actor, Role, not_found
 
@@ -32,21 +33,20 @@ def visible_org_units(actor: Actor) -> sa.Select:
     return stmt.where(OrgUnit.path.startswith(actor.org_path, autoescape=True))
 
 
-def get_org_unit_or_404(actor: Actor, code: str) -> OrgUnit:
-    """The org unit with this official code when the actor may see it; 404 (audited) otherwise."""
-    unit = db.session.execute(
-        visible_org_units(actor).where(OrgUnit.code == code)
-    ).scalar_one_or_none()
-    if unit is None:
-        not_found(actor, "org_unit", code)
-    return unit
-
-
 def find_org_unit(actor: Actor, code: str) -> OrgUnit | None:
-    """Like get_org_unit_or_404, but None instead of a 404 (command line, form validation)."""
+    """The org unit with this official code when the actor may see it, else None (command line,
+    form validation)."""
     return db.session.execute(
         visible_org_units(actor).where(OrgUnit.code == code)
     ).scalar_one_or_none()
+
+
+def get_org_unit_or_404(actor: Actor, code: str) -> OrgUnit:
+    """Like find_org_unit, but 404 (audited) when the actor may not see it."""
+    unit = find_org_unit(actor, code)
+    if unit is None:
+        not_found(actor, "org_unit", code)
+    return unit
 
 
 # Vietnamese alphabetical order: ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u.
@@ -163,9 +163,7 @@ def child_counts(unit: OrgUnit) -> tuple[int, int]:
 def visible_users(actor: Actor) -> sa.Select:
     """Users the actor may manage: all for admins, none for anyone else."""
     stmt = sa.select(User)
-    if _sees_everything(actor):
-        return stmt
-    return stmt.where(sa.false())
+    return stmt if permissions.can_manage_users(actor) else stmt.where(sa.false())
 
 
 def get_user_or_404(actor: Actor, user_id: int) -> User:

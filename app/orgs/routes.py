@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -52,6 +54,22 @@ def _show_error(form, error: services.OrgError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
+
+
+@contextmanager
+def _refusal_shown_on(form):
+    """Run one service: a refused rule is shown on the form and the view goes on to re-render."""
+    try:
+        yield
+    except services.OrgError as error:
+        _show_error(form, error)
+
+
+def _done(message: str, location: str):
+    """The action went through: commit it (one transaction), say so, go back to the page."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(location)
 
 
 def _level_labels() -> dict[str, str]:
@@ -105,7 +123,7 @@ def new_org_unit():
         form.parent.data = request.args.get("parent", NO_PARENT)
     if form.validate_on_submit():
         parent = queries.find_org_unit(actor, form.parent.data) if form.parent.data else None
-        try:
+        with _refusal_shown_on(form):
             unit = services.create_org_unit(
                 actor,
                 code=form.code.data,
@@ -113,12 +131,7 @@ def new_org_unit():
                 level=form.level.data,
                 parent=parent,
             )
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã thêm đơn vị."), "success")
-            return redirect(url_for("orgs.org_unit", code=unit.code))
+            return _done(_("Đã thêm đơn vị."), url_for("orgs.org_unit", code=unit.code))
     return render_template("orgs/org_unit_new.html", form=form), _status(form)
 
 
@@ -155,14 +168,9 @@ def rename_org_unit(code: str):
     unit = queries.get_org_unit_or_404(actor, code)
     form = RenameForm()
     if form.validate_on_submit():
-        try:
+        with _refusal_shown_on(form):
             services.rename_org_unit(actor, unit, form.name.data)
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã đổi tên đơn vị."), "success")
-            return redirect(url_for("orgs.org_unit", code=unit.code))
+            return _done(_("Đã đổi tên đơn vị."), url_for("orgs.org_unit", code=unit.code))
     return _unit_page(unit, rename=form, status=400)
 
 
@@ -176,14 +184,12 @@ def move_org_unit(code: str):
     form.parent.choices = choices([(NO_PARENT, ""), *queries.unit_choices(actor)])
     if form.validate_on_submit():
         parent = queries.find_org_unit(actor, form.parent.data) if form.parent.data else None
-        try:
+        with _refusal_shown_on(form):
             count = services.move_org_unit(actor, unit, parent)
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã chuyển đơn vị (cùng %(n)d đơn vị cấp dưới).", n=count - 1), "success")
-            return redirect(url_for("orgs.org_unit", code=unit.code))
+            return _done(
+                _("Đã chuyển đơn vị (cùng %(n)d đơn vị cấp dưới).", n=count - 1),
+                url_for("orgs.org_unit", code=unit.code),
+            )
     return _unit_page(unit, move=form, status=400)
 
 
@@ -194,14 +200,9 @@ def retire_org_unit(code: str):
     unit = queries.get_org_unit_or_404(actor, code)
     form = RetireForm()
     if form.validate_on_submit():
-        try:
+        with _refusal_shown_on(form):
             services.retire_org_unit(actor, unit)
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đơn vị đã ngừng hoạt động."), "success")
-            return redirect(url_for("orgs.org_unit", code=unit.code))
+            return _done(_("Đơn vị đã ngừng hoạt động."), url_for("orgs.org_unit", code=unit.code))
     return _unit_page(unit, retire=form, status=400)
 
 
@@ -243,7 +244,7 @@ def new_user():
     form = UserCreateForm()
     _fill_user_choices(form)
     if form.validate_on_submit():
-        try:
+        with _refusal_shown_on(form):
             user = services.create_user(
                 actor,
                 username=form.username.data,
@@ -252,12 +253,7 @@ def new_user():
                 password=form.password.data,
                 display_name=form.display_name.data,
             )
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã tạo tài khoản."), "success")
-            return redirect(url_for("orgs.user", user_id=user.id))
+            return _done(_("Đã tạo tài khoản."), url_for("orgs.user", user_id=user.id))
     return render_template("orgs/user_new.html", form=form), _status(form)
 
 
@@ -286,7 +282,7 @@ def user(user_id: int):
     _fill_user_choices(form)
     form.org_unit.choices += choices([(user.org_unit.code, user.org_unit.name)])
     if form.validate_on_submit():
-        try:
+        with _refusal_shown_on(form):
             changed = services.update_user(
                 actor,
                 user,
@@ -294,29 +290,24 @@ def user(user_id: int):
                 role=form.role.data,
                 org_unit=queries.find_org_unit(actor, form.org_unit.data),
             )
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
-            return redirect(url_for("orgs.user", user_id=user.id))
+            return _done(
+                _("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."),
+                url_for("orgs.user", user_id=user.id),
+            )
     return _user_page(user, form, status=400)
 
 
 def _account_action(user_id: int, action, done: str):
     actor = current_actor()
     user = queries.get_user_or_404(actor, user_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         flash(_("Yêu cầu không hợp lệ. Vui lòng thử lại."), "error")
         return _user_page(user, status=400)
-    try:
+    with _refusal_shown_on(form):  # no field of its own: the refusal is flashed
         action(actor, user)
-    except services.OrgError as error:
-        flash(error.message, "error")
-        return _user_page(user, status=400)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("orgs.user", user_id=user.id))
+        return _done(done, url_for("orgs.user", user_id=user.id))
+    return _user_page(user, status=400)
 
 
 @bp.post("/users/<int:user_id>/disable")
@@ -354,18 +345,13 @@ def reset_password(user_id: int):
     user = queries.get_user_or_404(actor, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
+        with _refusal_shown_on(form):
             services.reset_password(actor, user, form.password.data)
-        except services.OrgError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
+            return _done(
                 _(
                     "Đã đặt mật khẩu tạm thời; các phiên đăng nhập của tài khoản đã kết thúc. "
                     "Hãy trao mật khẩu trực tiếp cho người dùng."
                 ),
-                "success",
+                url_for("orgs.user", user_id=user.id),
             )
-            return redirect(url_for("orgs.user", user_id=user.id))
     return render_template("orgs/user_password.html", user=user, form=form), _status(form)

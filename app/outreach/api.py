@@ -22,7 +22,6 @@ bp = Blueprint("outreach_api", __name__, url_prefix="/api/v1/outreach")
 # cookie (bearer tokens) are not asked for a token and anonymous callers get 401, not 400.
 csrf.exempt(bp)
 
-LOGGERS = (Role.VOLUNTEER, Role.CASEWORKER)
 MAX_PER_PAGE = 100
 _out = ActivityOutSchema()
 
@@ -57,7 +56,7 @@ def _check_csrf():
 
 
 @bp.get("")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def list_activities():
     actor = current_actor()
     unit_id = request.args.get("org_unit_id", type=int)
@@ -79,7 +78,7 @@ def list_activities():
 
 
 @bp.post("")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def create():
     refusal = _check_csrf()
     if refusal is not None:
@@ -112,7 +111,7 @@ def create():
 
 
 @bp.get("/<int:activity_id>")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def read(activity_id: int):
     actor = current_actor()
     return jsonify(_dump(queries.get_activity_or_404(actor, activity_id), actor))

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from app.audit import services as audit
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
 from app.outreach import services
 from app.outreach.models import OutreachActivity
-from app.outreach.services import LOCAL_TZ
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
 from app.permissions import Actor
 

@@ -16,12 +16,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Regexp
 from wtforms.widgets import NumberInput
 
 from app.outreach.services import Entry
 from app.outreach.vocab import AUDIENCES, FORMS, NOTES_MAX, PARTNERS_MAX, PLACES, TOPICS
+from app.web.forms import choices
 
 KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
@@ -68,19 +68,17 @@ class CountField(IntegerField):
                 raise ValueError(_l("Số người phải là số nguyên không âm.")) from None
 
 
-def _choices(mapping: dict) -> list[SelectChoice]:
-    return [SelectChoice(code, label) for code, label in mapping.items()]
-
-
 class OutreachForm(FlaskForm):
     idempotency_key = HiddenField(
         validators=[DataRequired(_l("Thiếu mã gửi; hãy tải lại trang.")), Regexp(KEY_PATTERN)]
     )
     org_unit_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
     held_on = DateTextField(_l("Ngày tổ chức"))
-    form = RadioField(_l("Hình thức"), choices=_choices(FORMS), validate_choice=False)
-    topics = SelectMultipleField(_l("Chủ đề"), choices=_choices(TOPICS), validate_choice=False)
-    place = RadioField(_l("Địa điểm"), choices=_choices(PLACES), validate_choice=False)
+    form = RadioField(_l("Hình thức"), choices=choices(FORMS.items()), validate_choice=False)
+    topics = SelectMultipleField(
+        _l("Chủ đề"), choices=choices(TOPICS.items()), validate_choice=False
+    )
+    place = RadioField(_l("Địa điểm"), choices=choices(PLACES.items()), validate_choice=False)
     reached_business_workers = CountField(AUDIENCES["business_workers"])
     reached_industrial_workers = CountField(AUDIENCES["industrial_workers"])
     reached_students = CountField(AUDIENCES["students"])

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.outreach.models import OutreachActivity
-from app.outreach.queries import COMMUNE_LEVELS
-from app.outreach.vocab import AUDIENCES, FORMS
+from app.outreach.queries import communes_under
+from app.outreach.vocab import AUDIENCES, FORMS, REACHED_COLUMNS
 
 A = OutreachActivity.__table__.c
 
@@ -34,11 +34,12 @@ def _live(org_unit: OrgUnit, start: date, end: date) -> list:
 
 
 def _communes(org_unit: OrgUnit):
-    return sa.select(OrgUnit.id).where(
-        OrgUnit.path.startswith(org_unit.path, autoescape=True),
-        OrgUnit.level.in_(COMMUNE_LEVELS),
-        OrgUnit.is_retired.is_(False),
-    )
+    return communes_under(org_unit.path).with_only_columns(OrgUnit.id)
+
+
+def _reached_sums() -> list:
+    """The people reached per audience, in AUDIENCES order (0 when no activity)."""
+    return [sa.func.coalesce(sa.func.sum(A[column]), 0) for column in REACHED_COLUMNS]
 
 
 def communes_with_activity(org_unit: OrgUnit, start: date, end: date) -> tuple[int, int]:
@@ -68,8 +69,7 @@ def communes_without_activity(org_unit: OrgUnit, start: date, end: date) -> list
 
 def people_reached(org_unit: OrgUnit, start: date, end: date) -> dict[str, int]:
     """Audience code -> people reached (every audience present, zero when none)."""
-    columns = [sa.func.coalesce(sa.func.sum(A[f"reached_{code}"]), 0) for code in AUDIENCES]
-    row = db.session.execute(sa.select(*columns).where(*_live(org_unit, start, end))).one()
+    row = db.session.execute(sa.select(*_reached_sums()).where(*_live(org_unit, start, end))).one()
     return {code: int(value) for code, value in zip(AUDIENCES, row, strict=True)}
 
 
@@ -84,9 +84,8 @@ class UnitOutreach:
 def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach]:
     """Org unit id -> its own activities and people reached, for every unit of the subtree with
     an activity in the period (one grouped query; reports sum them per row)."""
-    columns = [sa.func.coalesce(sa.func.sum(A[f"reached_{code}"]), 0) for code in AUDIENCES]
     stmt = (
-        sa.select(A.org_unit_id, sa.func.count(), *columns)
+        sa.select(A.org_unit_id, sa.func.count(), *_reached_sums())
         .where(*_live(org_unit, start, end))
         .group_by(A.org_unit_id)
     )
@@ -98,7 +97,7 @@ def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach
 
 def reached_by_form(org_unit: OrgUnit, start: date, end: date) -> dict[str, dict[str, int]]:
     """Form code -> {"activities": n, "reached": people} (every form present, zeros when none)."""
-    total = sum((A[f"reached_{code}"] for code in AUDIENCES), sa.literal(0))
+    total = sum((A[column] for column in REACHED_COLUMNS), sa.literal(0))
     stmt = (
         sa.select(A.form, sa.func.count(), sa.func.coalesce(sa.func.sum(total), 0))
         .where(*_live(org_unit, start, end))

@@ -18,13 +18,14 @@ def can_log(actor: Actor) -> bool:
     return actor.has_role(*LOGGING_ROLES) and bool(actor.org_path)
 
 
-def can_view(actor: Actor, activity: OutreachActivity, unit_path: str) -> bool:
+def can_view(actor: Actor, unit_path: str) -> bool:
+    """Entries of the actor's subtree, for the roles that log them."""
     return can_log(actor) and actor.covers_path(unit_path)
 
 
 def can_change(actor: Actor, activity: OutreachActivity, unit_path: str, now: datetime) -> bool:
     """Own entries for 7 days for volunteers; any entry of the subtree for caseworkers."""
-    if activity.deleted_at is not None or not can_view(actor, activity, unit_path):
+    if activity.deleted_at is not None or not can_view(actor, unit_path):
         return False
     if actor.has_role(Role.CASEWORKER):
         return True

@@ -16,7 +16,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.home.panels import register_panel
@@ -26,31 +25,31 @@ from app.outreach.forms import DeleteForm, ImportForm, OutreachForm
 from app.outreach.models import new_idempotency_key
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
 from app.permissions import Role, current_actor, deny, public, roles_required
+from app.web.forms import choices
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach", template_folder="templates")
 
-LOGGERS = (Role.VOLUNTEER, Role.CASEWORKER)
 PER_PAGE = 20
 
 register_panel(
     "outreach.new",
     _l("Hoạt động tuyên truyền"),
     _l("Ghi nhanh một buổi tuyên truyền ngay khi kết thúc, kể cả khi mạng yếu."),
-    LOGGERS,
+    permissions.LOGGING_ROLES,
     order=20,
 )
 register_panel(
     "outreach.index",
     _l("Danh sách hoạt động tuyên truyền"),
     _l("Xem, sửa các hoạt động đã ghi; nhập từ tệp Excel."),
-    LOGGERS,
+    permissions.LOGGING_ROLES,
     order=82,
 )
 register_panel(
     "outreach.indicators",
     _l("Số liệu tuyên truyền"),
     _l("Tỷ lệ xã có hoạt động, số người được tiếp cận theo nhóm và theo hình thức."),
-    LOGGERS,
+    permissions.LOGGING_ROLES,
     order=83,
 )
 
@@ -60,7 +59,7 @@ def _vocab() -> dict:
 
 
 def _prepare(form: OutreachForm, communes: list[OrgUnit]) -> None:
-    form.org_unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in communes]
+    form.org_unit_id.choices = choices((u.id, f"{u.name} ({u.code})") for u in communes)
 
 
 def _render_form(form, communes, status=200, activity=None, loose=()):
@@ -107,7 +106,7 @@ def _save(form: OutreachForm, communes, activity=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def new():
     actor = current_actor()
     communes = queries.communes_in_scope(actor)
@@ -136,7 +135,7 @@ def new():
 
 
 @bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def edit(activity_id: int):
     actor = current_actor()
     activity = queries.get_activity_or_404(actor, activity_id)
@@ -155,7 +154,7 @@ def edit(activity_id: int):
 
 
 @bp.post("/<int:activity_id>/delete")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def delete(activity_id: int):
     actor = current_actor()
     activity = queries.get_activity_or_404(actor, activity_id)
@@ -171,7 +170,7 @@ def delete(activity_id: int):
 
 
 @bp.get("/")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def index():
     actor = current_actor()
     view = request.args.get("view", "mine")
@@ -217,7 +216,7 @@ def _period() -> tuple[date, date]:
 
 
 @bp.get("/indicators", endpoint="indicators")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def indicators_page():
     actor = current_actor()
     unit = db.session.get(OrgUnit, actor.org_unit_id)
@@ -239,7 +238,7 @@ def indicators_page():
 
 
 @bp.get("/template.xlsx")
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def template():
     data = importer.build_template(queries.communes_in_scope(current_actor()))
     response = current_app.response_class(
@@ -250,7 +249,7 @@ def template():
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(*LOGGERS)
+@roles_required(*permissions.LOGGING_ROLES)
 def import_page():
     actor = current_actor()
     form = ImportForm()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit import services as audit
 from app.db import utcnow
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit
 from app.outreach import permissions, queries
 from app.outreach.models import OutreachActivity
@@ -27,7 +27,6 @@ from app.outreach.vocab import (
 )
 from app.permissions import Actor, PermissionDenied
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Volunteers log what happened recently; older events go through a caseworker.
 BACKDATE_LIMIT = timedelta(days=365)
 FIELDS = ("org_unit_id", "held_on", "form", "place", "partners_involved", "notes")

@@ -6,31 +6,25 @@ Bearer tokens only (see app/cases/api.py): the session cookie is never used for 
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app import openapi
 from app.audit import services as audit
+from app.cases.api import authenticate_with_token_only
 from app.cases.queries import get_case_or_404
-from app.cases.tokens import user_for_token
-from app.extensions import csrf, db, login_manager
+from app.extensions import csrf, db
 from app.permissions import PermissionDenied, Role, current_actor, roles_required
 from app.referrals import fhir, queries, schemas, services, sharing
+from app.referrals.status import PRIORITIES
 
 bp = Blueprint("referrals_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+# The same rule as the cases API: only the bearer token decides, never the session cookie.
+bp.before_request(authenticate_with_token_only)
 
 API_ROLES = (Role.CASEWORKER, Role.PARTNER)
-
-
-@bp.before_request
-def authenticate_with_token_only():
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else ""
-    g.pop("actor", None)
-    login_manager._update_request_context_with_user(user_for_token(token) if token else None)
 
 
 def _error(message: str, status: int, **extra):
@@ -199,7 +193,7 @@ openapi.register_schema(
             "status": {"type": "string"},
             "withdrawn": {"type": "boolean"},
             "category": {"type": "string"},
-            "priority": {"type": "string", "enum": ["routine", "urgent", "asap"]},
+            "priority": {"type": "string", "enum": list(PRIORITIES)},
             "service_id": {"type": "string", "format": "uuid"},
             "sent_at": {"type": "string", "format": "date-time", "nullable": True},
             "respond_by": {"type": "string", "format": "date", "nullable": True},
@@ -256,7 +250,7 @@ openapi.register_path(
                                 "type": "array",
                                 "items": {"type": "string", "enum": list(sharing.SHAREABLE_FIELDS)},
                             },
-                            "priority": {"type": "string", "enum": ["routine", "urgent", "asap"]},
+                            "priority": {"type": "string", "enum": list(PRIORITIES)},
                             "note": {"type": "string"},
                             "hiv_status": {"type": "string"},
                             "send": {"type": "boolean", "default": True},
@@ -306,7 +300,7 @@ openapi.register_path(
                         "properties": {
                             "to": {"type": "string", "enum": schemas.STATUS_VALUES},
                             "reason_code": {"type": "string", "enum": schemas.REASON_VALUES},
-                            "outcome": {"type": "string", "enum": ["service_received", "enrolled"]},
+                            "outcome": {"type": "string", "enum": schemas.OUTCOME_VALUES},
                             "service_date": {"type": "string", "format": "date"},
                             "note": {"type": "string"},
                             "verified_by": {"type": "string"},

@@ -40,7 +40,7 @@ def expire_command(today, grace_days):
     Idempotent, for cron: run it daily. Prints other services of the same category that cover
     the case's area, so the caseworker can refer again.
     """
-    from app.referrals import services
+    from app.referrals import queries, services
 
     today = today.date() if today else local_today()
     if grace_days is None:
@@ -48,7 +48,7 @@ def expire_command(today, grace_days):
     expired = services.expire_unanswered(Actor.system("referrals-expire"), today, grace_days)
     lines = []
     for referral in expired:
-        suggestions = services.suggestions_for(referral)
+        suggestions = queries.suggestions_for(referral)
         names = "; ".join(f"{s.name} ({s.organization.name}) [{s.id}]" for s in suggestions)
         lines.append(
             f"referral {referral.id} case {referral.case.code} "

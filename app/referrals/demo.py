@@ -13,12 +13,12 @@ from app.cases import consents
 from app.cases.demo import COMMUNES, STORY, Story, reference_day
 from app.cases.models import Case, Need
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
 from app.permissions import Actor, Role
-from app.referrals import directory, services, sharing
+from app.referrals import directory, queries, services, sharing
 from app.referrals.models import PartnerOrganization, Referral
 from app.referrals.services import TransitionInput
-from app.referrals.status import LOCAL_TZ
 
 # (organization, description, phone, address, [(service, category, days, eligibility, fees)])
 DIRECTORY = [
@@ -265,7 +265,7 @@ def _refer(
     path = PATHS.get(story)
     if path is None or need.status != "open" or not consents.can_share(case, need.category):
         return None
-    service = db.session.scalars(services.referrable_services(case, need.category)).first()
+    service = db.session.scalars(queries.referrable_services(case, need.category)).first()
     if service is None:
         return None
     identified = need.identified_on

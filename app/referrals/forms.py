@@ -16,7 +16,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -36,13 +35,9 @@ from app.referrals.status import (
     REASON_LABELS,
     ReasonCode,
 )
+from app.web.forms import choices
 
 REQUIRED = _l("Vui lòng điền mục này.")
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """Select options from (value, label) pairs (WTForms 3.3 wants SelectChoice objects)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 SERVICE_STATUSES = [
@@ -176,7 +171,7 @@ class ReferralForm(FlaskForm):
     send_now = BooleanField(_l("Gửi ngay (nếu không, lưu bản nháp)"), default=True)
 
 
-def reason_choices(codes) -> list[SelectChoice]:
+def reason_choices(codes) -> list:
     return choices([("", _l("— Chọn lý do —"))] + [(c.value, REASON_LABELS[c]) for c in codes])
 
 

@@ -27,8 +27,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from app.audit import services as audit
 from app.categories import CATEGORY_LABELS, SupportCategory
 from app.extensions import db
+from app.permissions import Actor, PermissionDenied
+from app.referrals import permissions
 from app.referrals.models import (
     PartnerContact,
     PartnerLocation,
@@ -418,15 +421,17 @@ def _rows(document: dict) -> dict[str, list[dict]]:
     rows["taxonomy_terms.csv"] = document.get("taxonomy_terms", [])
 
     def phones(items):
-        for p in items:
-            rows["phones.csv"].append(p)
+        rows["phones.csv"].extend(items)
+
+    def contacts(items):
+        for contact in items:
+            rows["contacts.csv"].append(contact)
+            phones(contact.get("phones", []))
 
     for org in document.get("organizations", []):
         rows["organizations.csv"].append(org)
         phones(org.get("phones", []))
-        for contact in org.get("contacts", []):
-            rows["contacts.csv"].append(contact)
-            phones(contact.get("phones", []))
+        contacts(org.get("contacts", []))
         for loc in org.get("locations", []):
             rows["locations.csv"].append(loc)
             rows["addresses.csv"].extend(loc.get("addresses", []))
@@ -434,9 +439,7 @@ def _rows(document: dict) -> dict[str, list[dict]]:
     for service in document.get("services", []):
         rows["services.csv"].append(service)
         phones(service.get("phones", []))
-        for contact in service.get("contacts", []):
-            rows["contacts.csv"].append(contact)
-            phones(contact.get("phones", []))
+        contacts(service.get("contacts", []))
         for key, table in (
             ("service_at_locations", "service_at_locations.csv"),
             ("service_areas", "service_areas.csv"),
@@ -685,10 +688,12 @@ def _import_contacts(items: list[dict], org_id: str, service_id: str | None) -> 
         _import_phones(c.get("phones", []), org_id, contact_id=c["id"])
 
 
-def import_document(document: dict) -> dict[str, int]:
+def import_document(actor: Actor, document: dict) -> dict[str, int]:
     """Check the whole document, then create or update by id. Raises ImportFailed, unchanged."""
     from app.orgs.models import OrgUnit
 
+    if not permissions.can_manage_directory(actor):
+        raise PermissionDenied
     errors, plan = _plan(document)
     if errors:
         raise ImportFailed(errors)
@@ -760,7 +765,14 @@ def import_document(document: dict) -> dict[str, int]:
         _import_phones(svc.get("phones", []), svc["organization_id"], service_id=svc["id"])
         _import_contacts(svc.get("contacts", []), svc["organization_id"], svc["id"])
     db.session.flush()
-    return {"organizations": len(plan["organizations"]), "services": len(plan["services"])}
+    counts = {"organizations": len(plan["organizations"]), "services": len(plan["services"])}
+    audit.record(
+        actor,
+        "partner.imported",
+        object_type="partner_directory",
+        details={"count": counts["services"], "rows": counts["organizations"]},
+    )
+    return counts
 
 
 def parse_upload(filename: str, data: bytes) -> dict:

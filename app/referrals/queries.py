@@ -22,7 +22,13 @@ from app.referrals.models import (
     Referral,
     partner_service_areas,
 )
-from app.referrals.status import OPEN_STATUSES, SENT_STATUSES, ReferralStatus, local_today
+from app.referrals.status import (
+    CONNECTED_OUTCOMES,
+    OPEN_STATUSES,
+    SENT_STATUSES,
+    ReferralStatus,
+    local_today,
+)
 
 PER_PAGE = 25
 
@@ -102,7 +108,7 @@ def connected_need_ids(case: Case) -> set[int]:
             sa.select(Referral.need_id).where(
                 Referral.case_id == case.id,
                 Referral.status == ReferralStatus.COMPLETED.value,
-                Referral.outcome.in_(["service_received", "enrolled"]),
+                Referral.outcome.in_([o.value for o in CONNECTED_OUTCOMES]),
             )
         ).scalars()
     )
@@ -146,6 +152,33 @@ def search_services(
             PartnerService.status == "active", PartnerService.is_accepting_referrals.is_(True)
         )
     return stmt.order_by(PartnerService.category, PartnerService.name)
+
+
+def referrable_services(case: Case, category: str) -> sa.Select:
+    """Active services of the category accepting referrals whose areas cover the case's unit."""
+    covering = (
+        sa.select(partner_service_areas.c.service_id)
+        .join(OrgUnit, OrgUnit.id == partner_service_areas.c.org_unit_id)
+        .where(sa.literal(case.org_unit.path).like(OrgUnit.path + "%"))
+    )
+    return (
+        sa.select(PartnerService)
+        .where(
+            PartnerService.category == category,
+            PartnerService.status == "active",
+            PartnerService.is_accepting_referrals.is_(True),
+            PartnerService.id.in_(covering),
+        )
+        .order_by(PartnerService.name)
+    )
+
+
+def suggestions_for(referral: Referral, limit: int = 5) -> list[PartnerService]:
+    """Other services of the same category covering the case's area."""
+    stmt = referrable_services(referral.case, referral.category).where(
+        PartnerService.id != referral.service_id
+    )
+    return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
 def organizations() -> list[PartnerOrganization]:

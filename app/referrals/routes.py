@@ -28,15 +28,13 @@ from app.referrals import forms as F
 from app.referrals import permissions as perms
 from app.referrals.status import (
     ACTION_LABELS,
-    CANCEL_REASONS,
-    FAIL_REASONS,
     PRIORITY_LABELS,
-    REJECT_REASONS,
     Party,
     ReferralStatus,
     local_today,
     next_statuses,
     reason_label,
+    requirement,
     status_label,
 )
 
@@ -319,17 +317,11 @@ def directory_import():
         upload = form.file.data
         try:
             document = hsds.parse_upload(upload.filename or "", upload.read())
-            counts = hsds.import_document(document)
+            counts = hsds.import_document(current_actor(), document)
         except hsds.ImportFailed as exc:
             db.session.rollback()
             errors = exc.errors[:50]
         else:
-            audit.record(
-                current_actor(),
-                "partner.imported",
-                object_type="partner_directory",
-                details={"count": counts["services"], "rows": counts["organizations"]},
-            )
             db.session.commit()
             flash(
                 _(
@@ -392,7 +384,7 @@ def case_referrals(code: str):
 
 def _referral_form(case, need) -> F.ReferralForm:
     form = F.ReferralForm()
-    choices = db.session.execute(services.referrable_services(case, need.category)).scalars()
+    choices = db.session.execute(queries.referrable_services(case, need.category)).scalars()
     form.service_id.choices = F.choices(
         (str(s.id), f"{s.name} — {s.organization.name}") for s in choices
     )
@@ -416,43 +408,35 @@ def refer(code: str, need_id: int):
     form = _referral_form(case, need)
     refused = None
     try:
-        services._check_sharing(case, need.category)
+        services.check_sharing(case, need.category)
     except services.ReferralError as exc:
         refused = exc.message
-    status = 200
-    if form.is_submitted() and refused is None:
-        if form.validate():
-            try:
-                svc = queries.get_service_or_404(actor, form.service_id.data)
-                referral = services.create_referral(
-                    actor,
-                    case,
-                    need,
-                    svc,
-                    fields=form.fields.data or [],
-                    priority=form.priority.data,
-                    note=form.note.data,
-                    hiv_status=form.hiv_status.data,
-                )
-                if form.send_now.data:
-                    services.send_referral(actor, referral)
-            except services.ReferralError as exc:
-                db.session.rollback()
-                flash(str(exc.message), "error")
-                status = 400
-            else:
-                db.session.commit()
-                flash(
-                    _("Đã gửi chuyển gửi.")
-                    if form.send_now.data
-                    else _("Đã lưu bản nháp chuyển gửi."),
-                    "success",
-                )
-                return redirect(url_for("referrals.detail", referral_id=referral.id))
+    status = 400 if form.is_submitted() else 200
+    if form.is_submitted() and refused is None and form.validate():
+        try:
+            svc = queries.get_service_or_404(actor, form.service_id.data)
+            referral = services.create_referral(
+                actor,
+                case,
+                need,
+                svc,
+                fields=form.fields.data or [],
+                priority=form.priority.data,
+                note=form.note.data,
+                hiv_status=form.hiv_status.data,
+            )
+            if form.send_now.data:
+                services.send_referral(actor, referral)
+        except services.ReferralError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
         else:
-            status = 400
-    elif form.is_submitted():
-        status = 400
+            db.session.commit()
+            flash(
+                _("Đã gửi chuyển gửi.") if form.send_now.data else _("Đã lưu bản nháp chuyển gửi."),
+                "success",
+            )
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
     return render_template(
         "referrals/refer.html",
         case=case,
@@ -472,11 +456,7 @@ def _transition_forms(actor, referral) -> list[tuple[str, F.TransitionForm, list
     out = []
     for to in next_statuses(ReferralStatus(referral.status), party):
         form = F.TransitionForm(formdata=None, to=to.value, prefix=to.value)
-        reasons = {
-            ReferralStatus.REJECTED: REJECT_REASONS,
-            ReferralStatus.FAILED: FAIL_REASONS,
-            ReferralStatus.CANCELLED: CANCEL_REASONS,
-        }.get(to, ())
+        reasons = requirement(to, party).reason_codes
         form.reason_code.choices = F.reason_choices(reasons)
         out.append((to.value, form, list(reasons)))
     return out
@@ -488,7 +468,7 @@ def detail(referral_id: int):
     return _render_detail(referral_id)
 
 
-def _render_detail(referral_id: int, status: int = 200, failed_form=None):
+def _render_detail(referral_id: int, status: int = 200):
     actor = current_actor()
     referral = queries.get_referral_or_404(actor, referral_id)
     view = sharing.shared_view(referral)
@@ -496,14 +476,9 @@ def _render_detail(referral_id: int, status: int = 200, failed_form=None):
     db.session.commit()
     is_partner = actor.has_role(Role.PARTNER)
     forms = [] if (is_partner and view.withdrawn) else _transition_forms(actor, referral)
-    if failed_form is not None:
-        forms = [
-            (to, failed_form if to == failed_form.to.data else form, reasons)
-            for to, form, reasons in forms
-        ]
     suggestions = []
     if not is_partner and referral.status in ("cancelled", "rejected", "failed"):
-        suggestions = services.suggestions_for(referral)
+        suggestions = queries.suggestions_for(referral)
     return render_template(
         "referrals/detail.html",
         referral=referral,
@@ -544,7 +519,6 @@ def transition(referral_id: int):
     except services.ReferralError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        form.reason_code.choices = F.reason_choices(())
         return _render_detail(referral_id, 400)
     except PermissionDenied:
         db.session.rollback()

@@ -9,6 +9,7 @@ from app.referrals.status import PRIORITIES, ReasonCode, ReferralStatus
 
 STATUS_VALUES = [s.value for s in ReferralStatus]
 REASON_VALUES = [r.value for r in ReasonCode]
+OUTCOME_VALUES = [ReasonCode.SERVICE_RECEIVED.value, ReasonCode.ENROLLED.value]
 
 
 class ReferralCreateSchema(Schema):
@@ -29,10 +30,7 @@ class ReferralCreateSchema(Schema):
 class TransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUS_VALUES))
     reason_code = fields.String(load_default=None, validate=validate.OneOf(REASON_VALUES))
-    outcome = fields.String(
-        load_default=None,
-        validate=validate.OneOf([ReasonCode.SERVICE_RECEIVED.value, ReasonCode.ENROLLED.value]),
-    )
+    outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOME_VALUES))
     service_date = fields.Date(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
     verified_by = fields.String(load_default=None, validate=validate.Length(max=200))

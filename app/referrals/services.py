@@ -19,7 +19,7 @@ from app.crypto.envelope import seal
 from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from app.referrals import permissions, sharing
+from app.referrals import permissions, queries, sharing
 from app.referrals.models import PartnerService, Referral, ReferralEvent
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
@@ -66,7 +66,8 @@ class TransitionInput:
     verified_by: str | None = None
 
 
-def _check_sharing(case, category: str) -> None:
+def check_sharing(case, category: str) -> None:
+    """A referral of this category may go out: the case is usable and sharing is consented."""
     if case.erased_at is not None or case.is_restricted:
         raise ReferralError(_l("Hồ sơ đang bị hạn chế xử lý hoặc đã xoá: không thể chuyển gửi."))
     if not consents.can_share(case, category):
@@ -89,29 +90,6 @@ def _check_fields(case, fields: list[str]) -> list[str]:
         )
     # Keep the table's order so every view lists them the same way.
     return [f for f in sharing.SHAREABLE_FIELDS if f in fields]
-
-
-def referrable_services(case, category: str) -> sa.Select:
-    """Active services of the category accepting referrals whose areas cover the case's unit."""
-    from app.orgs.models import OrgUnit
-    from app.referrals.models import partner_service_areas
-
-    path = case.org_unit.path
-    covering = (
-        sa.select(partner_service_areas.c.service_id)
-        .join(OrgUnit, OrgUnit.id == partner_service_areas.c.org_unit_id)
-        .where(sa.literal(path).like(OrgUnit.path + "%"))
-    )
-    return (
-        sa.select(PartnerService)
-        .where(
-            PartnerService.category == category,
-            PartnerService.status == "active",
-            PartnerService.is_accepting_referrals.is_(True),
-            PartnerService.id.in_(covering),
-        )
-        .order_by(PartnerService.name)
-    )
 
 
 def _event(actor: Actor, referral: Referral, frm, to, data: TransitionInput, by_cw: bool):
@@ -187,7 +165,7 @@ def create_referral(
         raise ReferralError(_l("Cơ sở này hiện không nhận chuyển gửi cho dịch vụ này."))
     if priority not in PRIORITIES:
         raise ReferralError(_l("Mức ưu tiên không hợp lệ."))
-    _check_sharing(case, need.category)
+    check_sharing(case, need.category)
     fields = _check_fields(case, fields)
     if hiv_status and "hiv_status" not in fields:
         raise ReferralError(_l("Chỉ ghi tình trạng HIV khi chọn chia sẻ mục này."))
@@ -301,7 +279,7 @@ def transition(
     if not is_allowed(current, to, party):
         raise InvalidTransition(current, to)
     if to is S.REQUESTED:
-        _check_sharing(referral.case, referral.category)
+        check_sharing(referral.case, referral.category)
         _check_fields(referral.case, list(referral.shared_fields or []))
         if not referral.service.is_referrable:
             raise ReferralError(_l("Cơ sở này hiện không nhận chuyển gửi cho dịch vụ này."))
@@ -376,28 +354,14 @@ def connect_signals() -> None:
 connect_signals()
 
 
-def overdue_unanswered(today: date, grace_days: int = 0) -> sa.Select:
-    """Sent referrals still unanswered whose respond_by passed more than `grace_days` ago."""
-    return (
-        sa.select(Referral)
-        .where(
-            Referral.status == S.REQUESTED.value,
-            Referral.respond_by < today - timedelta(days=grace_days),
-        )
-        .order_by(Referral.id)
-    )
-
-
 def expire_unanswered(actor: Actor, today: date, grace_days: int = 0) -> list[Referral]:
     """The system cancels unanswered referrals past respond_by (`expired_no_response`).
 
     Idempotent: a referral once cancelled is no longer `requested` and is never touched again.
     """
-    ids = list(
-        db.session.execute(
-            overdue_unanswered(today, grace_days).with_only_columns(Referral.id)
-        ).scalars()
-    )
+    # Overdue more than `grace_days`: respond_by passed before today minus the grace.
+    overdue = queries.overdue_condition(today - timedelta(days=grace_days))
+    ids = list(db.session.scalars(sa.select(Referral.id).where(overdue).order_by(Referral.id)))
     expired = []
     data = TransitionInput(reason_code=ReasonCode.EXPIRED_NO_RESPONSE.value)
     for referral_id in ids:
@@ -407,11 +371,3 @@ def expire_unanswered(actor: Actor, today: date, grace_days: int = 0) -> list[Re
         except InvalidTransition:
             continue  # answered meanwhile
     return expired
-
-
-def suggestions_for(referral: Referral, limit: int = 5) -> list[PartnerService]:
-    """Other services of the same category covering the case's area."""
-    stmt = referrable_services(referral.case, referral.category).where(
-        PartnerService.id != referral.service_id
-    )
-    return list(db.session.execute(stmt.limit(limit)).scalars())

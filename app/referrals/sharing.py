@@ -17,6 +17,8 @@ from app.cases.fields import read_field
 from app.crypto.envelope import CryptoError, unseal
 
 # field name -> the consent purpose it needs beyond sharing for the category (None: no more).
+# The referral note is not one of them: it is the message to the partner, always part of what
+# they read.
 SHAREABLE_FIELDS: dict[str, str | None] = {
     "code": None,
     "preferred_name": None,
@@ -37,13 +39,6 @@ FIELD_LABELS = {
 }
 # Shared unless the caseworker unticks them (phone only with its consent).
 DEFAULT_FIELDS = ("code", "preferred_name", "phone", "need")
-# The referral note is always part of what the partner reads: it is the message to them.
-CASE_COLUMNS = {
-    "preferred_name": "preferred_name",
-    "phone": "phone",
-    "health_details": "health_details",
-    "violence_details": "violence_details",
-}
 
 
 def field_consent_in_force(case, name: str) -> bool:
@@ -133,6 +128,6 @@ def shared_view(referral) -> SharedView:
             values[name] = need_summary(referral)
         elif name == "hiv_status":
             values[name] = _unseal_referral(referral, "hiv_status_enc", referral.hiv_status_enc)
-        else:
-            values[name] = read_field(case, CASE_COLUMNS[name])
+        else:  # the case's own encrypted field of the same name
+            values[name] = read_field(case, name)
     return SharedView(withdrawn=False, values=values, note=read_note(referral))

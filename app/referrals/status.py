@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+
+from app.i18n import LOCAL_TZ
 
 
 class ReferralStatus(StrEnum):
@@ -53,9 +54,6 @@ class Party(StrEnum):
     CASEWORKER = "caseworker"
     PARTNER = "partner"
     SYSTEM = "system"
-
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def local_today() -> date:

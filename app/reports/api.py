@@ -6,44 +6,36 @@ never a case code: the API is for reporting upward, not for following cases.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from app import openapi
 from app.extensions import db
 from app.permissions import current_actor, roles_required
 from app.reports import layout, periods, permissions, queries, schemas, services
-from app.reports.indicators import DEFAULT_WINDOW, WINDOWS
+from app.reports.indicators import WINDOWS
+from app.reports.routes import dashboard_args
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 
 _schema = schemas.ReportSchema()
 
 
-def _k() -> int:
-    return int(current_app.config.get("SUPPRESSION_K", 5))
-
-
 @bp.get("/dashboard")
 @roles_required(*permissions.DASHBOARD_ROLES)
 def dashboard():
     actor = current_actor()
-    unit = queries.get_unit_or_404(actor, request.args.get("unit"))
-    today = periods.local_today()
-    parsed = periods.parse_period(request.args.get("period"), today)
-    window = request.args.get("window") or DEFAULT_WINDOW
-    if parsed is None or window not in WINDOWS:
-        abort(400)
+    unit, today, period_key, period, window = dashboard_args(actor)
     report = layout.build_report(
         unit,
-        parsed[1],
+        period,
         window,
         protected=True,
-        k=_k(),
+        k=layout.suppression_k(),
         today=today,
         breakdowns=unit.id == actor.org_unit_id,
     )
     body = _schema.dump(report)
-    body["period"] = parsed[0]
+    body["period"] = period_key
     return jsonify(body)
 
 
@@ -55,10 +47,7 @@ def report(kind: str, year: int):
     if kind not in periods.REPORT_KINDS or year not in periods.year_range(today):
         abort(404)
     unit = queries.get_unit_or_404(actor, request.args.get("unit"))
-    period = periods.report_period(kind, year)
-    report = layout.build_report(
-        unit, period, "period", protected=True, k=_k(), today=today, breakdowns=False
-    )
+    report = layout.upward_report(unit, kind, year, today)
     checkpoint = services.record_export(actor, unit, kind, str(year), "json")
     db.session.commit()
     body = _schema.dump(report)

@@ -23,8 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit import services as audit
 from app.cases.models import Case, Consent, Need
+from app.i18n import LOCAL_TZ
 from app.referrals.models import Referral
-from app.reports.indicators import CONNECTED_OUTCOMES, DECLINED_NEED, EXCLUDED_STATUS, LOCAL_TZ
+from app.referrals.status import CONNECTED_OUTCOMES
+from app.reports.indicators import DECLINED_NEED, EXCLUDED_STATUS, fixed_period
 from app.reports.models import (
     WHOLE_CASE,
     CaseCount,
@@ -46,10 +48,6 @@ def half_of(day: date) -> int:
 def periods_of(day: date) -> tuple[tuple[int, int], tuple[int, int]]:
     """The two reporting periods a day falls in: its year (half 0) and its half-year."""
     return (day.year, 0), (day.year, half_of(day))
-
-
-def period_end(year: int, half: int) -> date:
-    return date(year, 6, 30) if half == 1 else date(year, 12, 31)
 
 
 def _local_date(moment) -> date:
@@ -199,7 +197,7 @@ def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
     """The count rows (model, primary key) that one figures row adds 1 to."""
     if model is CaseFigure:
         days, served_on = row["best_days"], row["best_served_on"]
-        end = period_end(row["year"], row["half"])
+        end = fixed_period(row["year"], row["half"]).end
         key = (
             row["year"],
             row["half"],
@@ -214,7 +212,7 @@ def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
         )
         return [(CaseCount, key)]
     if model is NeedServiceDays:
-        end = period_end(row["year"], row["half"])
+        end = fixed_period(row["year"], row["half"]).end
         key = (
             row["year"],
             row["half"],

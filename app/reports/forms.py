@@ -6,27 +6,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.outreach.vocab import AUDIENCES
 from app.reports.models import DEFAULT_ANSWER_DAYS, DEFAULT_CONNECTED_RATE_TARGET
+from app.web.forms import LocalDateField
 
 PERCENT = [NumberRange(min=0, max=100, message=_l("Chỉ tiêu phần trăm phải từ 0 đến 100."))]
-
-
-class LocalDateField(DateField):
-    """A date from <input type="date"> (YYYY-MM-DD) or typed the Vietnamese way (dd/mm/yyyy)."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy.")) from None
 
 
 class PlanForm(FlaskForm):

@@ -24,15 +24,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.cases.models import Case
+from app.cases.models import Case, NeedStatus
 from app.categories import SupportCategory
 from app.extensions import db
+from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
+from app.referrals.queries import overdue_condition
+from app.referrals.status import ReferralStatus
 from app.reports.models import (
     WHOLE_CASE,
     CaseCount,
@@ -43,12 +45,10 @@ from app.reports.models import (
     ReferralFigure,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = ("30", "60", "90", "period")
 DEFAULT_WINDOW = "90"
-CONNECTED_OUTCOMES = ("service_received", "enrolled")
-EXCLUDED_STATUS = "entered-in-error"
-DECLINED_NEED = "declined"
+EXCLUDED_STATUS = ReferralStatus.ENTERED_IN_ERROR.value
+DECLINED_NEED = NeedStatus.DECLINED.value
 CATEGORY_CODES = tuple(c.value for c in SupportCategory)
 
 
@@ -82,6 +82,14 @@ class Period:
     def end_at(self) -> datetime:
         """The first instant after the period, in UTC."""
         return datetime.combine(self.end + timedelta(days=1), time.min, LOCAL_TZ).astimezone(UTC)
+
+
+def fixed_period(year: int, half: int) -> Period:
+    """The period of a key (the inverse of Period.key): the year for half 0, else that half."""
+    return Period(
+        date(year, 7, 1) if half == 2 else date(year, 1, 1),
+        date(year, 6, 30) if half == 1 else date(year, 12, 31),
+    )
 
 
 @dataclass
@@ -354,12 +362,6 @@ def overdue_by_unit(unit: OrgUnit, today: date) -> dict[int, int]:
     return referral_figures(unit, Period(today, today), today, 0).overdue
 
 
-def answered_by_unit(unit: OrgUnit, period: Period, days: int) -> dict[int, tuple[int, int]]:
-    """Org unit id -> (referrals sent in the period, answered within `days` days of sending)."""
-    figures = referral_figures(unit, period, period.end, days)
-    return {uid: (n, figures.answered.get(uid, 0)) for uid, n in figures.sent.items()}
-
-
 def referrals_by_status(unit: OrgUnit, period: Period) -> dict[str, int]:
     """Status -> referrals created in the period (entered-in-error excluded)."""
     return _by_code(referral_figures(unit, period, period.end, 0).statuses)
@@ -408,12 +410,7 @@ def overdue_case_codes(unit: OrgUnit, today: date, limit: int = 50) -> list[str]
     stmt = (
         _scoped_referrals(unit)
         .with_only_columns(Case.code)
-        .where(
-            Referral.status == "requested",
-            Referral.respond_by.is_not(None),
-            Referral.respond_by < today,
-            Case.erased_at.is_(None),
-        )
+        .where(overdue_condition(today), Case.erased_at.is_(None))
         .distinct()
         .order_by(Case.code)
         .limit(limit)

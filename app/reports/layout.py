@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -30,6 +31,7 @@ from app.outreach.queries import COMMUNE_LEVELS
 from app.outreach.vocab import AUDIENCES
 from app.referrals.status import REASON_LABELS, STATUS_LABELS
 from app.reports import indicators as ind
+from app.reports import periods
 from app.reports.models import (
     DEFAULT_ANSWER_DAYS,
     DEFAULT_CONNECTED_RATE_TARGET,
@@ -174,11 +176,16 @@ class Tree:
         return rows
 
 
+def _path_ids(unit: OrgUnit) -> list[int]:
+    """The ids of the units from the top of the tree down to `unit`, read from its path."""
+    return [int(x) for x in unit.path.strip("/").split("/") if x]
+
+
 def _chain(unit: OrgUnit, protected: bool) -> list[OrgUnit]:
     """The units from the top of the tree down to `unit` (only `unit` when nothing is withheld)."""
     if not protected:
         return [unit]
-    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    ids = _path_ids(unit)
     found = {
         u.id: u for u in db.session.execute(sa.select(OrgUnit).where(OrgUnit.id.in_(ids))).scalars()
     }
@@ -207,7 +214,7 @@ def _protect_chain(tree, chain, has_direct, vectors: dict[int, list[int]], width
 
 def applicable_plans(unit: OrgUnit, period: ind.Period) -> list[Plan]:
     """Plans of the unit or of a unit above it whose period overlaps; nearest unit first."""
-    ancestor_ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    ancestor_ids = _path_ids(unit)
     plans = list(
         db.session.execute(
             sa.select(Plan).where(
@@ -431,6 +438,28 @@ def build_report(
         report.not_connected_codes = ind.not_connected_cases(unit, period, window)
         report.overdue_codes = ind.overdue_case_codes(unit, today)
     return report
+
+
+def suppression_k() -> int:
+    """Disclosure control's k (config SUPPRESSION_K): protected counts below it are withheld."""
+    return int(current_app.config.get("SUPPRESSION_K", 5))
+
+
+def upward_report(
+    unit: OrgUnit, kind: str, year: int, today: date, plan: Plan | None = None
+) -> Report:
+    """A six-monthly or annual report, as pages, files and the API give it."""
+    # Reports sent upward are always made of protected counts, whoever makes them.
+    return build_report(
+        unit,
+        periods.report_period(kind, year),
+        "period",
+        protected=True,
+        k=suppression_k(),
+        today=today,
+        plan=plan,
+        breakdowns=False,
+    )
 
 
 def _mine(store: dict[tuple[int, str], int], mine: set[int]) -> dict[str, int]:

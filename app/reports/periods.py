@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from app.reports.indicators import LOCAL_TZ, Period
+from app.i18n import LOCAL_TZ
+from app.reports.indicators import Period, fixed_period
 
 REPORT_KINDS = ("six_monthly", "annual")
 FIRST_YEAR = 2020
@@ -29,12 +30,8 @@ def parse_period(key: str | None, today: date) -> tuple[str, Period] | None:
     match = _KEY.match(key)
     if not match or int(match.group(1)) not in year_range(today):
         return None
-    year, half = int(match.group(1)), match.group(2)
-    if half == "H1":
-        return key, Period(date(year, 1, 1), date(year, 6, 30))
-    if half == "H2":
-        return key, Period(date(year, 7, 1), date(year, 12, 31))
-    return key, Period(date(year, 1, 1), date(year, 12, 31))
+    half = {"H1": 1, "H2": 2}.get(match.group(2), 0)
+    return key, fixed_period(int(match.group(1)), half)
 
 
 def period_choices(today: date) -> list[tuple[str, str]]:
@@ -47,9 +44,7 @@ def period_choices(today: date) -> list[tuple[str, str]]:
 
 
 def report_period(kind: str, year: int) -> Period:
-    if kind == "six_monthly":
-        return Period(date(year, 1, 1), date(year, 6, 30))
-    return Period(date(year, 1, 1), date(year, 12, 31))
+    return fixed_period(year, 1 if kind == "six_monthly" else 0)
 
 
 def due_date(kind: str, year: int) -> date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     Response,
@@ -20,12 +22,13 @@ from flask_babel import lazy_gettext as _l
 from app.db import utcnow
 from app.extensions import db
 from app.home.panels import register_panel
+from app.orgs.models import OrgUnit
 from app.outreach.vocab import AUDIENCES
 from app.permissions import Actor, PermissionDenied, Role, current_actor, roles_required
 from app.reports import exports, layout, periods, permissions, queries, services
 from app.reports.forms import PlanForm, as_decimal, reached_fields
-from app.reports.indicators import DEFAULT_WINDOW, WINDOWS
-from app.reports.models import Indicator, Plan
+from app.reports.indicators import DEFAULT_WINDOW, WINDOWS, Period
+from app.reports.models import PERCENT_INDICATORS, Indicator, Plan
 from app.reports.svg import progress_bar
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
@@ -67,15 +70,17 @@ def case_link(code: str) -> str | None:
     return url_for("cases.detail", code=code)
 
 
-def _window() -> str:
+def dashboard_args(actor: Actor) -> tuple[OrgUnit, date, str, Period, str]:
+    """The dashboard's query, page and API alike: (unit, today, period key, period, window); a
+    unit outside the actor's subtree is 404, anything but the fixed periods and windows 400."""
+    unit = queries.get_unit_or_404(actor, request.args.get("unit"))
+    today = periods.local_today()
+    parsed = periods.parse_period(request.args.get("period"), today)
     window = request.args.get("window") or DEFAULT_WINDOW
-    if window not in WINDOWS:
+    if parsed is None or window not in WINDOWS:
         abort(400)
-    return window
-
-
-def _k() -> int:
-    return int(current_app.config.get("SUPPRESSION_K", 5))
+    period_key, period = parsed
+    return unit, today, period_key, period, window
 
 
 def _bars(report: layout.Report) -> list:
@@ -96,20 +101,14 @@ def _bars(report: layout.Report) -> list:
 @roles_required(*permissions.DASHBOARD_ROLES)
 def dashboard():
     actor = current_actor()
-    unit = queries.get_unit_or_404(actor, request.args.get("unit"))
-    today = periods.local_today()
-    parsed = periods.parse_period(request.args.get("period"), today)
-    if parsed is None:
-        abort(400)
-    period_key, period = parsed
-    window = _window()
+    unit, today, period_key, period, window = dashboard_args(actor)
     protected = permissions.figures_protected(actor)
     report = layout.build_report(
         unit,
         period,
         window,
         protected=protected,
-        k=_k(),
+        k=layout.suppression_k(),
         today=today,
         breakdowns=not protected or unit.id == actor.org_unit_id,
         with_cases=permissions.may_open_cases(actor),
@@ -147,26 +146,12 @@ def _report_args(actor: Actor):
     return unit, kind, year, plan, plans, today
 
 
-def _build_upward_report(unit, kind, year, plan, today) -> layout.Report:
-    # Reports sent upward are always made of protected counts, whoever makes them.
-    return layout.build_report(
-        unit,
-        periods.report_period(kind, year),
-        "period",
-        protected=True,
-        k=_k(),
-        today=today,
-        plan=plan,
-        breakdowns=False,
-    )
-
-
 @bp.get("/report")
 @roles_required(*permissions.EXPORT_ROLES)
 def report():
     actor = current_actor()
     unit, kind, year, plan, plans, today = _report_args(actor)
-    built = _build_upward_report(unit, kind, year, plan, today)
+    built = layout.upward_report(unit, kind, year, today, plan)
     services.record_view(actor, unit, kind, str(year))
     db.session.commit()
     return render_template(
@@ -190,7 +175,7 @@ def export(fmt: str):
         abort(404)
     unit, kind, year, plan, _plans, today = _report_args(actor)
     with force_locale("vi"):
-        built = _build_upward_report(unit, kind, year, plan, today)
+        built = layout.upward_report(unit, kind, year, today, plan)
         try:
             checkpoint = services.record_export(actor, unit, kind, str(year), fmt)
         except PermissionDenied:
@@ -251,14 +236,10 @@ def _plan_form(actor: Actor, plan: Plan | None = None) -> PlanForm:
         for name in ("name", "number", "issuing_body", "period_start", "period_end"):
             getattr(form, name).data = getattr(plan, name)
         targets = {(t.indicator, t.audience): t for t in plan.targets}
-        for indicator in (
-            "connected_rate",
-            "communes_with_outreach",
-            "staff_trained",
-            "referrals_answered",
-        ):
-            target = targets.get((indicator, None))
-            getattr(form, indicator).data = target.value if target else None
+        # The percentage targets' fields are named after their indicators.
+        for indicator in PERCENT_INDICATORS:
+            target = targets.get((indicator.value, None))
+            getattr(form, indicator.value).data = target.value if target else None
         answered = targets.get((Indicator.REFERRALS_ANSWERED.value, None))
         if answered is not None:
             form.answer_days.data = answered.days

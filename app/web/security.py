@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -13,6 +14,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (redirect there only then)."""
+    # An open redirect would let a phishing link borrow our sign-in page. Browsers read a
+    # backslash as a slash, so "/\evil.example" would leave the site too.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import get_locale
 
 from app.home.panels import panels_for
+from app.i18n import LOCAL_TZ
 from app.permissions import Role, current_actor
 from app.roles_text import role_intro, role_label
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def format_date(value: date | datetime | None) -> str:

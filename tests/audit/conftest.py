@@ -8,35 +8,19 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.audit import services
 from app.crypto.keyring import keyring
 from app.extensions import db as _db
 from app.permissions import Actor, Role
-from tests.conftest import make_config, reset_schema
+from tests.conftest import make_config, private_pg_url, reset_schema
 
 PG_SKIP = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."
 
 
 def is_postgres() -> bool:
     return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
-
-
-def _private_pg_url() -> str:
-    """A database of our own beside TEST_DATABASE_URL: the session app's schema stays intact."""
-    url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"{url.database}_commits"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-        ).first()
-        if not exists:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @dataclass
@@ -89,7 +73,11 @@ def _committed(tmp_path, backend: str) -> Iterator[Committed]:
     # Flask-SQLAlchemy's own session (one per app context, so per thread) on its own engine.
     fixture_session = _db.session
     _db.session = _db._make_scoped_session({})
-    url = _private_pg_url() if backend == "postgresql" else f"sqlite:///{tmp_path}/commits.sqlite3"
+    url = (
+        private_pg_url("commits")
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path}/commits.sqlite3"
+    )
     app = create_app(make_config(tmp_path, url))
     try:
         reset_schema(app)

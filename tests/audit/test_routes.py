@@ -40,6 +40,14 @@ def events(db, world):
     db.session.commit()
 
 
+def _case_views(db, world, n: int) -> None:
+    """The caseworker viewed cases NB-2026-00001 .. n, in that order."""
+    actor = _actor(world.users["caseworker"])
+    for i in range(1, n + 1):
+        services.record(actor, "case.viewed", object_type="case", object_ref=f"NB-2026-{i:05d}")
+    db.session.commit()
+
+
 def _table(response) -> str:
     """The results table only (the action filter lists every action name)."""
     html = response.get_data(as_text=True)
@@ -172,10 +180,7 @@ def test_bad_filters_are_400_and_nothing_is_recorded(client, world, login_as, qu
 
 
 def test_pages_of_fifty_newest_first(client, db, world, login_as):
-    actor = _actor(world.users["caseworker"])
-    for n in range(1, 121):
-        services.record(actor, "case.viewed", object_type="case", object_ref=f"NB-2026-{n:05d}")
-    db.session.commit()
+    _case_views(db, world, 120)
     login_as(world.users["admin"])
     html = client.get("/audit/?action=case.viewed").get_data(as_text=True)
     refs = re.findall(r"<code>(NB-2026-\d{5})</code>", html)
@@ -210,10 +215,7 @@ def test_csv_export_streams_many_rows_in_batches(client, db, world, login_as, mo
     from app.audit import queries
 
     monkeypatch.setattr(queries, "EXPORT_BATCH", 7)
-    actor = _actor(world.users["caseworker"])
-    for n in range(1, 31):
-        services.record(actor, "case.viewed", object_type="case", object_ref=f"NB-2026-{n:05d}")
-    db.session.commit()
+    _case_views(db, world, 30)
     login_as(world.users["admin"])
     text = client.get("/audit/export.csv?action=case.viewed").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))

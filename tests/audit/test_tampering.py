@@ -2,56 +2,64 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import pytest
 
-from app.audit.chain import canonical_values
+from app.audit.chain import STORED_COLUMNS, canonical_values, keyed_hash, unkeyed_hash
 from app.audit.verify import Checkpoint
 
 
 def _row(committed, seq: int) -> tuple:
-    columns = (
-        "seq, occurred_at, actor_user_id, actor_username, actor_role, org_unit_id, action, "
-        "object_type, object_ref, outcome, reason, request_id, client_address, details, "
-        "prev_hash, hash"
-    )
+    columns = ", ".join(STORED_COLUMNS)
     return tuple(
         committed.execute(f"SELECT {columns} FROM audit_events WHERE seq = :s", {"s": seq})[0]  # noqa: S608
     )
+
+
+def _tamper(committed, events: int, *statements: str) -> None:
+    """Append `events`, then run `statements` as someone who can also drop the guards."""
+    committed.append(events)
+    committed.drop_guards()
+    for sql in statements:
+        committed.execute(sql)
+
+
+def _insert_intruder_event(
+    committed, seq: int, after: tuple, hash_fn, action: str, object_ref: str
+) -> str:
+    """Insert event `seq`, linked after the row `after`, as an intruder with SQL access but
+    no audit key would write it; returns the hash written."""
+    values = [
+        seq,
+        after[1],
+        None,
+        "intruder",
+        "admin",
+        None,
+        action,
+        "case",
+        object_ref,
+        "success",
+        None,
+        None,
+        None,
+        "{}",
+        after[15],
+    ]
+    digest = hash_fn(canonical_values(values))
+    columns = ", ".join(STORED_COLUMNS)
+    marks = ", ".join(f":{name}" for name in STORED_COLUMNS)
+    committed.execute(
+        f"INSERT INTO audit_events ({columns}) VALUES ({marks})",  # noqa: S608
+        dict(zip(STORED_COLUMNS, [*values, digest], strict=True)),
+    )
+    return digest
 
 
 def _append_forged(committed, hash_fn, *, move_head: bool) -> int:
     """Append a row the way an attacker with SQL access but no audit key would."""
     last = _row(committed, committed.execute("SELECT max(seq) FROM audit_events")[0][0])
     seq = last[0] + 1
-    values = [
-        seq,
-        last[1],
-        None,
-        "intruder",
-        "admin",
-        None,
-        "case.erased",
-        "case",
-        "NB-2026-00001",
-        "success",
-        None,
-        None,
-        None,
-        "{}",
-        last[15],
-    ]
-    digest = hash_fn(canonical_values(values))
-    committed.execute(
-        "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
-        "org_unit_id, action, object_type, object_ref, outcome, reason, request_id, "
-        "client_address, details, prev_hash, hash) VALUES (:seq, :at, NULL, 'intruder', 'admin', "
-        "NULL, 'case.erased', 'case', 'NB-2026-00001', 'success', NULL, NULL, NULL, '{}', "
-        ":prev, :hash)",
-        {"seq": seq, "at": _row(committed, last[0])[1], "prev": last[15], "hash": digest},
-    )
+    digest = _insert_intruder_event(committed, seq, last, hash_fn, "case.erased", "NB-2026-00001")
     if move_head:
         committed.execute(
             "UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE id = 1",
@@ -69,9 +77,7 @@ def test_untouched_chain_verifies(committed):
 
 
 def test_edited_field_is_named(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("UPDATE audit_events SET actor_username = 'someone_else' WHERE seq = 6")
+    _tamper(committed, 10, "UPDATE audit_events SET actor_username = 'someone_else' WHERE seq = 6")
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (6, "edited")
     result = committed.cli("audit", "verify")
@@ -80,42 +86,37 @@ def test_edited_field_is_named(committed):
 
 
 def test_edited_time_is_named(committed):
-    committed.append(5)
-    committed.drop_guards()
-    if committed.dialect == "sqlite":
-        committed.execute(
-            "UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' WHERE seq = 3"
-        )
-    else:
-        committed.execute(
-            "UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' WHERE seq = 3"
-        )
+    _tamper(
+        committed,
+        5,
+        "UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' WHERE seq = 3"
+        if committed.dialect == "sqlite"
+        else "UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' WHERE seq = 3",
+    )
     assert committed.verify().problem.seq == 3
 
 
 def test_deleted_row_is_named(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("DELETE FROM audit_events WHERE seq = 4")
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq = 4")
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (4, "missing")
 
 
 def test_deleted_rows_range_is_named(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("DELETE FROM audit_events WHERE seq BETWEEN 4 AND 7")
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq BETWEEN 4 AND 7")
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (4, "missing")
     assert "4–7" in problem.message
 
 
 def test_swapped_rows_are_named(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("UPDATE audit_events SET seq = -5 WHERE seq = 5")
-    committed.execute("UPDATE audit_events SET seq = 5 WHERE seq = 6")
-    committed.execute("UPDATE audit_events SET seq = 6 WHERE seq = -5")
+    _tamper(
+        committed,
+        10,
+        "UPDATE audit_events SET seq = -5 WHERE seq = 5",
+        "UPDATE audit_events SET seq = 5 WHERE seq = 6",
+        "UPDATE audit_events SET seq = 6 WHERE seq = -5",
+    )
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (5, "reordered")
     assert "event 6" in problem.message
@@ -123,7 +124,7 @@ def test_swapped_rows_are_named(committed):
 
 def test_row_appended_with_plain_sha256_is_named(committed):
     committed.append(8)
-    seq = _append_forged(committed, lambda b: hashlib.sha256(b).hexdigest(), move_head=True)
+    seq = _append_forged(committed, unkeyed_hash, move_head=True)
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (seq, "forged")
     assert "without the audit key" in problem.message
@@ -135,57 +136,35 @@ def test_row_appended_with_another_key_is_named(committed, move_head):
     other_key = b"k" * 32
     if move_head:
         committed.drop_guards()
-    seq = _append_forged(
-        committed, lambda b: hmac.new(other_key, b, hashlib.sha256).hexdigest(), move_head=move_head
-    )
+    seq = _append_forged(committed, lambda b: keyed_hash(other_key, b), move_head=move_head)
     problem = committed.verify().problem
     assert problem.seq == seq
     assert problem.kind == ("edited" if move_head else "forged")
 
 
 def test_row_inserted_in_the_middle_is_named(committed):
-    committed.append(6)
-    committed.drop_guards()
     # Make room at 4 by moving 4..6 up one (highest first), then insert a fake event 4.
-    for seq in (6, 5, 4):
-        committed.execute(
-            "UPDATE audit_events SET seq = :n WHERE seq = :s", {"n": seq + 1, "s": seq}
-        )
-    third = _row(committed, 3)
-    fake = [
-        4,
-        third[1],
-        None,
-        "intruder",
-        "admin",
-        None,
-        "case.viewed",
-        "case",
-        "NB-2026-00009",
-        "success",
-        None,
-        None,
-        None,
-        "{}",
-        third[15],
-    ]
-    committed.execute(
-        "INSERT INTO audit_events (seq, occurred_at, actor_user_id, actor_username, actor_role, "
-        "org_unit_id, action, object_type, object_ref, outcome, reason, request_id, "
-        "client_address, details, prev_hash, hash) SELECT 4, occurred_at, NULL, 'intruder', "
-        "'admin', NULL, 'case.viewed', 'case', 'NB-2026-00009', 'success', NULL, NULL, NULL, "
-        "'{}', prev_hash, :h FROM audit_events WHERE seq = 3",
-        {"h": hmac.new(b"x" * 32, canonical_values(fake), hashlib.sha256).hexdigest()},
+    _tamper(
+        committed,
+        6,
+        "UPDATE audit_events SET seq = 7 WHERE seq = 6",
+        "UPDATE audit_events SET seq = 6 WHERE seq = 5",
+        "UPDATE audit_events SET seq = 5 WHERE seq = 4",
     )
-    committed.execute("UPDATE audit_events SET prev_hash = :p WHERE seq = 4", {"p": third[15]})
+    _insert_intruder_event(
+        committed,
+        4,
+        _row(committed, 3),
+        lambda b: keyed_hash(b"x" * 32, b),
+        "case.viewed",
+        "NB-2026-00009",
+    )
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (4, "inserted")
 
 
 def test_tail_cut_off_with_head_left_is_named(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("DELETE FROM audit_events WHERE seq > 7")
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq > 7")
     problem = committed.verify().problem
     assert (problem.seq, problem.kind) == (8, "truncated")
 
@@ -233,9 +212,7 @@ def test_rewritten_chain_fails_the_checkpoint(committed):
 
 
 def test_verify_from_checks_the_anchor(committed):
-    committed.append(10)
-    committed.drop_guards()
-    committed.execute("UPDATE audit_events SET reason = 'x' WHERE seq = 4")
+    _tamper(committed, 10, "UPDATE audit_events SET reason = 'x' WHERE seq = 4")
     assert committed.verify(from_seq=5).problem.seq == 4
     assert committed.verify(from_seq=6).ok
     result = committed.cli("audit", "verify", "--from", "6")
@@ -280,11 +257,12 @@ def test_parallel_verify_names_the_same_event(committed, monkeypatch, tamper, ex
 
 @pytest.mark.parametrize("from_seq", [1, 4])
 def test_malformed_value_is_named_not_a_crash(committed, from_seq):
-    committed.append(5)
-    committed.drop_guards()
-    if committed.dialect == "sqlite":
-        committed.execute("UPDATE audit_events SET occurred_at = 'yesterday' WHERE seq = 3")
-    else:
-        committed.execute("UPDATE audit_events SET details = repeat('x', 3) WHERE seq = 3")
+    _tamper(
+        committed,
+        5,
+        "UPDATE audit_events SET occurred_at = 'yesterday' WHERE seq = 3"
+        if committed.dialect == "sqlite"
+        else "UPDATE audit_events SET details = repeat('x', 3) WHERE seq = 3",
+    )
     problem = committed.verify(from_seq=from_seq).problem
     assert (problem.seq, problem.kind) == (3, "edited")

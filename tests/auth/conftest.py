@@ -13,13 +13,8 @@ from app.auth.models import AuthSession
 from app.auth.sessions import find_session
 from app.db import utcnow
 from app.extensions import db
-from tests.factories import PASSWORD
 
 COOKIE = "caunoi_session"
-
-
-def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
-    return client.post("/auth/sign-in", data={"username": username, "password": password}, **kwargs)
 
 
 def cookie_session(client) -> dict:
@@ -57,21 +52,8 @@ def totp_code(user, at: datetime | None = None, offset: int = 0) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Give every test request an empty `g`, as a real server does.
-
-    The `db` fixture keeps one app context pushed for the whole test, and Flask reuses it for
-    each request, so `g` (Flask-Login's current user, the cached actor, the throttle marks)
-    would otherwise leak from one request into the next and hide real behaviour.
-    """
-    from flask import g, request_started
-
-    def clear_g(sender, **extra):
-        g.__dict__.clear()
-
-    request_started.connect(clear_g, app)
-    yield
-    request_started.disconnect(clear_g, app)
+def _fresh_g(fresh_g_per_request):
+    """Every sign-in test request gets an empty `g` (tests/conftest.py says why)."""
 
 
 @pytest.fixture

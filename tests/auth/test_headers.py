@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.permissions import Role
-from tests.auth.conftest import sign_in
+from tests.conftest import sign_in
 
 CSP_PARTS = (
     "default-src 'self'",

@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from tests.auth.conftest import sign_in
+from tests.conftest import sign_in
 
 APP = Path(__file__).resolve().parents[2] / "app"
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None}

@@ -14,8 +14,8 @@ from app.auth.models import AuthSession, RecoveryCode
 from app.auth.sessions import PENDING_KEY, find_session
 from app.db import utcnow
 from app.extensions import db
-from tests.auth.conftest import cookie_session, enrol, sign_in, totp_code
-from tests.conftest import audit_actions
+from tests.auth.conftest import cookie_session, enrol, totp_code
+from tests.conftest import audit_actions, sign_in
 
 
 def _sign_in_with_code(client, username: str, code: str):

@@ -9,8 +9,8 @@ import pytest
 from app.auth import passwords
 from app.auth.passwords import common_passwords, password_problems
 from app.extensions import db
-from tests.auth.conftest import current_auth_session, live_sessions, sign_in
-from tests.conftest import audit_actions
+from tests.auth.conftest import current_auth_session, live_sessions
+from tests.conftest import audit_actions, sign_in
 from tests.factories import PASSWORD
 
 NEW = "ba con mèo ngủ trên mái nhà"

@@ -7,8 +7,8 @@ from datetime import timedelta
 from app.auth.sessions import end_all_sessions
 from app.db import utcnow
 from app.extensions import db
-from tests.auth.conftest import COOKIE, current_auth_session, live_sessions, sign_in
-from tests.conftest import audit_actions
+from tests.auth.conftest import COOKIE, current_auth_session, live_sessions
+from tests.conftest import audit_actions, sign_in
 
 
 def _is_sent_to_sign_in(response) -> bool:

@@ -7,8 +7,8 @@ from argon2 import PasswordHasher
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from tests.auth.conftest import COOKIE, cookie_session, current_auth_session, sign_in
-from tests.conftest import audit_actions
+from tests.auth.conftest import COOKIE, cookie_session, current_auth_session
+from tests.conftest import audit_actions, sign_in
 
 REFUSED = "Tên đăng nhập hoặc mật khẩu không đúng."
 
@@ -94,6 +94,14 @@ def test_next_is_followed_only_within_the_site(client, world):
         fresh = client.application.test_client()
         response = sign_in(fresh, "caseworker", query_string={"next": target})
         assert response.headers["Location"] == "/home", target
+
+
+def test_the_language_switch_returns_only_within_the_site(client):
+    kept = client.post("/language", data={"lang": "en", "next": "/auth/sign-in"})
+    assert kept.headers["Location"] == "/auth/sign-in"
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        response = client.post("/language", data={"lang": "vi", "next": target})
+        assert response.headers["Location"] == "/", target
 
 
 def test_each_sign_in_gets_a_new_session_and_drops_the_old_cookie_content(client, world):

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.extensions import db, limiter
-from tests.auth.conftest import sign_in
-from tests.conftest import audit_actions
+from tests.conftest import audit_actions, sign_in
 
 WRONG = "not the right password"
 THROTTLED = "Bạn đã thử quá nhiều lần"

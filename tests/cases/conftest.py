@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import sqlalchemy as sa
 
 from app.cases import consents as cons
 from app.cases import services
@@ -12,6 +13,10 @@ from app.extensions import db
 from app.permissions import Actor
 
 _counter = itertools.count(1)
+
+
+def count_rows(model) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
 def intake_form(unit_id: int, **overrides) -> dict:

@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
+from tests.live import browser_app, chromium, live_server, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
-def live_app(tmp_path, monkeypatch):
-    from werkzeug.serving import make_server
-
-    from app import create_app
+def live_app(tmp_path):
     from app.orgs.models import OrgLevel
     from app.permissions import Role
-    from tests.conftest import make_config, reset_schema
     from tests.factories import OrgUnitFactory, UserFactory
 
-    base = make_config(tmp_path, f"sqlite:///{tmp_path}/browser.sqlite3")
-
-    class Config(base):
-        WTF_CSRF_ENABLED = True
-
-    app = create_app(Config)
-    # The server needs the extension's own sessions, not the test's shared connection.
-    monkeypatch.setattr(_db, "session", _db._make_scoped_session({}))
-    reset_schema(app)
+    app = browser_app(tmp_path)
     with app.app_context():
         province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
         commune = OrgUnitFactory(
@@ -54,60 +25,49 @@ def live_app(tmp_path, monkeypatch):
         )
         UserFactory(username="vol", role=Role.VOLUNTEER, org_unit=commune)
         _db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        with live_server(app) as base_url:
+            yield app, base_url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with app.app_context():
             _db.session.remove()
             _db.engine.dispose()
 
 
 def test_intake_on_a_360px_phone_without_javascript(live_app, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     from tests.factories import PASSWORD
 
     app, base = live_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_context(
-                viewport={"width": 360, "height": 740}, java_script_enabled=False
-            ).new_page()
-            page.goto(f"{base}/auth/sign-in")
-            page.fill("input[name=username]", "vol")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("main button[type=submit]")
-            page.goto(f"{base}/cases/new")
-            # Nothing wider than the phone.
-            assert page.evaluate("document.documentElement.scrollWidth") <= 360
-            page.screenshot(path=str(tmp_path / "intake-360.png"), full_page=True)
+    phone = {"viewport": {"width": 360, "height": 740}, "java_script_enabled": False}
+    with chromium(**phone) as context:
+        page = context.new_page()
+        page.goto(f"{base}/auth/sign-in")
+        page.fill("input[name=username]", "vol")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.goto(f"{base}/cases/new")
+        # Nothing wider than the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(tmp_path / "intake-360.png"), full_page=True)
 
-            # Without consent to record: refused, nothing saved.
-            page.fill("input[name=full_name]", "Đinh Thị Trình Duyệt")
-            page.check("input[name=consent_method][value=verbal]")
-            page.click("button[type=submit].primary")
-            assert "Chưa có sự đồng ý cho việc ghi nhận hồ sơ" in page.content()
+        # Without consent to record: refused, nothing saved.
+        page.fill("input[name=full_name]", "Đinh Thị Trình Duyệt")
+        page.check("input[name=consent_method][value=verbal]")
+        page.click("button[type=submit].primary")
+        assert "Chưa có sự đồng ý cho việc ghi nhận hồ sơ" in page.content()
 
-            page.check("input[name=consent_record]")
-            page.check("input[name=consent_share][value='share:jobs']")
-            page.check("input[name=consent_method][value=verbal]")
-            page.fill("input[name=full_name]", "Đinh Thị Trình Duyệt")
-            page.fill("input[name=date_of_birth]", "20/10/1996")
-            page.fill("input[name=phone]", "0977 123 456")
-            page.select_option("select[name=need_jobs]", "high")
-            page.click("button[type=submit].primary")
-            assert "/cases/NB-" in page.url
-            assert "Đinh Thị Trình Duyệt" in page.content()
-            assert page.evaluate("document.documentElement.scrollWidth") <= 360
-            code = page.url.rsplit("/", 1)[-1]
-        finally:
-            browser.close()
+        page.check("input[name=consent_record]")
+        page.check("input[name=consent_share][value='share:jobs']")
+        page.check("input[name=consent_method][value=verbal]")
+        page.fill("input[name=full_name]", "Đinh Thị Trình Duyệt")
+        page.fill("input[name=date_of_birth]", "20/10/1996")
+        page.fill("input[name=phone]", "0977 123 456")
+        page.select_option("select[name=need_jobs]", "high")
+        page.click("button[type=submit].primary")
+        assert "/cases/NB-" in page.url
+        assert "Đinh Thị Trình Duyệt" in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        code = page.url.rsplit("/", 1)[-1]
     from app.cases.models import Case
 
     with app.app_context():

@@ -13,12 +13,9 @@ from app.cases.models import Case, Need
 from app.extensions import db
 from app.orgs import demo as orgs_demo
 from app.orgs.models import OrgUnit
+from tests.cases.conftest import count_rows
 
 PASSWORD = "demo password for tests"
-
-
-def _count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_demo_cases_tell_the_story_and_are_idempotent():
@@ -48,7 +45,7 @@ def test_demo_cases_tell_the_story_and_are_idempotent():
     # Generated names only, sealed like any case (never stored in the clear).
     case = db.session.scalars(sa.select(Case).order_by(Case.id)).first()
     assert case.full_name_enc and case.name_index
-    before = (_count(Case), _count(Need), _count(AuditEvent))
+    before = (count_rows(Case), count_rows(Need), count_rows(AuditEvent))
     demo.seed(PASSWORD)
     db.session.flush()
-    assert (_count(Case), _count(Need), _count(AuditEvent)) == before
+    assert (count_rows(Case), count_rows(Need), count_rows(AuditEvent)) == before

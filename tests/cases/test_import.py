@@ -5,17 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from app.cases import importer
 from app.cases.models import Case
-from app.extensions import db
+from tests.cases.conftest import count_rows
 from tests.conftest import audit_actions
-
-
-def _count() -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(Case)).scalar_one()
 
 
 def _row(**values) -> list[str]:
@@ -66,7 +61,7 @@ def test_upload_imports_every_row(client, world, login_as):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    assert _count() == 2 and "case.imported" in audit_actions()
+    assert count_rows(Case) == 2 and "case.imported" in audit_actions()
 
 
 def test_one_wrong_row_imports_nothing(client, world, login_as):
@@ -79,7 +74,7 @@ def test_one_wrong_row_imports_nothing(client, world, login_as):
             _row(full_name=""),
         ]
     )
-    before = (_count(), len(audit_actions()))
+    before = (count_rows(Case), len(audit_actions()))
     response = client.post(
         "/cases/import",
         data={"org_unit_id": world.commune_a.id, "file": (io.BytesIO(data), "ho-so.csv")},
@@ -90,7 +85,7 @@ def test_one_wrong_row_imports_nothing(client, world, login_as):
     for row in (3, 4, 5):
         assert f"Dòng {row}:" in body
     assert "Dòng 2:" not in body
-    assert (_count(), len(audit_actions())) == before
+    assert (count_rows(Case), len(audit_actions())) == before
 
 
 def test_missing_consent_columns_are_refused(client, world, login_as):
@@ -103,7 +98,7 @@ def test_missing_consent_columns_are_refused(client, world, login_as):
         content_type="multipart/form-data",
     )
     assert response.status_code == 400 and "Thiếu cột bắt buộc" in response.get_data(as_text=True)
-    assert _count() == 0
+    assert count_rows(Case) == 0
 
 
 def test_cli_import_all_or_nothing(app, world, tmp_path):
@@ -113,9 +108,9 @@ def test_cli_import_all_or_nothing(app, world, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_csv([_row(), _row(consent_method="")]))
     result = runner.invoke(args=["cases", "import", str(bad), "--org-unit", "37-A1"])
-    assert result.exit_code != 0 and "row 3" in result.output and _count() == 0
+    assert result.exit_code != 0 and "row 3" in result.output and count_rows(Case) == 0
     result = runner.invoke(
         args=["cases", "import", str(good), "--org-unit", "37-A1", "--as", "caseworker"]
     )
     assert result.exit_code == 0, result.output
-    assert "imported 3 case(s)" in result.output and _count() == 3
+    assert "imported 3 case(s)" in result.output and count_rows(Case) == 3

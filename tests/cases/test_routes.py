@@ -5,14 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, Consent
+from app.cases.fields import read_field
+from app.cases.models import IDENTIFYING_FIELDS, Case, Consent
 from app.extensions import db
-from tests.cases.conftest import intake_form
+from tests.cases.conftest import count_rows, intake_form, open_case
 from tests.conftest import audit_actions
-
-
-def _count(model) -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
 def test_intake_form_is_one_page_with_consent_first(client, world, login_as):
@@ -20,15 +17,7 @@ def test_intake_form_is_one_page_with_consent_first(client, world, login_as):
     body = client.get("/cases/new").get_data(as_text=True)
     assert body.index('id="consent"') < body.index('id="identity"') < body.index('id="needs"')
     assert "Phiên bản nội dung: 2026-01" in body
-    for name in (
-        "full_name",
-        "other_names",
-        "preferred_name",
-        "date_of_birth",
-        "phone",
-        "address",
-        "id_number",
-    ):
+    for name in IDENTIFYING_FIELDS:
         tag = body[body.index(f'name="{name}"') - 200 : body.index(f'name="{name}"') + 200]
         assert 'autocomplete="off"' in tag, name
     assert "đối tượng" not in body.lower()
@@ -37,11 +26,11 @@ def test_intake_form_is_one_page_with_consent_first(client, world, login_as):
 
 def test_no_save_without_consent_to_record(client, world, login_as):
     login_as(world.users["caseworker"])
-    before = (_count(Case), _count(Consent), len(audit_actions()))
+    before = (count_rows(Case), count_rows(Consent), len(audit_actions()))
     response = client.post("/cases/new", data=intake_form(world.commune_a.id, consent_record=None))
     assert response.status_code == 400
     assert "Chưa có sự đồng ý cho việc ghi nhận hồ sơ" in response.get_data(as_text=True)
-    assert (_count(Case), _count(Consent), len(audit_actions())) == before
+    assert (count_rows(Case), count_rows(Consent), len(audit_actions())) == before
 
 
 def test_intake_creates_the_case_with_its_consents(client, world, login_as):
@@ -90,8 +79,6 @@ def test_volunteer_intake_only_in_her_commune(client, world, login_as):
 
 
 def test_duplicate_warning_in_scope_shows_the_code(client, world, login_as, case_a):
-    from app.cases.fields import read_field
-
     login_as(world.users["caseworker"])
     phone = read_field(case_a, "phone")
     response = client.post("/cases/new", data=intake_form(world.commune_a.id, phone=phone))
@@ -104,8 +91,6 @@ def test_duplicate_warning_in_scope_shows_the_code(client, world, login_as, case
 
 
 def test_duplicate_elsewhere_says_nothing_more(client, world, login_as, case_b):
-    from app.cases.fields import read_field
-
     login_as(world.users["caseworker"])
     idn = read_field(case_b, "id_number")
     response = client.post("/cases/new", data=intake_form(world.commune_a.id, id_number=idn))
@@ -125,8 +110,6 @@ def test_search_is_posted_and_matches_without_diacritics(client, world, login_as
 
 
 def test_list_filters_and_pages_of_25(client, world, login_as):
-    from tests.cases.conftest import open_case
-
     for _ in range(27):
         open_case(world.users["caseworker"], world.commune_a, needs=[("jobs", "low")])
     login_as(world.users["caseworker"])
@@ -149,8 +132,6 @@ def test_list_filters_and_pages_of_25(client, world, login_as):
 
 
 def test_needs_attention_filter(client, world, login_as):
-    from tests.cases.conftest import open_case
-
     urgent = open_case(world.users["caseworker"], world.commune_a, needs=[("jobs", "high")])
     calm = open_case(world.users["caseworker"], world.commune_a, needs=[("jobs", "low")])
     login_as(world.users["caseworker"])

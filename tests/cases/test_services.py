@@ -17,7 +17,7 @@ from app.crypto.envelope import DecryptionError, KeyDestroyedError, unseal
 from app.crypto.models import DataKey
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from tests.cases.conftest import open_case
+from tests.cases.conftest import count_rows, open_case
 from tests.conftest import audit_actions
 
 
@@ -25,12 +25,8 @@ def actor(world, name="caseworker"):
     return Actor.from_user(world.users[name])
 
 
-def _count(model) -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
-
-
 def test_no_case_without_consent_to_record(world):
-    before = (_count(Case), _count(DataKey), _count(AuditEvent))
+    before = (count_rows(Case), count_rows(DataKey), count_rows(AuditEvent))
     with pytest.raises(services.CaseError):
         open_case(
             world.users["caseworker"],
@@ -38,7 +34,7 @@ def test_no_case_without_consent_to_record(world):
             consent=services.ConsentGiven(purposes=["share:jobs"], method="verbal"),
         )
     db.session.rollback()
-    assert (_count(Case), _count(DataKey), _count(AuditEvent)) == before
+    assert (count_rows(Case), count_rows(DataKey), count_rows(AuditEvent)) == before
 
 
 def test_minor_needs_guardian_consent(world):
@@ -223,7 +219,7 @@ def test_erasure_destroys_the_key_and_keeps_the_figures(world, case_a):
     assert case_a.id_number_index is None and case_a.name_folded_index is None
     assert all(getattr(case_a, f"{f}_enc") is None for f in ("full_name", "phone", "address"))
     # Non-identifying figures stay.
-    assert _count(Need) >= 2 and case_a.status == "open" and case_a.opened_on is not None
+    assert count_rows(Need) >= 2 and case_a.status == "open" and case_a.opened_on is not None
     assert case_a.birth_year_band is not None
     assert queries.search_cases(actor(world), "le thi mau") == []
     assert "case.erased" in audit_actions()

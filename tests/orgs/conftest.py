@@ -15,21 +15,8 @@ NEW_PASSWORD = "a fresh temporary passphrase"
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Give every test request an empty `g`, as a real server does.
-
-    The `db` fixture keeps one app context pushed for the whole test and Flask reuses it for each
-    request, so `g` (Flask-Login's user, the cached actor) would leak between requests and hide
-    that a disabled user's next request is refused. (Same fixture as tests/auth/conftest.py.)
-    """
-    from flask import g, request_started
-
-    def clear_g(sender, **extra):
-        g.__dict__.clear()
-
-    request_started.connect(clear_g, app)
-    yield
-    request_started.disconnect(clear_g, app)
+def _fresh_g(fresh_g_per_request):
+    """Every test request gets an empty `g` (tests/conftest.py says why)."""
 
 
 @pytest.fixture

@@ -6,28 +6,11 @@ import os
 
 import pytest
 
-from app.extensions import db
-from tests.conftest import reset_schema
 from tests.factories import PASSWORD
-from tests.live import chromium, live_server, own_app
+from tests.live import chromium, live_server
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("CAUNOI_SCREENSHOTS")  # a folder to keep screenshots in, when set
-
-
-@pytest.fixture
-def seeded_app(tmp_path):
-    app = own_app(tmp_path)
-    with app.app_context():
-        from app.orgs.demo import seed
-
-        seed(PASSWORD)
-        db.session.commit()
-    yield app
-    # On PostgreSQL this is the suite's database: leave it empty for the tests that follow.
-    reset_schema(app)
-    with app.app_context():
-        db.engine.dispose()
 
 
 def _fits(page, name: str) -> None:

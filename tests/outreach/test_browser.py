@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.live import browser_app, chromium_browser, live_server, needs_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -24,19 +16,11 @@ def live_app(tmp_path):
     """Our own app on its own SQLite file, served from a thread, with CSRF switched on.
 
     Tests marked `browser` keep Flask-SQLAlchemy's own session (see the `db` fixture)."""
-    from app import create_app
     from app.orgs.models import OrgLevel
     from app.permissions import Role
-    from tests.conftest import make_config, reset_schema
     from tests.factories import OrgUnitFactory, UserFactory
 
-    base = make_config(tmp_path, f"sqlite:///{tmp_path}/browser.sqlite3")
-
-    class Config(base):
-        WTF_CSRF_ENABLED = True
-
-    app = create_app(Config)
-    reset_schema(app)
+    app = browser_app(tmp_path)
     with app.app_context():
         province = OrgUnitFactory(code="37", name="Tỉnh", level=OrgLevel.PROVINCE)
         commune = OrgUnitFactory(
@@ -54,14 +38,8 @@ def live_app(tmp_path):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser
 
 
 def _sign_in(browser, base, **context_options):

@@ -3,76 +3,31 @@ service received, the caseworker sees the need as connected."""
 
 from __future__ import annotations
 
-import os
-import threading
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.factories import PASSWORD
+from tests.live import browser_app, chromium_browser, live_server, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-
-@contextmanager
-def live_server(app):
-    """Serve the app from a thread on 127.0.0.1 and a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture
 def loop_app(tmp_path):
-    from app import create_app
     from app.orgs.models import OrgLevel
     from app.permissions import Role
-    from tests.conftest import make_config, reset_schema
     from tests.factories import OrgUnitFactory, UserFactory
     from tests.referrals.factories import make_case, make_location, make_org, make_service
 
-    base = make_config(tmp_path, f"sqlite:///{tmp_path}/browser.sqlite3")
-
-    class Config(base):
-        WTF_CSRF_ENABLED = True
-
-    app = create_app(Config)
-    reset_schema(app)
+    app = browser_app(tmp_path)
     with app.app_context():
         province = OrgUnitFactory(code="37", name="Tỉnh Ninh Bình", level=OrgLevel.PROVINCE)
         district = OrgUnitFactory(

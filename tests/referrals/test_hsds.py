@@ -27,6 +27,8 @@ if not (OFFICIAL / "organization.json").exists():
         allow_module_level=True,
     )
 
+SYSTEM = Actor.system("tests")
+
 
 def official_validator(schema_file: str) -> Draft202012Validator:
     """Built here from the official folder, independently of app/referrals/hsds.py."""
@@ -175,12 +177,12 @@ def test_round_trip(directory_data, form):
         document = hsds.document_from_csv_zip(hsds.export_csv_zip(document))
     _wipe()
     assert _summary() == []
-    counts = hsds.import_document(document)
+    counts = hsds.import_document(SYSTEM, document)
     assert counts == {"organizations": 1, "services": 1}
     db.session.expire_all()
     assert _summary() == before
     # Importing again updates by id: nothing is duplicated.
-    hsds.import_document(document)
+    hsds.import_document(SYSTEM, document)
     assert db.session.scalar(sa.select(sa.func.count(PartnerService.id))) == 1
 
 
@@ -210,7 +212,7 @@ def test_import_checks_everything_first_and_changes_nothing(directory_data, worl
     elif breakage == "missing_name":
         del document["organizations"][0]["name"]
     with pytest.raises(hsds.ImportFailed) as failure:
-        hsds.import_document(document)
+        hsds.import_document(SYSTEM, document)
     assert failure.value.errors
     db.session.rollback()
     names = set(db.session.scalars(sa.select(PartnerOrganization.name)))

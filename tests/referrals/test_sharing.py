@@ -13,7 +13,7 @@ from app.cases import services as case_services
 from app.cases.rights import erase_case, restrict_processing
 from app.cases.tokens import create_api_token
 from app.extensions import db
-from app.referrals import services
+from app.referrals import queries, services
 from app.referrals.models import Referral
 from tests.conftest import audit_actions
 from tests.referrals.conftest import actor, forget_signed_in_user
@@ -220,7 +220,7 @@ def test_expiry_with_frozen_clock_is_idempotent(loop, world):
     assert answered.status == "accepted"
     assert audit_actions().count("referral.cancelled") == 1
     # The suggestion: the other health service covering the case's area.
-    assert services.suggestions_for(referral) == [loop.legal_aid]
+    assert queries.suggestions_for(referral) == [loop.legal_aid]
 
 
 def test_expire_command(app, loop, world):

@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask import g
 
 from app.reports import periods
+from tests.conftest import sign_in
 from tests.reports.factories import Population
 
 TODAY = date(2026, 7, 20)
@@ -14,6 +16,22 @@ TODAY = date(2026, 7, 20)
 def frozen_today(monkeypatch):
     monkeypatch.setattr(periods, "local_today", lambda: TODAY)
     return TODAY
+
+
+def forget_user() -> None:
+    # The tests' app context outlives each request, and with it `g`: forget the last user.
+    g.pop("actor", None)
+    g.pop("_login_user", None)
+
+
+def second_client(client, username: str):
+    """(another test client signed in as `username`, the sign-in response), without the first
+    client's user leaking into it through `g`."""
+    other = client.application.test_client()
+    forget_user()
+    response = sign_in(other, username)
+    forget_user()
+    return other, response
 
 
 @pytest.fixture

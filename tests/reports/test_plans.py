@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.reports.models import Plan
 from tests.conftest import audit_actions
+from tests.reports.conftest import second_client
 
 FORM = {
     "org_unit": "37",
@@ -76,16 +77,7 @@ def test_plans_may_overlap_and_show_on_the_dashboard(client, world, login_as):
         data=FORM | {"org_unit": "37-A", "name": "Kế hoạch huyện A", "connected_rate": "100"},
     )
     assert db.session.execute(sa.select(sa.func.count(Plan.id))).scalar() == 2
-    from flask import g
-
-    g.pop("actor", None)
-    g.pop("_login_user", None)
-    other = client.application.test_client()
-    from tests.conftest import sign_in
-
-    sign_in(other, "caseworker")
-    g.pop("actor", None)
-    g.pop("_login_user", None)
+    other, _signed_in = second_client(client, "caseworker")
     html = other.get("/reports/?period=2026").get_data(as_text=True)
     assert "Kế hoạch huyện A" in html and FORM["name"] in html
 
@@ -100,16 +92,7 @@ def test_plan_outside_the_admins_subtree_is_404(client, world, login_as):
     login_as(world.users["admin"])
     client.post("/reports/plans/new", data=FORM)
     plan = _plan()
-    from flask import g
-
-    g.pop("actor", None)
-    g.pop("_login_user", None)
-    other = client.application.test_client()
-    from tests.conftest import sign_in
-
-    sign_in(other, "admin38")
-    g.pop("actor", None)
-    g.pop("_login_user", None)
+    other, _signed_in = second_client(client, "admin38")
     assert other.get(f"/reports/plans/{plan.id}/edit").status_code == 404
     assert other.post("/reports/plans/new", data=FORM).status_code == 400  # 37 not a choice
 

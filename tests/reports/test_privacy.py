@@ -6,14 +6,12 @@ import io
 from datetime import date
 
 import openpyxl
-from flask import g
 
 from app.extensions import db
 from app.permissions import Actor
 from app.reports import indicators as ind
 from app.reports.layout import build_report
-from tests.conftest import sign_in
-from tests.reports.conftest import TODAY
+from tests.reports.conftest import TODAY, second_client
 
 CANARY = "Canary Nguyễn Thị Kiểmtra"
 CANARY_PHONE = "0912999888"
@@ -40,12 +38,6 @@ def _open_canary_case(world):
     return case
 
 
-def _forget_user() -> None:
-    # The tests' app context outlives each request, and with it `g`: forget the last user.
-    g.pop("actor", None)
-    g.pop("_login_user", None)
-
-
 def _xlsx_text(data: bytes) -> str:
     wb = openpyxl.load_workbook(io.BytesIO(data))
     return " ".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row)
@@ -66,10 +58,8 @@ def test_canary_names_never_appear(client, world, known, login_as):
     for text in outputs:
         assert "Canary" not in text and "Kiểmtra" not in text and CANARY_PHONE not in text
         assert case.code not in text  # supervisors never see a case code either
-    other = client.application.test_client()
-    _forget_user()
-    assert sign_in(other, "caseworker").status_code == 302
-    _forget_user()
+    other, signed_in = second_client(client, "caseworker")
+    assert signed_in.status_code == 302
     page = other.get("/reports/?period=2026").get_data(as_text=True)
     assert "Canary" not in page and CANARY_PHONE not in page
     assert case.code in page  # the caseworker's own follow-up list
