@@ -80,7 +80,9 @@ def _full(actor, case: Case) -> dict:
         is_minor=case.is_minor,
         is_restricted=case.is_restricted,
         is_erased=case.is_erased,
-        consents_in_force=cons.purposes_in_force(case),
+        consents_in_force=[
+            p for p in cons.purposes_in_force(case) if perms.shows_purpose(actor, p)
+        ],
         needs=perms.visible_needs(actor, case),
     )
     return schemas.case_schema_for(actor.role).dump(data)

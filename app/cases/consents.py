@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 
-from app.categories import CATEGORY_LABELS, SupportCategory
+from app.categories import CATEGORY_LABELS, SENSITIVE_CATEGORIES, SupportCategory
 
 if TYPE_CHECKING:
     from app.cases.models import Case
@@ -49,6 +49,16 @@ def purpose_label(purpose: str) -> str:
         category = SupportCategory(purpose[len(SHARE_PREFIX) :])
         return str(_l("Chia sẻ với cơ sở dịch vụ: %(c)s", c=CATEGORY_LABELS[category]))
     return str(_PURPOSE_LABELS.get(purpose, purpose))
+
+
+def is_sensitive_purpose(purpose: str) -> bool:
+    """Sharing HIV status, health or violence details, or a sensitive category: its very
+    existence says something about her health or history."""
+    if purpose in (SHARE_HIV, SHARE_HEALTH_DETAILS, SHARE_VIOLENCE_DETAILS):
+        return True
+    return purpose.startswith(SHARE_PREFIX) and purpose[len(SHARE_PREFIX) :] in {
+        c.value for c in SENSITIVE_CATEGORIES
+    }
 
 
 def is_valid_purpose(purpose: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.cases import consents as cons
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS
 from app.categories import SENSITIVE_CATEGORIES
 from app.permissions import Actor, Role
@@ -38,6 +39,11 @@ def visible_fields(actor: Actor) -> tuple[str, ...]:
 
 def visible_need_categories(actor: Actor, categories):
     return [c for c in categories if sees_sensitive(actor) or c not in SENSITIVE_CATEGORIES]
+
+
+def shows_purpose(actor: Actor, purpose: str) -> bool:
+    """Whether the actor may see that this consent purpose exists (page and API alike)."""
+    return sees_sensitive(actor) or not cons.is_sensitive_purpose(purpose)
 
 
 def visible_needs(actor: Actor, case: Case) -> list[Need]:

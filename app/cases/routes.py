@@ -15,7 +15,7 @@ from app.cases import permissions as perms
 from app.cases import queries, rights, services, tokens
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, ApiToken, Case
-from app.categories import CATEGORY_LABELS, SENSITIVE_CATEGORIES, SupportCategory, category_label
+from app.categories import CATEGORY_LABELS, SupportCategory, category_label
 from app.crypto.envelope import unseal
 from app.db import reads_first, utcnow
 from app.extensions import db
@@ -332,7 +332,7 @@ def _detail_context(actor, case: Case) -> dict:
     fields = perms.visible_fields(actor)
     values = read_fields(case, fields) if not case.is_erased else {}
     needs = perms.visible_needs(actor, case)
-    consents = [c for c in case.consents if sees or not _sensitive_purpose(c.purpose)]
+    consents = [c for c in case.consents if perms.shows_purpose(actor, c.purpose)]
     notes = [(n, read_note(case, n)) for n in case.notes if sees or not n.is_sensitive]
     manage = perms.can_manage(actor, case)
     assign_form = F.AssignForm()
@@ -373,14 +373,6 @@ def _detail_context(actor, case: Case) -> dict:
         "can_share": {c: cons.can_share(case, c) for c in SupportCategory},
         "need_status_choices": list(F.NEED_STATUS_LABELS.items()),
         "closed_reason_labels": F.CLOSED_REASON_LABELS,
-    }
-
-
-def _sensitive_purpose(purpose: str) -> bool:
-    if purpose in (cons.SHARE_HIV, cons.SHARE_HEALTH_DETAILS, cons.SHARE_VIOLENCE_DETAILS):
-        return True
-    return purpose.startswith(cons.SHARE_PREFIX) and purpose[len(cons.SHARE_PREFIX) :] in {
-        c.value for c in SENSITIVE_CATEGORIES
     }
 
 

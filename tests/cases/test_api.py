@@ -73,6 +73,17 @@ def test_volunteer_gets_no_health_or_violence_fields(client, world, bearer):
     assert [n["category"] for n in body["needs"]] == ["jobs"]
 
 
+def test_volunteer_does_not_learn_of_health_consents(client, world, bearer):
+    new = _new_case(world)
+    new["consent"]["purposes"] += ["share_hiv", "share:health"]
+    headers = bearer("volunteer")
+    code = client.post("/api/v1/cases", json=new, headers=headers).get_json()["code"]
+    seen = client.get(f"/api/v1/cases/{code}", headers=headers).get_json()
+    assert seen["consents_in_force"] == ["record", "share:jobs"]
+    full = client.get(f"/api/v1/cases/{code}", headers=bearer("caseworker")).get_json()
+    assert set(full["consents_in_force"]) == {"record", "share:jobs", "share_hiv", "share:health"}
+
+
 def test_out_of_scope_is_404_and_audited(client, world, bearer):
     code = client.post(
         "/api/v1/cases", json=_new_case(world), headers=bearer("caseworker")
