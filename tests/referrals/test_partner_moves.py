@@ -52,7 +52,11 @@ def test_partner_is_never_offered_nor_allowed_to_cancel(client, loop, world, log
     assert "Huỷ chuyển gửi" not in page
     response = client.post(
         f"/referrals/{referral.id}",
-        data={"to": "cancelled", "cancelled-to": "cancelled", "cancelled-reason_code": "no_capacity"},
+        data={
+            "to": "cancelled",
+            "cancelled-to": "cancelled",
+            "cancelled-reason_code": "no_capacity",
+        },
     )
     assert response.status_code == 400
     db.session.expire_all()
@@ -122,7 +126,9 @@ def test_failed_referral_leaves_the_need_open(loop, world):
     referral = _sent(loop, world)
     partner = actor(loop.partner)
     services.transition(partner, referral, "accepted")
-    services.transition(partner, referral, "failed", services.TransitionInput(reason_code="no_show"))
+    services.transition(
+        partner, referral, "failed", services.TransitionInput(reason_code="no_show")
+    )
     db.session.commit()
     assert db.session.get(Need, loop.need.id).status == "open"
 
@@ -132,9 +138,7 @@ def test_caseworker_reopens_a_met_need_audited(client, loop, world, login_as):
     _received(loop, referral)
     forget_signed_in_user()
     login_as(world.users["caseworker"])
-    response = client.post(
-        f"/cases/{loop.case.code}/needs/{loop.need.id}", data={"status": "open"}
-    )
+    response = client.post(f"/cases/{loop.case.code}/needs/{loop.need.id}", data={"status": "open"})
     assert response.status_code == 302
     db.session.expire_all()
     need = db.session.get(Need, loop.need.id)

@@ -144,9 +144,7 @@ def test_partner_reject_needs_a_reason(client, loop, world, login_as):
 def test_caseworker_records_phone_answer(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(world.users["caseworker"])
-    client.post(
-        f"/referrals/{referral.id}", data={"to": "accepted", "accepted-to": "accepted"}
-    )
+    client.post(f"/referrals/{referral.id}", data={"to": "accepted", "accepted-to": "accepted"})
     db.session.expire_all()
     event = db.session.get(Referral, referral.id).events[-1]
     assert event.to_status == "accepted" and event.recorded_by_caseworker
