@@ -277,7 +277,7 @@ class EraseForm(FlaskForm):
 
 class SearchForm(FlaskForm):
     q = StringField(
-        _l("Họ tên, số điện thoại hoặc số giấy tờ (đúng chính xác)"),
+        _l("Mã hồ sơ, họ tên (một hay nhiều từ), số điện thoại hoặc số giấy tờ"),
         validators=[DataRequired(_l("Hãy nhập nội dung tìm.")), Length(max=120)],
         render_kw=OFF_PLAIN | {"type": "search"},
     )

@@ -224,7 +224,8 @@ def search():
     rows = _rows(cases)
     services.record_list_view(actor, cases, via="search")
     db.session.commit()
-    return _render_search(actor, rows, F.SearchForm(formdata=None))
+    # The term stays in the box (the page is the answer to a POST: it never reaches a URL).
+    return _render_search(actor, rows, form)
 
 
 # --- intake ----------------------------------------------------------------------------------
