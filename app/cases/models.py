@@ -212,6 +212,8 @@ class Consent(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Why it was withdrawn (app.cases.consents.WITHDRAWAL_REASONS): a code, never free text.
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.String(30))
 
     case: Mapped[Case] = relationship(back_populates="consents")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])

@@ -363,16 +363,26 @@ _DETAIL_CATEGORIES = {
 }
 
 
-def withdraw_consent(actor: Actor, case: Case, consent: Consent) -> Consent:
-    """Withdraw one purpose; withdrawing any sharing stops it at once (sharing_stopped)."""
+def withdraw_consent(actor: Actor, case: Case, consent: Consent, *, reason: str) -> Consent:
+    """Withdraw one purpose, with a coded reason; withdrawing any sharing stops it at once
+    (sharing_stopped). Withdrawing the consent to record leaves the case to be restricted or
+    erased (`needs_next_step`)."""
     _require_manage(actor, case)
     if consent.case_id != case.id or consent.withdrawn_at is not None:
         raise CaseError(_l("Sự đồng ý này đã được rút lại."), "consent")
+    if reason not in cons.WITHDRAWAL_REASONS:
+        raise CaseError(_l("Hãy chọn lý do rút lại sự đồng ý."), "reason")
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.user_id
+    consent.withdrawn_reason = reason
     touch(case)
     db.session.flush()
-    audit.record(actor, "consent.withdrawn", case, details={"purposes": [consent.purpose]})
+    audit.record(
+        actor,
+        "consent.withdrawn",
+        case,
+        details={"purposes": [consent.purpose], "reason_code": reason},
+    )
     purpose = consent.purpose
     categories: list[str] | None
     if purpose == cons.RECORD:
@@ -385,6 +395,17 @@ def withdraw_consent(actor: Actor, case: Case, consent: Consent) -> Consent:
             return consent
     sharing_stopped.send(case, actor=actor, categories=categories, reason="consent_withdrawn")
     return consent
+
+
+def needs_next_step(case: Case) -> bool:
+    """Her consent to record is withdrawn but the case is neither restricted nor erased: the
+    caseworker must restrict processing or erase it."""
+    return (
+        case.erased_at is None
+        and not case.is_restricted
+        and any(c.purpose == cons.RECORD for c in case.consents)
+        and not cons.consent_in_force(case, cons.RECORD)
+    )
 
 
 # --- status, assignment, transfer ------------------------------------------------------------

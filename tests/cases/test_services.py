@@ -179,7 +179,7 @@ def test_withdrawing_sharing_sends_the_signal(world, case_a):
     consent = next(c for c in case_a.consents if c.purpose == "share:health")
     assert cons.can_share(case_a, "health")
     with sharing_stopped.connected_to(receiver):
-        services.withdraw_consent(actor(world), case_a, consent)
+        services.withdraw_consent(actor(world), case_a, consent, reason="her_request")
     assert received == [(case_a.code, ["health"], "consent_withdrawn")]
     assert not cons.can_share(case_a, "health")
     assert cons.can_share(case_a, "vocational_training")
