@@ -118,6 +118,7 @@ DETAIL_KEYS = frozenset(
         "status",
         "level",
         "step",
+        "tokens",
     }
 )
 

@@ -2,8 +2,9 @@
 
 PostgreSQL: triggers refuse UPDATE, DELETE and TRUNCATE on ``audit_events``, and refuse deleting
 an ``audit_shards`` row (a shard's head), truncating them or moving one backwards. SQLite: the
-same triggers, without TRUNCATE (SQLite has none). A database owner can still drop the triggers; the keyed hash chain
-(``flask audit verify``) is what detects that, the guards stop accidents and casual edits.
+same triggers, without TRUNCATE (SQLite has none). A database owner can still drop the
+triggers; the keyed hash chains (``flask audit verify``) are what detect that, the guards stop
+accidents and casual edits.
 
 Alembic (the lead's migration)::
 
