@@ -7,7 +7,7 @@ decrypted fields with the key set, as the application writes them; erased cases 
 key) get none, and a case whose fields do not decrypt is logged by id and left without tokens.
 
 Revision ID: 5b1c0de4a9f2
-Revises: e97a2778673e
+Revises: 5a7d2c91e0b3
 Create Date: 2026-12-04 17:30:00.000000
 
 """
@@ -23,7 +23,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5b1c0de4a9f2'
-down_revision = 'e97a2778673e'
+down_revision = '5a7d2c91e0b3'
 branch_labels = None
 depends_on = None
 

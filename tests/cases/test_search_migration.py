@@ -21,8 +21,14 @@ from app.orgs.models import OrgUnit
 from tests.conftest import make_config
 from tests.test_migrations import empty_database  # noqa: F401 (fixture)
 
-BEFORE = "e97a2778673e"
 REVISION = "5b1c0de4a9f2"
+
+
+def _before(app) -> str:
+    from alembic.script import ScriptDirectory
+
+    config = app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
 
 
 def _old_case(case_id: int, unit_id: int, name: str, phone: str, erased: bool = False) -> None:
@@ -70,7 +76,8 @@ def _old_case(case_id: int, unit_id: int, name: str, phone: str, erased: bool = 
 def test_upgrade_recomputes_tokens_from_decrypted_fields(tmp_path, empty_database):  # noqa: F811
     migrated = create_app(make_config(tmp_path, empty_database))
     with migrated.app_context():
-        upgrade(revision=BEFORE)
+        before = _before(migrated)
+        upgrade(revision=before)
         unit = OrgUnit(code="37", name="Tỉnh Ninh Bình", level="province", path="/1/")
         db.session.add(unit)
         db.session.flush()
@@ -99,7 +106,7 @@ def test_upgrade_recomputes_tokens_from_decrypted_fields(tmp_path, empty_databas
         assert db.session.execute(sa.text("SELECT count(*) FROM needs")).scalar() == 3
         db.session.remove()  # SQLite: every transaction holds the write lock
 
-        downgrade(revision=BEFORE)
+        downgrade(revision=before)
         key = keyring().index_key
         folded = hmac.new(key, b"name_folded:tran thi lan", hashlib.sha256).hexdigest()
         assert (
