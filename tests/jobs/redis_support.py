@@ -37,8 +37,11 @@ def rq_settings(tmp_path) -> dict:
     }
 
 
-def flask_jobs(app, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run `flask --app app jobs ARGS` in a process of its own against `app`'s database/queue."""
+def flask_jobs(app, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `flask --app app jobs ARGS` in a process of its own against `app`'s database/queue.
+
+    Bounded: a process still running after `timeout` seconds is killed and the test fails
+    with what it printed (a loaded CI machine takes ~10 s just to start one)."""
     env = {
         **os.environ,
         "CAUNOI_ENV": "development",
@@ -54,9 +57,13 @@ def flask_jobs(app, *args: str, timeout: float = 60) -> subprocess.CompletedProc
     for name, value in app.config.get("JOBS_TEST_ENV", {}).items():
         env[name] = value
     command = [sys.executable, "-m", "flask", "--app", "app", "jobs", *args]
-    return subprocess.run(  # noqa: S603
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    try:
+        return subprocess.run(  # noqa: S603
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = (exc.stderr or b"")[-3000:]
+        pytest.fail(f"`flask jobs {' '.join(args)}` still running after {timeout}s: {output!r}")
 
 
 def drop_queue(app) -> None:
