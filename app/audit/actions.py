@@ -44,6 +44,8 @@ ACTIONS = frozenset(
         "need.updated",
         "consent.recorded",
         "consent.withdrawn",
+        "attachment.added",
+        "attachment.downloaded",
         "api_token.created",
         "api_token.revoked",
         "partner.created",
@@ -119,6 +121,10 @@ DETAIL_KEYS = frozenset(
         "level",
         "step",
         "tokens",
+        "attachment",
+        "kind",
+        "media_type",
+        "size",
     }
 )
 

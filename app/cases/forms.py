@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     RadioField,
@@ -17,7 +17,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.cases import consents as cons
-from app.cases.models import ClosedReason, ConsentMethod, NeedPriority, NeedStatus, ReachedVia
+from app.cases.models import (
+    AttachmentKind,
+    ClosedReason,
+    ConsentMethod,
+    NeedPriority,
+    NeedStatus,
+    ReachedVia,
+)
 from app.categories import CATEGORY_LABELS, SupportCategory
 from app.web.forms import choices
 
@@ -284,6 +291,21 @@ class WithdrawConsentForm(FlaskForm):
     confirm = BooleanField(
         _l("Tôi xác nhận người được hỗ trợ (hoặc người giám hộ) rút lại sự đồng ý này."),
         validators=[DataRequired(_l("Hãy đánh dấu xác nhận trước khi rút lại."))],
+    )
+
+
+ATTACHMENT_KIND_LABELS = {
+    AttachmentKind.CONSENT_SCAN.value: _l("Bản chụp giấy đồng ý đã ký"),
+    AttachmentKind.DOCUMENT.value: _l("Giấy tờ khác"),
+}
+
+
+class AttachmentForm(FlaskForm):
+    kind = SelectField(_l("Loại tệp"), choices=choices(list(ATTACHMENT_KIND_LABELS.items())))
+    file = FileField(
+        _l("Tệp (PDF, JPEG hoặc PNG)"),
+        validators=[FileRequired(_l("Hãy chọn tệp."))],
+        render_kw={"accept": "application/pdf,image/jpeg,image/png"},
     )
 
 

@@ -167,6 +167,37 @@ class CaseSearchToken(db.Model):
         return f"<CaseSearchToken {self.id} case={self.case_id} {self.field}>"
 
 
+class AttachmentKind(StrEnum):
+    CONSENT_SCAN = "consent_scan"
+    DOCUMENT = "document"
+
+
+class CaseAttachment(db.Model):
+    """A scanned written consent or a document kept with the case (app.cases.attachments).
+
+    The file is sealed with the case's data key, its associated data binding it to this table,
+    column and row: erasing the case (destroying the key) erases it. What is in clear says
+    nothing about her: the kind, the media type checked from the content, the size, who and when.
+    """
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    media_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+
+    case: Mapped[Case] = relationship()
+    uploaded_by = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<CaseAttachment {self.id} case={self.case_id} {self.media_type}>"
+
+
 class CaseCodeSequence(db.Model):
     """Per-prefix, per-year counter; incremented under the row's write lock."""
 

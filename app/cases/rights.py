@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.cases import permissions as perms
+from app.cases.attachments import erase_attachments
+from app.cases.disclosures import disclosures_of
 from app.cases.models import ENCRYPTED_FIELDS, Case
 from app.cases.search import clear_index
 from app.cases.services import CaseError, touch
@@ -14,9 +16,25 @@ from app.cases.signals import sharing_stopped
 from app.crypto.envelope import destroy_data_key
 from app.db import utcnow
 from app.extensions import db
+from app.orgs.models import User
 from app.permissions import Actor, PermissionDenied
 
 ERASURE_REASONS = ("her_request", "consent_withdrawn", "recorded_in_error", "retention_ended")
+
+
+def printout_context(actor: Actor, case: Case) -> dict:
+    """What the printout adds to the case page: the unit that holds her data (with the units
+    above it), whom her data was shared with and when, and who printed it."""
+    units, unit = [], case.org_unit
+    while unit is not None:
+        units.append(unit.name)
+        unit = unit.parent
+    printed_by = db.session.get(User, actor.user_id) if actor.user_id else None
+    return {
+        "holding_units": units,
+        "disclosures": disclosures_of(case),
+        "printed_by": (printed_by.display_name or printed_by.username) if printed_by else "",
+    }
 
 
 def record_print(actor: Actor, case: Case) -> None:
@@ -64,6 +82,7 @@ def erase_case(actor: Actor, case: Case, typed_code: str, reason_code: str) -> C
     sharing_stopped.send(case, actor=actor, categories=None, reason="erased")
     if case.data_key is not None:
         destroy_data_key(case.data_key)
+    erase_attachments(case)
     for name in ENCRYPTED_FIELDS:
         setattr(case, f"{name}_enc", None)
     clear_index(case)

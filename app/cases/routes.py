@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import ApiToken
+from app.cases import attachments, queries, rights, services, tokens
 from app.cases import consents as cons
 from app.cases import forms as F
 from app.cases import permissions as perms
-from app.cases import queries, rights, services, tokens
 from app.cases.blueprint import bp
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, Case
@@ -373,6 +373,9 @@ def _detail_context(actor, case: Case) -> dict:
         "erased_label": ERASED_LABEL,
         "can_share": {c: cons.can_share(case, c) for c in SupportCategory},
         "next_step": services.needs_next_step(case),
+        "attachments": attachments.attachments_of(actor, case),
+        "can_attach": attachments.can_upload(actor, case),
+        "attachment_kind_labels": F.ATTACHMENT_KIND_LABELS,
         "need_status_choices": list(F.NEED_STATUS_LABELS.items()),
         "closed_reason_labels": F.CLOSED_REASON_LABELS,
     }
@@ -581,6 +584,7 @@ def print_case(code: str):
     if not perms.can_manage(actor, case):
         _refuse(actor, case)
     ctx = _detail_context(actor, case)
+    ctx.update(rights.printout_context(actor, case))
     rights.record_print(actor, case)
     db.session.commit()
     return render_template("cases/print.html", **ctx)
@@ -695,4 +699,4 @@ def revoke_api_token(token_id: int):
 
 
 # The other pages of the blueprint, split by concern.
-from app.cases import consent_routes, import_routes  # noqa: E402,F401
+from app.cases import attachment_routes, consent_routes, import_routes  # noqa: E402,F401

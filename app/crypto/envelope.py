@@ -178,11 +178,19 @@ def seal(
         return None
     if not isinstance(plaintext, str):
         raise TypeError("only text is sealed; convert the value to str first")
+    return seal_bytes(
+        data_key, plaintext.encode("utf-8"), table=table, column=column, row_id=row_id
+    )
+
+
+def seal_bytes(data_key: DataKey, raw: bytes, *, table: str, column: str, row_id: int) -> bytes:
+    """Encrypt bytes (a file) for exactly this table, column and row, like `seal`."""
+    _check_place(table, column, row_id)
+    if not isinstance(raw, bytes):
+        raise TypeError("seal_bytes takes bytes")
     aead = _aead(data_key)
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = aead.encrypt(
-        nonce, plaintext.encode("utf-8"), field_aad(table, column, row_id, data_key.id)
-    )
+    sealed = aead.encrypt(nonce, raw, field_aad(table, column, row_id, data_key.id))
     return FORMAT_BYTE + nonce + sealed
 
 
@@ -190,6 +198,21 @@ def unseal(
     data_key: DataKey, ciphertext: bytes | None, *, table: str, column: str, row_id: int
 ) -> str | None:
     """Decrypt one field; refuses (DecryptionError) anything not sealed for this exact place."""
+    raw = unseal_bytes(data_key, ciphertext, table=table, column=column, row_id=row_id)
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecryptionError(
+            f"{table}.{column} of row {row_id}: decrypted bytes are not text"
+        ) from None
+
+
+def unseal_bytes(
+    data_key: DataKey, ciphertext: bytes | None, *, table: str, column: str, row_id: int
+) -> bytes | None:
+    """Decrypt bytes sealed by `seal_bytes` (or `seal`) for this exact place."""
     _check_place(table, column, row_id)
     if ciphertext is None:
         return None
@@ -202,16 +225,12 @@ def unseal(
         raise DecryptionError(f"{where}: unknown ciphertext format {ciphertext[0]}")
     nonce, sealed = ciphertext[1 : 1 + NONCE_BYTES], ciphertext[1 + NONCE_BYTES :]
     try:
-        raw = aead.decrypt(nonce, sealed, field_aad(table, column, row_id, data_key.id))
+        return aead.decrypt(nonce, sealed, field_aad(table, column, row_id, data_key.id))
     except InvalidTag:
         raise DecryptionError(
             f"{where} does not open under data key {data_key.id}: wrong key, tampered, "
             "or copied from another row or column"
         ) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DecryptionError(f"{where}: decrypted bytes are not text") from None
 
 
 def destroy_data_key(data_key: DataKey) -> None:

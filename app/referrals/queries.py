@@ -12,7 +12,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from app.cases.disclosures import Disclosure
 from app.cases.models import Case
+from app.categories import category_label
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.permissions import Actor, Role, in_org_scope, not_found
@@ -22,6 +24,7 @@ from app.referrals.models import (
     Referral,
     partner_service_areas,
 )
+from app.referrals.sharing import FIELD_LABELS
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
     OPEN_STATUSES,
@@ -112,6 +115,27 @@ def connected_need_ids(case: Case) -> set[int]:
             )
         ).scalars()
     )
+
+
+def case_disclosures(case: Case) -> list:
+    """The partner organizations her data was sent to (referrals sent, drafts never), when,
+    and which fields: for the printout of everything held about her."""
+    referrals = db.session.execute(
+        sa.select(Referral)
+        .where(Referral.case_id == case.id, Referral.sent_at.is_not(None))
+        .options(selectinload(Referral.organization))
+        .order_by(Referral.sent_at)
+    ).scalars()
+    return [
+        Disclosure(
+            recipient=r.organization.name,
+            shared_at=r.sent_at,
+            what=[str(FIELD_LABELS[f]) for f in (r.shared_fields or []) if f in FIELD_LABELS],
+            purpose=category_label(r.category),
+            stopped_at=r.withdrawn_at,
+        )
+        for r in referrals
+    ]
 
 
 # -- directory ---------------------------------------------------------------------------------

@@ -349,9 +349,11 @@ def _on_sharing_stopped(case, actor=None, categories=None, reason=None, **kwargs
 
 
 def connect_signals() -> None:
+    from app.cases.disclosures import register_source
     from app.cases.signals import sharing_stopped
 
     sharing_stopped.connect(_on_sharing_stopped, weak=False)
+    register_source(queries.case_disclosures)
 
 
 connect_signals()
