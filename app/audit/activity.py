@@ -43,7 +43,7 @@ KINDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "sign_in": (_l("Đăng nhập, đăng xuất, mật khẩu"), ("auth.",)),
     "case_work": (
         _l("Làm việc với hồ sơ"),
-        ("case.", "need.", "note.", "consent.", "breakglass."),
+        ("case.", "need.", "note.", "consent.", "attachment.", "breakglass."),
     ),
     "referral_work": (_l("Chuyển gửi"), ("referral.",)),
     "outreach": (_l("Hoạt động tuyên truyền"), ("outreach.",)),
