@@ -215,13 +215,13 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
     if not term:
         return []
     scope = visible_cases(actor)
-    ids = []
     code = term.upper()
-    if _CODE_SHAPE.match(code):
+    if _CODE_SHAPE.match(code):  # a case code is nothing else
         ids = list(
             db.session.execute(scope.with_only_columns(Case.id).where(Case.code == code)).scalars()
         )
-    ids += find_case_ids(probe_groups(term), scope=scope.whereclause, limit=limit)
+    else:
+        ids = find_case_ids(probe_groups(term), scope=scope.whereclause, limit=limit)
     if not ids:
         return []
     stmt = (

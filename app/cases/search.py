@@ -22,7 +22,8 @@ from app.crypto import blind_index as bi
 from app.crypto.keyring import keyring
 from app.extensions import db
 
-BATCH = 400
+FIRST_BATCH = 60
+MAX_BATCH = 2000
 MAX_CANDIDATES = 20_000
 _TOKENS = CaseSearchToken.__table__
 
@@ -63,15 +64,19 @@ def clear_index(case: Case) -> None:
 
 def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) -> list[int]:
     """Case ids having every probe's tag, newest first, below `below`."""
-    # The last word of a Vietnamese name (the given name) is the most selective: drive by it.
+    # The last word of a Vietnamese name (the given name) is the most selective: drive by it,
+    # walking its tag's index in case order. The other tags are correlated EXISTS probes, not
+    # joins: SQLite would carry the `below` bound across a join onto the other tables' index
+    # and scan a range where one row was enough.
     first, *rest = probes[::-1]
     t0 = _TOKENS.alias("t0")
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
     for i, probe in enumerate(rest, start=1):
         ti = _TOKENS.alias(f"t{i}")
-        stmt = stmt.join(
-            ti,
-            sa.and_(ti.c.case_id == t0.c.case_id, ti.c.kind == probe.kind, ti.c.tag == probe.tag),
+        stmt = stmt.where(
+            sa.exists().where(
+                ti.c.case_id == t0.c.case_id, ti.c.kind == probe.kind, ti.c.tag == probe.tag
+            )
         )
     if scope is not None:
         stmt = stmt.join(Case, Case.id == t0.c.case_id).where(scope)
@@ -86,16 +91,13 @@ def _confirmed(key: bytes, probes: list[bi.Probe], case_ids: list[int]) -> list[
     rows = db.session.execute(
         sa.select(
             _TOKENS.c.case_id,
+            _TOKENS.c.kind,
             _TOKENS.c.field,
             _TOKENS.c.tag,
             _TOKENS.c.proof,
             _TOKENS.c.proof_exact,
-        ).where(
-            _TOKENS.c.case_id.in_(case_ids),
-            _TOKENS.c.kind.in_({p.kind for p in probes}),
-            _TOKENS.c.tag.in_({p.tag for p in probes}),
-        )
-    )
+        ).where(_TOKENS.c.case_id.in_(case_ids), _TOKENS.c.tag.in_({p.tag for p in probes}))
+    ).all()
     by_case = defaultdict(list)
     for row in rows:
         by_case[row.case_id].append(row)
@@ -114,25 +116,31 @@ def find_case_ids(groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25)
     for probes in groups:
         if not probes:
             continue
-        below, scanned, confirmed = None, 0, []
+        below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
-            batch = _candidates(probes, scope, below, BATCH)
+            batch = _candidates(probes, scope, below, batch_size)
             if not batch:
                 break
-            confirmed += _confirmed(key, probes, batch)
+            hits = _confirmed(key, probes, batch)
+            confirmed += hits
             scanned += len(batch)
             below = batch[-1]
-            if len(batch) < BATCH:
+            if len(batch) < batch_size:
                 break
+            # Ask next for about as many candidates as the confirmed share so far says are
+            # needed (false candidates are the truncation at work, their share varies by word).
+            missing = limit - len(confirmed)
+            share = max(len(confirmed), 1) / scanned
+            batch_size = max(FIRST_BATCH, min(MAX_BATCH, int(missing / share * 1.5) + 1))
         found.update(confirmed[:limit])
     return sorted(found, reverse=True)[:limit]
 
 
 def probe_groups(term: str) -> list[list[bi.Probe]]:
-    """What a search box term looks for: the words of a name (all of them), and when it has
-    digits, a whole phone number or ID number."""
+    """What a search box term looks for: when it has letters, the words of a name (all of
+    them); when it has digits, a whole phone number or ID number."""
     key = keyring().index_key
-    groups = [bi.name_probes(key, term)]
+    groups = [bi.name_probes(key, term)] if any(c.isalpha() for c in term) else []
     if any(c.isdigit() for c in term):
         for kind in (bi.PHONE, bi.ID_NUMBER):
             probe = bi.value_probe(key, kind, term)
