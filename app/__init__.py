@@ -22,6 +22,7 @@ MODULES = (
     "outreach",
     "reports",
     "jobs",
+    "notifications",
 )
 
 

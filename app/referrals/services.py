@@ -19,7 +19,7 @@ from app.crypto.envelope import seal
 from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from app.referrals import permissions, queries, sharing
+from app.referrals import notices, permissions, queries, sharing
 from app.referrals.models import PartnerService, Referral, ReferralEvent
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
@@ -289,6 +289,7 @@ def transition(
     db.session.flush()
     _event(actor, referral, current.value, to, data, by_cw)
     _audit(actor, referral, current.value, to, data, by_cw)
+    notices.on_transition(actor, referral, current.value, to)
     return referral
 
 
@@ -337,6 +338,7 @@ def cancel_for_stopped_sharing(actor: Actor, case, categories=None, reason: str 
         db.session.flush()
         _event(actor, referral, current, S.CANCELLED, data, False)
         _audit(actor, referral, current, S.CANCELLED, data, False, reason=reason or "sharing")
+        notices.on_transition(actor, referral, current, S.CANCELLED)
         cancelled.append(referral)
     return cancelled
 
