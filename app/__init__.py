@@ -23,6 +23,7 @@ MODULES = (
     "reports",
     "jobs",
     "notifications",
+    "followups",
 )
 
 

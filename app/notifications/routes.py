@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from app.extensions import db
 from app.home.panels import register_panel
@@ -33,10 +34,25 @@ register_panel(
 )
 
 
+@bp.before_app_request
+def count_unread():
+    """The bell's number, read inside the page's transaction: pages render after their commit
+    and must not query again (cases list). Only pages (GET, not the API or static files)."""
+    if request.method != "GET" or request.path.startswith(("/static/", "/api/")):
+        return
+    if current_user.is_authenticated:
+        g.unread_notifications = queries.unread_count(current_actor())
+
+
 @bp.app_context_processor
 def inject_unread_count():
-    # A callable: counted only when base.html draws the bell (signed-in pages).
-    return {"unread_notifications": lambda: queries.unread_count(current_actor())}
+    # A callable: only base.html's bell asks, on signed-in pages.
+    def unread() -> int:
+        if "unread_notifications" not in g:
+            g.unread_notifications = queries.unread_count(current_actor())
+        return g.unread_notifications
+
+    return {"unread_notifications": unread}
 
 
 @bp.get("/notifications")
