@@ -378,17 +378,13 @@ def withdraw_consent(actor: Actor, case: Case, consent: Consent, *, reason: str)
     consent.withdrawn_reason = reason
     touch(case)
     db.session.flush()
-<<<<<<< HEAD
-    audit.record(actor, "consent.withdrawn", case, details={"purposes": [consent.purpose]})
-    notices.consent_withdrawn(actor, case)
-=======
     audit.record(
         actor,
         "consent.withdrawn",
         case,
         details={"purposes": [consent.purpose], "reason_code": reason},
     )
->>>>>>> main
+    notices.consent_withdrawn(actor, case)
     purpose = consent.purpose
     categories: list[str] | None
     if purpose == cons.RECORD:

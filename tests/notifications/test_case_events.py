@@ -55,5 +55,5 @@ def test_consent_withdrawn_by_someone_else_tells_the_assigned_caseworker(loop, w
     loop.case.assigned_to_id = cw.id
     db.session.flush()
     consent = next(c for c in loop.case.consents if c.purpose == "contact_phone")
-    cases.withdraw_consent(actor(colleague), loop.case, consent)
+    cases.withdraw_consent(actor(colleague), loop.case, consent, reason="her_request")
     assert _kinds(cw) == [Kind.CONSENT_WITHDRAWN]

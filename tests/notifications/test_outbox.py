@@ -97,7 +97,9 @@ def test_consent_withdrawal_cancels_and_tells_the_partner(loop, world):
 
     referral = _sent_referral(loop, world)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(actor(world.users["caseworker"]), loop.case, consent)
+    case_services.withdraw_consent(
+        actor(world.users["caseworker"]), loop.case, consent, reason="her_request"
+    )
     assert referral.status == "cancelled"
     assert _notes(loop.partner, Kind.REFERRAL_CANCELLED)
 
