@@ -11,11 +11,12 @@ and is shown the password as Vietnamese passwords are typed, casefolded without 
 from __future__ import annotations
 
 import functools
-import unicodedata
 from importlib import resources
 
 from vietnam_provinces import Province
 from zxcvbn import matching, scoring
+
+from app.crypto.blind_index import fold_diacritics
 
 # zxcvbn's score 3: at least 10^8 guesses, "safely unguessable" against an online attacker and
 # a slow, salted hash offline (argon2id here). Its examples: "correct horse battery staple" 4.
@@ -30,9 +31,8 @@ SEPARATORS = str.maketrans("", "", " .,-_+/\\|:;")
 
 
 def fold(text: str) -> str:
-    """Casefolded, without diacritics (đ→d): "Mật Khẩu" and "matkhau" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Casefolded, without diacritics (đ→d), as names are searched: "Mật Khẩu" is "mat khau"."""
+    return fold_diacritics(text)
 
 
 def _province_words() -> list[str]:
