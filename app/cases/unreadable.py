@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 UNREADABLE_LABEL = _l("Không đọc được hồ sơ này — đã báo quản trị")
 ACTION = "case.unreadable"
 
+
 def unreadable_name(read: Callable[[], str | None], code: str, found: list[str]) -> str | None:
     """The name `read()` decrypts, or the "cannot be read" label when the case's ciphertext
     does not open (its code is then added to `found`, for `report_unreadable`)."""
