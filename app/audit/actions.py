@@ -118,6 +118,7 @@ DETAIL_KEYS = frozenset(
         "service",
         "status",
         "level",
+        "step",
         "tokens",
     }
 )
