@@ -9,7 +9,7 @@ from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from app.cases.api import bp as api_bp
-from app.cases.routes import bp
+from app.cases.blueprint import bp
 from app.cases.unreadable import UNREADABLE_LABEL, report_unreadable, unreadable_reports
 from app.crypto.envelope import CryptoError
 from app.extensions import db

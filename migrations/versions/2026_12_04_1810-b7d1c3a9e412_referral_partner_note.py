@@ -4,7 +4,7 @@ Existing notes stay in `note_enc`, now the internal note: nothing written before
 reaches a partner without a caseworker writing it again as the partner's note.
 
 Revision ID: b7d1c3a9e412
-Revises: 5a7d2c91e0b3
+Revises: 7c2e4f1a8b30
 Create Date: 2026-12-04 18:10:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d1c3a9e412'
-down_revision = '5a7d2c91e0b3'
+down_revision = '7c2e4f1a8b30'
 branch_labels = None
 depends_on = None
 
