@@ -1,7 +1,7 @@
 """Notifications: the in-app inbox, the outbox of deliveries (e-mail, SMS, Zalo), settings.
 
 Revision ID: 89f1843df3ba
-Revises: 7c2e4f1a8b30
+Revises: b7d1c3a9e412
 Create Date: 2026-12-04 17:48:57.804247
 
 """
@@ -12,7 +12,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '89f1843df3ba'
-down_revision = '7c2e4f1a8b30'
+down_revision = 'b7d1c3a9e412'
 branch_labels = None
 depends_on = None
 
