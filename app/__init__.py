@@ -67,6 +67,8 @@ def register_logging(app: Flask) -> None:
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Alembic says at INFO which plugins and migrations it runs: noise on every start-up.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
