@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 
 from app.home.panels import panels_for
+from app.web import labels
 from app.i18n import LOCAL_TZ
 from app.permissions import Role, current_actor
 from app.roles_text import role_intro, role_label
@@ -51,4 +52,5 @@ def init_app(app: Flask) -> None:
             "role_label": role_label,
             "role_intro": role_intro,
             "nav_items": lambda: [p for p in panels_for(current_actor()) if p.order < 80],
+            **labels.TEMPLATE_LABELS,
         }
