@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 _SHAPES = (
     (re.compile(r"[A-Z]{2,3}-\d{4}-\d{4,6}"), "{code}"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "{uuid}"),
+    (re.compile(r"(?<=/)\d{2}(?:-[A-Z0-9]+)+(?=/|$)"), "{unit}"),  # org unit codes: 37-C01
     (re.compile(r"(?<=/)\d+(?=/|$)"), "{n}"),
 )
 # Links that change state, leave the pages or download a file.

@@ -8,6 +8,7 @@ checks cost one crawl (issue #13, points 3, 4 and 7).
 from __future__ import annotations
 
 import enum
+import os
 import re
 from pathlib import Path
 
@@ -91,7 +92,8 @@ OVERFLOW = """(width) => {
   if (doc.scrollWidth > width) {
     for (const el of document.querySelectorAll('body *')) {
       const r = el.getBoundingClientRect();
-      if (r.right > width + 1 && el.children.length === 0) {
+      const inside = Array.from(el.children).some(c => c.getBoundingClientRect().right > width + 1);
+      if (r.right > width + 1 && !inside) {
         culprits.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') +
                       ' ' + (el.textContent || '').trim().slice(0, 30));
       }
@@ -101,11 +103,20 @@ OVERFLOW = """(width) => {
   return {scroll: doc.scrollWidth, culprits};
 }"""
 
+# In the browser: visible buttons lower than a thumb (44 px).
+SMALL_BUTTONS = """() => Array.from(document.querySelectorAll(
+    'button, .button, input[type=submit], details.transition > summary'))
+  .filter(el => el.offsetParent !== null)
+  .filter(el => el.getBoundingClientRect().height < 43.5)
+  .map(el => (el.textContent || el.value || '').trim().slice(0, 30) + ' ' +
+             Math.round(el.getBoundingClientRect().height) + 'px')"""
+
 AXE_RUN = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
   return result.violations
     .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(', '));
+    .map(v => v.id + ' (' + v.impact + '): ' +
+              v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(', '));
 }"""
 
 
@@ -146,7 +157,8 @@ def crawl(demo_site):
     app, base = demo_site
     axe = _axe_source()
     raw = _raw_pattern()
-    found = {"raw": [], "overflow": [], "broken": [], "axe": [], "pages": []}
+    found = {"raw": [], "overflow": [], "broken": [], "axe": [], "small": [], "pages": []}
+    shots = os.environ.get("CAUNOI_SCREENSHOTS")
     with chromium_browser() as browser:
         for username in _one_user_per_role(app):
             context = browser.new_context(viewport={"width": WIDTH, "height": 740})
@@ -167,6 +179,12 @@ def crawl(demo_site):
                     found["overflow"].append(f"{where}: {measure}")
                 for code in page.evaluate(BROKEN_CODES, CASE_CODE):
                     found["broken"].append(f"{where}: {code}")
+                small = page.evaluate(SMALL_BUTTONS)
+                if small:
+                    found["small"].append(f"{where}: {small}")
+                if shots:  # by hand: CAUNOI_SCREENSHOTS=/tmp/shots pytest tests/test_field_crawl.py
+                    name = re.sub(r"[^\w.-]+", "_", where)[:80]
+                    page.screenshot(path=f"{shots}/{name}.png")  # what the phone shows first
                 page.evaluate(axe)
                 for violation in page.evaluate(AXE_RUN, AXE_TAGS):
                     found["axe"].append(f"{where}: {violation}")
@@ -190,6 +208,10 @@ def test_no_page_scrolls_sideways_at_360_px(crawl):
 
 def test_no_case_code_breaks_across_lines(crawl):
     assert not crawl["broken"], "\n".join(crawl["broken"])
+
+
+def test_every_button_is_at_least_44_px_high(crawl):
+    assert not crawl["small"], "\n".join(crawl["small"])
 
 
 def test_no_serious_or_critical_accessibility_problem(crawl):

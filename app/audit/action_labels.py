@@ -11,7 +11,6 @@ from flask_babel import lazy_pgettext
 from app.referrals.status import ReferralStatus, status_label
 
 
-
 def _a(text: str):
     # Own context: "Đăng nhập" is the sign-in button elsewhere, an event ("Signed in") here.
     return lazy_pgettext("audit", text)

@@ -29,13 +29,15 @@ def load_user(token: str):
             )
             db.session.commit()
         return None
-    sessions.touch(auth_session)
+    # Asking whether the session is still good (the page's timer) must not extend it.
+    if request.endpoint != "auth.session_state":
+        sessions.touch(auth_session)
     sessions.attach(auth_session.user, token, auth_session)
     return auth_session.user
 
 
 def refuse_unauthenticated():
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(error="unauthorized"), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
     return redirect(

@@ -8,10 +8,10 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 
 from app.home.panels import panels_for
-from app.web import labels
 from app.i18n import LOCAL_TZ
 from app.permissions import Role, current_actor
 from app.roles_text import role_intro, role_label
+from app.web import labels
 
 
 def format_date(value: date | datetime | None) -> str:

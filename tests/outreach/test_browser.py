@@ -165,9 +165,7 @@ def test_three_offline_entries_from_the_kept_form_all_arrive_once(live_app, chro
         page.check("input[name=place][value=community]")
         page.fill("input[name=reached_public]", reached)
         page.click("#outreach-form button[type=submit]")
-        page.wait_for_function(
-            f"document.querySelectorAll('#outreach-pending li').length === {n}"
-        )
+        page.wait_for_function(f"document.querySelectorAll('#outreach-pending li').length === {n}")
         assert page.inner_text("#outreach-count") == f"{n} hoạt động chờ gửi"
         assert "Chưa có mạng" in page.inner_text("#outreach-status")
     keys = _queued_keys(page)
