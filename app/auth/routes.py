@@ -269,7 +269,7 @@ def _resume_refused(error: str, status: int):
 
 @bp.post("/resume")
 @public
-@throttle.sign_in_limits
+@throttle.resume_limits
 def resume():
     """Sign in again from the page whose session ended, as the same user only; the page then
     sends the form she filled in. The real sign-in: same throttling, same second factor."""
