@@ -148,6 +148,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import templating
+    from app.web import forms, templating
 
     templating.init_app(app)
+    forms.init_app(app)

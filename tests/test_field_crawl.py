@@ -66,6 +66,9 @@ def _raw_pattern() -> re.Pattern:
     return re.compile(r"(?<![\w./@:-])(" + "|".join(map(re.escape, words)) + r")(?![\w@-])")
 
 
+# Numbers written the English way on a Vietnamese page: 72.2%, 2,000.
+ENGLISH_NUMBERS = re.compile(r"\b\d+\.\d+ ?%|\b\d{1,3}(?:,\d{3})+\b")
+
 # In the browser: text nodes that show a case code on more than one line.
 BROKEN_CODES = """(re) => {
   const out = [];
@@ -157,7 +160,8 @@ def crawl(demo_site):
     app, base = demo_site
     axe = _axe_source()
     raw = _raw_pattern()
-    found = {"raw": [], "overflow": [], "broken": [], "axe": [], "small": [], "pages": []}
+    found = {"raw": [], "numbers": [], "overflow": [], "broken": [], "axe": [], "small": []}
+    found["pages"] = []
     shots = os.environ.get("CAUNOI_SCREENSHOTS")
     with chromium_browser() as browser:
         for username in _one_user_per_role(app):
@@ -174,6 +178,9 @@ def crawl(demo_site):
                 codes = sorted({m.group(1) for m in raw.finditer(text)})
                 if codes:
                     found["raw"].append(f"{where}: {', '.join(codes)}")
+                english = sorted(set(ENGLISH_NUMBERS.findall(text)))
+                if english:
+                    found["numbers"].append(f"{where}: {english}")
                 measure = page.evaluate(OVERFLOW, WIDTH)
                 if measure["scroll"] > WIDTH:
                     found["overflow"].append(f"{where}: {measure}")
@@ -200,6 +207,10 @@ def test_the_walk_reaches_every_role(crawl):
 
 def test_no_page_shows_a_raw_code(crawl):
     assert not crawl["raw"], "\n".join(sorted(set(crawl["raw"])))
+
+
+def test_numbers_are_written_the_vietnamese_way(crawl):
+    assert not crawl["numbers"], "\n".join(crawl["numbers"])
 
 
 def test_no_page_scrolls_sideways_at_360_px(crawl):

@@ -96,7 +96,7 @@
       } else if (warning.open && now >= idleAt) {
         warning.close();
       }
-    }, 5000);
+    }, 1000);
 
     // Saving: if the session may have ended, sign in again first, on this page.
     var pending = null;  // {form, submitter}
