@@ -227,3 +227,87 @@ def test_every_button_is_at_least_44_px_high(crawl):
 
 def test_no_serious_or_critical_accessibility_problem(crawl):
     assert not crawl["axe"], "\n".join(crawl["axe"])
+
+
+# -- by keyboard alone (after the walk: these change the demo data) ----------------------------
+
+FOCUSED = "() => { const e = document.activeElement; return e ? e.outerHTML.slice(0, 160) : ''; }"
+
+
+def _tab_to(page, selector: str, limit: int = 250) -> None:
+    """Press Tab until `selector` has the focus, as someone without a mouse would."""
+    for _ in range(limit):
+        if page.evaluate(
+            "(s) => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}; stopped on {page.evaluate(FOCUSED)}")
+
+
+def _keyboard_context(browser, base, username):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 740})
+    page = context.new_page()
+    page.goto(f"{base}/auth/sign-in")
+    _tab_to(page, "input[name=username]")
+    page.keyboard.type(username)
+    _tab_to(page, "input[name=password]")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/home")
+    return context, page
+
+
+def test_intake_by_keyboard_alone(demo_site):
+    app, base = demo_site
+    with chromium_browser() as browser:
+        context, page = _keyboard_context(browser, base, "caseworker")
+        page.goto(f"{base}/cases/new")
+        _tab_to(page, "input[name=consent_record]")
+        page.keyboard.press("Space")
+        _tab_to(page, "input[name=consent_method]")
+        page.keyboard.press("Space")  # the first method; arrows would pick another
+        _tab_to(page, "input[name=full_name]")
+        page.keyboard.type("Mai Thị Bàn Phím")
+        _tab_to(page, "input[name=date_of_birth_year]")
+        page.keyboard.type("1995")
+        _tab_to(page, "select[name=need_jobs]")
+        page.keyboard.press("ArrowDown")  # "Cần gấp"
+        _tab_to(page, "main form button[type=submit].primary")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/cases/NB-*")
+        body = page.inner_text("main")
+        assert "Mai Thị Bàn Phím" in body and "1995" in body
+        assert "Việc làm" in body
+        context.close()
+
+
+def test_partner_answers_by_keyboard_alone(demo_site):
+    app, base = demo_site
+    from app.referrals.models import Referral
+
+    with app.app_context():
+        ids = (
+            _db.session.execute(
+                sa.select(Referral.id).where(Referral.status == "requested").order_by(Referral.id)
+            )
+            .scalars()
+            .all()
+        )
+        _db.session.remove()
+    with chromium_browser() as browser:
+        context, page = _keyboard_context(browser, base, "partner")
+        for referral_id in ids:
+            page.goto(f"{base}/referrals/{referral_id}")
+            if page.locator("details.transition").count():
+                break
+        else:
+            raise AssertionError("no requested referral for the demo partner")
+        summary = "details.transition summary"
+        _tab_to(page, summary)
+        page.keyboard.press("Enter")  # opens "Tiếp nhận"
+        _tab_to(page, "details.transition[open] button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        assert "Đã tiếp nhận" in page.inner_text("main")
+        context.close()
