@@ -88,7 +88,7 @@ def test_warning_then_continue_working_keeps_the_session(live_app, browser):
     page.wait_for_selector("#idle-warning[open]", timeout=6000)
     assert "Tiếp tục làm việc" in page.inner_text("#idle-warning")
     page.click("#idle-warning [data-role=continue]")
-    page.wait_for_selector("#idle-warning:not([open])")
+    page.wait_for_selector("#idle-warning[open]", state="detached")
     page.wait_for_timeout(2500)  # past the first idle limit: the session goes on
     state = page.evaluate("fetch('/auth/session').then(r => r.json())")
     assert state["alive"] is True

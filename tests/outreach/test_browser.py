@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -170,6 +172,8 @@ def test_three_offline_entries_from_the_kept_form_all_arrive_once(live_app, chro
         assert "Chưa có mạng" in page.inner_text("#outreach-status")
     keys = _queued_keys(page)
     assert len(set(keys)) == 3
+    if shots := os.environ.get("CAUNOI_SCREENSHOTS"):  # by hand, to look at
+        page.screenshot(path=f"{shots}/volunteer_outreach_offline.png")
     assert "Không kết nối được máy chủ." in page.inner_text("#outreach-last-error")
     assert _entries(app) == []
 
