@@ -271,7 +271,7 @@ def test_service_worker_is_served_with_its_scope(client):
     assert response.status_code == 200
     assert response.headers["Service-Worker-Allowed"] == "/outreach/"
     assert "javascript" in response.mimetype
-    assert b"caunoi-outreach-v1" in response.data
+    assert b"caunoi-outreach-v2" in response.data
     response.close()
 
 
