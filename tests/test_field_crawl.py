@@ -234,12 +234,16 @@ def test_no_serious_or_critical_accessibility_problem(crawl):
 FOCUSED = "() => { const e = document.activeElement; return e ? e.outerHTML.slice(0, 160) : ''; }"
 
 
-def _tab_to(page, selector: str, limit: int = 250) -> None:
-    """Press Tab until `selector` has the focus, as someone without a mouse would."""
+FOCUS_MATCHES = """([selector, text]) => {
+  const e = document.activeElement;
+  return !!e && e.matches(selector) && (!text || e.textContent.includes(text));
+}"""
+
+
+def _tab_to(page, selector: str, text: str | None = None, limit: int = 250) -> None:
+    """Press Tab until `selector` (showing `text`) has the focus, as without a mouse."""
     for _ in range(limit):
-        if page.evaluate(
-            "(s) => document.activeElement && document.activeElement.matches(s)", selector
-        ):
+        if page.evaluate(FOCUS_MATCHES, [selector, text]):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"Tab never reached {selector}; stopped on {page.evaluate(FOCUSED)}")
@@ -283,31 +287,44 @@ def test_intake_by_keyboard_alone(demo_site):
 
 
 def test_partner_answers_by_keyboard_alone(demo_site):
+    """The partner records the service received on her open referral: Tab, Enter, arrows."""
     app, base = demo_site
+    from app.orgs.models import User
     from app.referrals.models import Referral
+    from app.referrals.status import OPEN_STATUSES
 
     with app.app_context():
-        ids = (
+        partner = _db.session.execute(
+            sa.select(User).where(User.username == "partner")
+        ).scalar_one()
+        referral_id = (
             _db.session.execute(
-                sa.select(Referral.id).where(Referral.status == "requested").order_by(Referral.id)
+                sa.select(Referral.id)
+                .where(
+                    Referral.organization_id == partner.partner_organization_id,
+                    Referral.status.in_([s.value for s in OPEN_STATUSES if s != "draft"]),
+                )
+                .order_by(Referral.id)
             )
             .scalars()
-            .all()
+            .first()
         )
         _db.session.remove()
+    assert referral_id is not None, "the demo gives the partner an open referral"
     with chromium_browser() as browser:
         context, page = _keyboard_context(browser, base, "partner")
-        for referral_id in ids:
-            page.goto(f"{base}/referrals/{referral_id}")
-            if page.locator("details.transition").count():
-                break
-        else:
-            raise AssertionError("no requested referral for the demo partner")
-        summary = "details.transition summary"
-        _tab_to(page, summary)
-        page.keyboard.press("Enter")  # opens "Tiếp nhận"
+        page.goto(f"{base}/referrals/{referral_id}")
+        label = "Ghi nhận kết quả: đã nhận dịch vụ"
+        _tab_to(page, "details.transition summary", label)
+        page.keyboard.press("Enter")  # opens the answer's form
+        _tab_to(page, "details.transition[open] select[name=outcome]")
+        page.keyboard.press("ArrowDown")
         _tab_to(page, "details.transition[open] button[type=submit]")
         page.keyboard.press("Enter")
         page.wait_for_load_state()
-        assert "Đã tiếp nhận" in page.inner_text("main")
+        assert "Đã nhận dịch vụ" in page.inner_text("main")
         context.close()
+    with app.app_context():
+        status = _db.session.get(Referral, referral_id).status
+        _db.session.remove()
+    assert status == "completed"

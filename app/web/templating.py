@@ -49,20 +49,25 @@ def format_percent(value: float | None, digits: int = 1) -> str:
     return babel_format_percent(value / 100.0, pattern + space + "%")
 
 
-_PLAIN_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
-_PLAIN_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+# A number in a figure computed as plain text: 2159, 2,159, 72.2%; not 1.198 (already grouped
+# the Vietnamese way, or a decimal: it is left as it is).
+_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(%?)(?![\d.,])")
+
+
+def _localize(match: re.Match) -> str:
+    whole, fraction, percent = match.group(1).replace(",", ""), match.group(2), match.group(3)
+    if percent:
+        return format_percent(float(f"{whole}.{fraction or 0}"), len(fraction or ""))
+    if fraction:
+        return match.group(0)
+    return format_number(int(whole))
 
 
 def format_figure(value) -> str:
-    """A figure computed as plain text ("72.2%", "2000", "<5", "—"; or a report cell with
-    `.text`) shown in the user's locale; what is not a plain number is shown as it is."""
+    """A figure computed as plain text ("72.2%", "2159", "100.0% (5/5)", "<5", "—"; or a report
+    cell with `.text`) shown in the user's locale: its numbers are regrouped, its words kept."""
     text = str(getattr(value, "text", value) if value is not None else "")
-    if m := _PLAIN_PERCENT.match(text):
-        digits = len(m.group(1).partition(".")[2])
-        return format_percent(float(m.group(1)), digits)
-    if _PLAIN_NUMBER.match(text):
-        return format_number(float(text) if "." in text else int(text))
-    return text
+    return _NUMBER.sub(_localize, text)
 
 
 def init_app(app: Flask) -> None:

@@ -40,6 +40,8 @@ def test_vietnamese(speaking):
     assert format_number(2000) == "2.000" and format_number(100000) == "100.000"
     assert format_figure("72.2%") == "72,2\u00a0%" and format_figure("2000") == "2.000"
     assert format_figure("<5") == "<5" and format_figure("—") == "—"
+    assert format_figure("2,159") == "2.159" and format_figure("1.198") == "1.198"
+    assert format_figure("100.0% (5/5)") == "100,0\u00a0% (5/5)"
     assert format_date(date(2026, 3, 5)) == "05/03/2026"
     # Vietnam's clock: 23:30 UTC is the next morning there.
     assert format_datetime(datetime(2026, 3, 5, 23, 30, tzinfo=UTC)) == "06/03/2026 06:30"
