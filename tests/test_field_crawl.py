@@ -291,7 +291,7 @@ def test_partner_answers_by_keyboard_alone(demo_site):
     app, base = demo_site
     from app.orgs.models import User
     from app.referrals.models import Referral
-    from app.referrals.status import OPEN_STATUSES
+    from app.referrals.status import OPEN_STATUSES, local_today
 
     with app.app_context():
         partner = _db.session.execute(
@@ -317,8 +317,14 @@ def test_partner_answers_by_keyboard_alone(demo_site):
         label = "Ghi nhận kết quả: đã nhận dịch vụ"
         _tab_to(page, "details.transition summary", label)
         page.keyboard.press("Enter")  # opens the answer's form
-        _tab_to(page, "details.transition[open] select[name=outcome]")
+        _tab_to(page, "details.transition[open] select[name$=outcome]")  # the form has a prefix
         page.keyboard.press("ArrowDown")
+        _tab_to(page, "details.transition[open] input[type=date]")
+        # Today, typed digit by digit into the date field's segments (headless Chromium lays
+        # them out month, day, year whatever the page's language).
+        today = local_today()
+        page.keyboard.type(today.strftime("%m%d%Y"))
+        assert page.evaluate("document.activeElement.value") == today.isoformat()
         _tab_to(page, "details.transition[open] button[type=submit]")
         page.keyboard.press("Enter")
         page.wait_for_load_state()
