@@ -1,8 +1,8 @@
 """auth_sessions.is_on_long_form: the longer idle limit of intake and note pages.
 
 Revision ID: b7d41c2e9a10
-Revises: e97a2778673e
-Create Date: 2026-12-04 17:30:00
+Revises: b7d1c3a9e412
+Create Date: 2026-12-04 18:40:00
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41c2e9a10'
-down_revision = 'e97a2778673e'
+down_revision = 'b7d1c3a9e412'
 branch_labels = None
 depends_on = None
 
