@@ -60,7 +60,7 @@ class ReportSchema(Schema):
     )
     communes_with_activity = fields.Nested(CellSchema, attribute="communes")
     disclosure = fields.Function(
-        lambda r: {"method": "cell-key", "k": r.k, "width": WIDTH, "note": NOTE}
-        if r.protected
-        else None
+        lambda r: (
+            {"method": "cell-key", "k": r.k, "width": WIDTH, "note": NOTE} if r.protected else None
+        )
     )
