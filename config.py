@@ -31,7 +31,8 @@ def instance_secret(filename: str, instance_dir: Path = INSTANCE_DIR) -> str:
     path = instance_dir / filename
     if path.exists():
         return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(instance_dir, 0o700)  # the folder holding secrets is the owner's alone
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -81,7 +82,7 @@ class Config:
     MFA_LIMIT_PER_ACCOUNT = os.environ.get("MFA_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
 
     # Roles that must use TOTP two-factor.
-    MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,caseworker")
+    MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,auditor,caseworker")
 
     # argon2id cost (RFC 9106 second recommended option is the library default).
     ARGON2_TIME_COST = 3
