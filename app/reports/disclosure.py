@@ -307,7 +307,18 @@ class Unreleased(TypeError):
 
 # Numbers that are not figures: the report's own settings and shape.
 NOT_FIGURES = frozenset(
-    {"k", "year", "connected_target", "answer_days", "target", "days", "plan_id", "width"}
+    {
+        "k",
+        "suppression_k",
+        "year",
+        "years",
+        "connected_target",
+        "answer_days",
+        "target",
+        "days",
+        "plan_id",
+        "width",
+    }
 )
 
 
