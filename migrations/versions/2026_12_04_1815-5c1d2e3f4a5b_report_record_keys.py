@@ -4,8 +4,8 @@ Existing cases get their random record key now; the key sums of the kept counts 
 from the figures rows on the way, so published figures are protected from the first request.
 
 Revision ID: 5c1d2e3f4a5b
-Revises: 5a7d2c91e0b3
-Create Date: 2026-12-04 17:30:00.000000
+Revises: 7c2e4f1a8b30
+Create Date: 2026-12-04 18:15:00.000000
 
 """
 import hashlib
@@ -21,7 +21,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5c1d2e3f4a5b'
-down_revision = '5a7d2c91e0b3'
+down_revision = '7c2e4f1a8b30'
 branch_labels = None
 depends_on = None
 
