@@ -4,7 +4,7 @@ Existing cases get their random record key now; the key sums of the kept counts 
 from the figures rows on the way, so published figures are protected from the first request.
 
 Revision ID: 5c1d2e3f4a5b
-Revises: b7d1c3a9e412
+Revises: 7fee322af079
 Create Date: 2026-12-04 18:15:00.000000
 
 """
@@ -21,7 +21,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5c1d2e3f4a5b'
-down_revision = 'b7d1c3a9e412'
+down_revision = '7fee322af079'
 branch_labels = None
 depends_on = None
 
