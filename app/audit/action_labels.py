@@ -87,6 +87,13 @@ _LABELS = {
     "key.retired": _a("Ngừng dùng khoá mã hoá cũ"),
     "breakglass.opened": _a("Truy cập khẩn cấp"),
     "demo.seeded": _a("Tạo dữ liệu mẫu"),
+    "caseplan.goal_set": _a("Đặt mục tiêu kế hoạch hỗ trợ"),
+    "caseplan.reviewed": _a("Rà soát kế hoạch hỗ trợ"),
+    "followup.created": _a("Tạo việc cần theo dõi"),
+    "followup.done": _a("Hoàn thành việc cần theo dõi"),
+    "followup.reopened": _a("Mở lại việc cần theo dõi"),
+    "notification.delivery_retried": _a("Gửi lại thông báo"),
+    "notification.settings_changed": _a("Đổi cách nhận thông báo"),
 }
 # What an event is about (`AuditEvent.object_type`).
 _OBJECT_LABELS = {

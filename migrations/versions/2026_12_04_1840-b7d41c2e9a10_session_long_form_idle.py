@@ -1,7 +1,7 @@
 """auth_sessions.is_on_long_form: the longer idle limit of intake and note pages.
 
 Revision ID: b7d41c2e9a10
-Revises: b7d1c3a9e412
+Revises: 5c1d2e3f4a5b
 Create Date: 2026-12-04 18:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41c2e9a10'
-down_revision = 'b7d1c3a9e412'
+down_revision = '5c1d2e3f4a5b'
 branch_labels = None
 depends_on = None
 
