@@ -355,11 +355,8 @@ def counted_units_after(conn: sa.Connection, after: int, limit: int) -> list[int
     return list(conn.execute(sa.select(union.c.unit).order_by(union.c.unit).limit(limit)).scalars())
 
 
-def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
-    """Recompute the counts of these org units from their figures rows."""
-    audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
-    for model in COUNTS:
-        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
+def _tally_units(conn: sa.Connection, unit_ids: list[int]) -> dict[type, Counter]:
+    """The counts of these org units as their figures rows say."""
     deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
     rows = {
         model: [
@@ -371,7 +368,40 @@ def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
         for model in FIGURES
     }
     _tally(rows, +1, deltas)
-    _add_counts(conn, deltas)
+    return deltas
+
+
+def units_with_wrong_counts(conn: sa.Connection, unit_ids: list[int]) -> list[int]:
+    """Those of these org units whose stored counts differ from their figures rows."""
+    wanted = _tally_units(conn, unit_ids)
+    wrong: set[int] = set()
+    for model in COUNTS:
+        table = model.__table__
+        names = [c.name for c in table.primary_key.columns]
+        unit_at = names.index("org_unit_id")
+        stored = {
+            tuple(row[:-1]): row[-1]
+            for row in conn.execute(
+                sa.select(*table.primary_key.columns, table.c.n).where(
+                    table.c.org_unit_id.in_(unit_ids), table.c.n != 0
+                )
+            )
+        }
+        expected = {key: n for key, n in wanted[model].items() if n}
+        for key in stored.keys() ^ expected.keys():
+            wrong.add(key[unit_at])
+        for key in stored.keys() & expected.keys():
+            if stored[key] != expected[key]:
+                wrong.add(key[unit_at])
+    return sorted(wrong)
+
+
+def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
+    """Recompute the counts of these org units from their figures rows."""
+    audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
+    for model in COUNTS:
+        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
+    _add_counts(conn, _tally_units(conn, unit_ids))
 
 
 def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
