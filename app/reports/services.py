@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -220,6 +219,9 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
 
 def _rebuild_step(actor: Actor, step: str, count: int) -> None:
     audit.record(
-        actor, "report.figures_rebuilt", object_type="report", details={"step": step, "count": count}
+        actor,
+        "report.figures_rebuilt",
+        object_type="report",
+        details={"step": step, "count": count},
     )
     db.session.commit()
