@@ -48,7 +48,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'caunoi.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # PostgreSQL: app.configure_engine
+    # PostgreSQL cancels any statement running longer (milliseconds): none holds locks for minutes.
+    DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
     # Key file (master keys, blind-index key, audit key): outside the database, never committed.
     CAUNOI_KEY_FILE = os.environ.get("CAUNOI_KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     CAUNOI_KEYS_ENV = "CAUNOI_KEYS"

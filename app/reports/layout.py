@@ -307,7 +307,6 @@ def build_report(
 ) -> Report:
     """Every figure of `unit`'s subtree for `period`; withheld as needed when `protected`."""
     kk = k if protected else 0
-    ind.tune_for_aggregates()
     plans = applicable_plans(unit, period)
     plan = plan or (plans[0] if plans else None)
     target_row = plan.target_for(Indicator.CONNECTED_RATE) if plan else None
