@@ -55,11 +55,10 @@ class Config:
     CAUNOI_KEY_FILE = os.environ.get("CAUNOI_KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     CAUNOI_KEYS_ENV = "CAUNOI_KEYS"
     # Signed checkpoints of every audit shard head, outside the database (app/audit/checkpoints.py),
-    # written every AUDIT_CHECKPOINT_MINUTES, on every report export, by `flask audit checkpoint`.
+    # written by the job `audit-checkpoint`, on every report export, by `flask audit checkpoint`.
     AUDIT_CHECKPOINT_FILE = os.environ.get(
         "AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log")
     )
-    AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
 
     # Sessions: the signed cookie only carries an opaque token; the session lives in the database.
     SESSION_COOKIE_NAME = "caunoi_session"
@@ -129,7 +128,6 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_BACKEND = "memory"  # jobs wait for app.jobs.drain()
     AUDIT_CHECKPOINT_FILE = ""  # tests that need one set it under their tmp_path
-    AUDIT_CHECKPOINT_MINUTES = 0
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
