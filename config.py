@@ -23,6 +23,16 @@ def _env_roles(name: str, default: str) -> frozenset[str]:
     return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """`name` from the environment, or the contents of the file `name`_FILE names (Docker and
+    compose secrets, /run/secrets/...): secrets need not sit in the environment or a compose
+    file."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
 def instance_secret(filename: str, instance_dir: Path = INSTANCE_DIR) -> str:
     """Read a secret from instance/, generating it once with 0600 permissions.
 
@@ -44,8 +54,8 @@ class Config:
     ENV_NAME = "base"
     DEBUG = False
     TESTING = False
-    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SECRET_KEY: str | None = env_secret("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env_secret(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'caunoi.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # PostgreSQL: app.configure_engine

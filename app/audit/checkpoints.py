@@ -4,9 +4,10 @@ A checkpoint binds all shard heads of a moment together: the RFC 9162 Merkle roo
 (shard, position, hash), signed with HMAC under the audit key. Checkpoints are appended, one per
 line, to a file outside the database (``AUDIT_CHECKPOINT_FILE``, by default
 ``instance/audit-checkpoints.log``, mode 0600): every 15 minutes (the job `audit-checkpoint`,
-app/audit/tasks.py), on every report export and by ``flask audit checkpoint``. `flask audit verify` reads them all back: whoever holds
-only the database cannot cut the end off a shard, wipe one, or remove one without the chain
-falling short of a checkpoint; whoever edits the file breaks its signature.
+app/audit/tasks.py), on every report export and by ``flask audit checkpoint``. `flask audit
+verify` reads them all back: whoever holds only the database cannot cut the end off a shard,
+wipe one, or remove one without the chain falling short of a checkpoint; whoever edits the
+file breaks its signature.
 
 A checkpoint that names an uncommitted event would name a chain that never existed, so those
 made inside a transaction are written to the file only after it commits.
