@@ -54,5 +54,5 @@ echo "== 4. the audit trail verifies, against the checkpoints kept outside the d
 run_app "$work/restored" "$restored_db" "$flask" --app app audit verify
 
 echo "== 5. one case reads back through the app"
-run_app "$work/restored" "$restored_db" "$python" deploy/drill_read_case.py drill-password-0000
+PYTHONPATH="$PWD" run_app "$work/restored" "$restored_db" "$python" deploy/drill_read_case.py drill-password-0000
 echo "restore drill passed"
