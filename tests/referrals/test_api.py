@@ -44,7 +44,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
             "need_id": loop.need.id,
             "service_id": str(loop.hiv_testing.id),
             "priority": "urgent",
-            "note": "Gọi trước",
+            "partner_note": "Gọi trước",
         },
     )
     assert response.status_code == 201, response.get_json()
@@ -57,7 +57,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
     assert [r["id"] for r in listing["items"]] == [rid]
     assert "case_code" not in listing["items"][0]  # partners get the shared fields only
     one = client.get(f"/api/v1/referrals/{rid}", headers=_h(tokens["partner"])).get_json()
-    assert one["shared"]["code"] == loop.case.code and one["note"] == "Gọi trước"
+    assert one["shared"]["code"] == loop.case.code and one["partner_note"] == "Gọi trước"
     assert "events" not in one and "shared_fields" not in one
 
     moved = client.post(
@@ -148,7 +148,12 @@ def test_api_refuses_without_sharing_consent(client, loop, world, tokens):
 def test_fhir_bundle_is_valid_r4b_and_carries_only_shared_fields(client, loop, world, tokens):
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["code", "need"], note="Đến buổi sáng"
+        cw,
+        loop.case,
+        loop.need,
+        loop.hiv_testing,
+        fields=["code", "need"],
+        partner_note="Đến buổi sáng",
     )
     services.send_referral(cw, referral)
     services.transition(actor(loop.partner), referral, "accepted")
