@@ -432,9 +432,7 @@ def units_with_wrong_counts(conn: sa.Connection, unit_ids: list[int]) -> list[in
         columns = [*table.primary_key.columns, table.c.n, table.c.ksum if keyed else sa.literal(0)]
         stored = {
             tuple(row[: len(names)]): (row[-2], row[-1])
-            for row in conn.execute(
-                sa.select(*columns).where(table.c.org_unit_id.in_(unit_ids))
-            )
+            for row in conn.execute(sa.select(*columns).where(table.c.org_unit_id.in_(unit_ids)))
             if row[-2] or row[-1]
         }
         expected = {
