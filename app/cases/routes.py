@@ -32,6 +32,7 @@ from app.permissions import (
     not_found,
     roles_required,
 )
+from app.web.params import page_arg
 from app.web.templating import format_datetime
 
 register_panel(
@@ -162,7 +163,7 @@ def index():
     filters = _list_filters()
     page, items = queries.list_page(
         queries.filtered_cases(actor, **filters),
-        request.args.get("page", 1, type=int),
+        page_arg(),
         count_key=(actor.role, actor.org_path, actor.user_id, *filters.values()),
     )
     transfers = queries.incoming_transfers(actor)
