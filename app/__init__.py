@@ -147,6 +147,10 @@ def _import_optional(name: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web.params import IdConverter
+
+    # Before any rule is added: every <int:...> in a URL is a bounded id (app/web/params.py).
+    app.url_map.converters["int"] = IdConverter
     for module in MODULES:
         for part in ("routes", "api"):
             mod = _import_optional(f"app.{module}.{part}")

@@ -37,7 +37,10 @@ def load_user(token: str):
 
 
 def refuse_unauthenticated():
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if request.path.startswith("/api/"):
+        # The API's one error body (app/openapi.py), like every other refusal.
+        return jsonify(error=_("Cần đăng nhập"), status=401), 401
+    if request.accept_mimetypes.best == "application/json":  # the page's idle timer (app.js)
         return jsonify(error="unauthorized"), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
     return redirect(
