@@ -98,10 +98,7 @@ class ConsentFields:
         _l("Đồng ý chia sẻ thông tin về bạo lực đã trải qua")
     )
     consent_share_identity = BooleanField(
-        _l(
-            "Đồng ý để mỗi cơ sở dịch vụ nhận ra các lần chuyển gửi của cùng một người "
-            "(mã nhận diện riêng cho từng cơ sở, không phải mã hồ sơ)"
-        )
+        _l("Đồng ý để cơ sở dịch vụ nhận ra các lần chuyển gửi của cùng một người")
     )
     consent_method = RadioField(
         _l("Hình thức đồng ý"),
