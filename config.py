@@ -52,6 +52,12 @@ class Config:
     # Key file (master keys, blind-index key, audit key): outside the database, never committed.
     CAUNOI_KEY_FILE = os.environ.get("CAUNOI_KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     CAUNOI_KEYS_ENV = "CAUNOI_KEYS"
+    # Signed checkpoints of every audit shard head, outside the database (app/audit/checkpoints.py),
+    # written every AUDIT_CHECKPOINT_MINUTES, on every report export, by `flask audit checkpoint`.
+    AUDIT_CHECKPOINT_FILE = os.environ.get(
+        "AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log")
+    )
+    AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
 
     # Sessions: the signed cookie only carries an opaque token; the session lives in the database.
     SESSION_COOKIE_NAME = "caunoi_session"
@@ -114,6 +120,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     MFA_REQUIRED_ROLES = frozenset()
     RATELIMIT_STORAGE_URI = "memory://"
+    AUDIT_CHECKPOINT_FILE = ""  # tests that need one set it under their tmp_path
+    AUDIT_CHECKPOINT_MINUTES = 0
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -38,6 +38,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_request_hooks(app)  # first, so its before_request runs before the modules' hooks
     register_blueprints(app)
+    register_schedules(app)
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -45,6 +46,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     check_key_versions(app)
     return app
+
+
+def register_schedules(app: Flask) -> None:
+    """Periodic work of a serving process (audit checkpoints)."""
+    from app.audit.checkpoints import start_in_process_schedule
+
+    start_in_process_schedule(app)
 
 
 def _prepare_instance(app: Flask) -> None:
