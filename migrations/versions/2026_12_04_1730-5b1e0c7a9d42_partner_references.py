@@ -5,7 +5,7 @@ referrals that shared the case code now share the organization's own client refe
 (shown only once she has consented to be recognised, `share_identity`).
 
 Revision ID: 5b1e0c7a9d42
-Revises: e97a2778673e
+Revises: 5a7d2c91e0b3
 Create Date: 2026-12-04 17:30:00
 
 """
@@ -17,7 +17,7 @@ from app.referrals.references import CLIENT_PREFIX, REFERRAL_PREFIX, random_refe
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c7a9d42'
-down_revision = 'e97a2778673e'
+down_revision = '5a7d2c91e0b3'
 branch_labels = None
 depends_on = None
 
