@@ -21,6 +21,7 @@ MODULES = (
     "referrals",
     "outreach",
     "reports",
+    "jobs",
 )
 
 
@@ -42,6 +43,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_tasks(app)
     from app.crypto.startup import check_key_versions
 
     check_key_versions(app)
@@ -107,6 +109,9 @@ def register_extensions(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    from app.jobs import engine as jobs_engine
+
+    jobs_engine.init_app(app)
 
     import app.auth.guards  # noqa: F401  (registers the user loader)
 
@@ -138,6 +143,12 @@ def register_cli(app: Flask) -> None:
         if mod is not None:
             for command in mod.commands:
                 app.cli.add_command(command)
+
+
+def register_tasks(app: Flask) -> None:
+    """Each module's periodic jobs (`app/<module>/tasks.py` calls `app.jobs.every`)."""
+    for module in MODULES:
+        _import_optional(f"app.{module}.tasks")
 
 
 def register_request_hooks(app: Flask) -> None:

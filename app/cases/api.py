@@ -244,7 +244,10 @@ def _register_openapi() -> None:
         "/api/v1/cases/search",
         "post",
         {
-            "summary": "Exact search by name (with or without diacritics), phone or ID number",
+            "summary": (
+                "Search by case code, by whole words of a name (with or without diacritics), "
+                "phone or ID number"
+            ),
             "requestBody": {
                 "content": {
                     "application/json": {

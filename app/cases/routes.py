@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +14,7 @@ from app.cases import consents as cons
 from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import queries, rights, services, tokens
+from app.cases.blueprint import bp
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, Case
 from app.categories import CATEGORY_LABELS, SupportCategory, category_label
@@ -31,8 +32,6 @@ from app.permissions import (
     roles_required,
 )
 from app.web.templating import format_datetime
-
-bp = Blueprint("cases", __name__, template_folder="templates")
 
 register_panel(
     "cases.index",
@@ -225,7 +224,8 @@ def search():
     rows = _rows(cases)
     services.record_list_view(actor, cases, via="search")
     db.session.commit()
-    return _render_search(actor, rows, F.SearchForm(formdata=None))
+    # The term stays in the box (the page is the answer to a POST: it never reaches a URL).
+    return _render_search(actor, rows, form)
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -372,6 +372,7 @@ def _detail_context(actor, case: Case) -> dict:
         "grants": queries.break_glass_grants(case),
         "erased_label": ERASED_LABEL,
         "can_share": {c: cons.can_share(case, c) for c in SupportCategory},
+        "next_step": services.needs_next_step(case),
         "need_status_choices": list(F.NEED_STATUS_LABELS.items()),
         "closed_reason_labels": F.CLOSED_REASON_LABELS,
     }
@@ -481,18 +482,6 @@ def add_consent(code: str):
         services.record_consent(actor, case, given)
 
     return _act(code, action, _("Đã ghi nhận sự đồng ý."))
-
-
-@bp.post("/cases/<code>/consents/<int:consent_id>/withdraw")
-@roles_required(*ALL_ROLES)
-def withdraw_consent(code: str, consent_id: int):
-    def action(actor, case):
-        consent = next((c for c in case.consents if c.id == consent_id), None)
-        if consent is None:
-            abort(404)
-        services.withdraw_consent(actor, case, consent)
-
-    return _act(code, action, _("Đã rút lại sự đồng ý. Việc chia sẻ liên quan đã dừng."))
 
 
 @bp.post("/cases/<code>/status")
@@ -622,6 +611,9 @@ def erase(code: str):
         _refuse(actor, case)
     form = F.EraseForm()
     if not form.is_submitted():
+        # Reached from the next step after a withdrawn consent: its reason comes chosen.
+        if request.args.get("reason") in rights.ERASURE_REASONS:
+            form.reason.data = request.args["reason"]
         return render_template("cases/erase.html", case=case, form=form)
     if not form.validate():
         return render_template("cases/erase.html", case=case, form=form), 400
@@ -702,5 +694,5 @@ def revoke_api_token(token_id: int):
     return redirect(url_for("cases.api_tokens"))
 
 
-# Import routes live in importer_routes to keep this file readable.
-from app.cases import import_routes  # noqa: E402,F401
+# The other pages of the blueprint, split by concern.
+from app.cases import consent_routes, import_routes  # noqa: E402,F401

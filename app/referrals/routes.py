@@ -495,7 +495,11 @@ def _render_detail(referral_id: int, status: int = 200):
     ), status
 
 
-@bp.post("/referrals/<int:referral_id>/transition")
+# The referral's own URL takes its transitions, so a refused one re-renders there (400) with
+# what was typed, and the address bar never stays on an action URL. The older action URL still
+# answers (clients and pages built before) but answers a refusal with a redirect to the referral.
+@bp.post("/referrals/<int:referral_id>/transition", endpoint="transition_legacy")
+@bp.post("/referrals/<int:referral_id>")
 @roles_required(*REFERRAL_ROLES)
 def transition(referral_id: int):
     actor = current_actor()
@@ -503,7 +507,7 @@ def transition(referral_id: int):
     to = request.form.get("to", "")
     form = F.TransitionForm(prefix=to) if to in {s.value for s in ReferralStatus} else None
     if form is None or not form.validate():
-        abort(400)
+        return _refused(referral_id, _("Yêu cầu không hợp lệ."))
     if actor.has_role(Role.PARTNER) and sharing.is_withdrawn(referral):
         flash(_("Chuyển gửi này đã được rút lại."), "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
@@ -518,14 +522,20 @@ def transition(referral_id: int):
         services.transition(actor, referral, to, data)
     except services.ReferralError as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-        return _render_detail(referral_id, 400)
+        return _refused(referral_id, str(exc.message))
     except PermissionDenied:
         db.session.rollback()
         abort(403)
     db.session.commit()
     flash(_("Đã cập nhật chuyển gửi: %(s)s.", s=status_label(to)), "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+def _refused(referral_id: int, message: str):
+    flash(message, "error")
+    if request.endpoint == "referrals.transition_legacy":
+        return redirect(url_for("referrals.detail", referral_id=referral_id), 303)
+    return _render_detail(referral_id, 400)
 
 
 @bp.get("/referrals/<int:referral_id>/slip")

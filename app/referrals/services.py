@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.cases import consents
+from app.cases import services as case_services
 from app.crypto.envelope import seal
 from app.db import utcnow
 from app.extensions import db
@@ -304,6 +305,8 @@ def transition(
     db.session.flush()
     _event(actor, referral, current.value, to, data, by_cw)
     _audit(actor, referral, current.value, to, data, by_cw)
+    if to is S.COMPLETED and referral.outcome in CONNECTED_OUTCOMES:
+        case_services.record_need_met(actor, referral.need, data.service_date, via="referral")
     return referral
 
 
