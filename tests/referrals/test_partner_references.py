@@ -99,7 +99,9 @@ def test_with_her_consent_one_partner_recognises_her_and_another_cannot_link(
     assert CLIENT.fullmatch(other) and other not in refs[0]  # another organization, another ref
     # Withdrawing that consent stops the link at once, everywhere.
     consent = next(c for c in case.consents if c.purpose == "share_identity")
-    case_services.withdraw_consent(actor(world.users["caseworker"]), case, consent)
+    case_services.withdraw_consent(
+        actor(world.users["caseworker"]), case, consent, reason="her_request"
+    )
     db.session.commit()
     after = " ".join(_everything_the_partner_gets(app, client, first, loop.partner, cw_token))
     assert not CLIENT.search(after) and first.partner_reference in after
