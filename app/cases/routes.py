@@ -17,6 +17,7 @@ from app.cases import queries, rights, services, tokens
 from app.cases.blueprint import bp
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, Case
+from app.cases.unreadable import report_unreadable, unreadable_name
 from app.categories import CATEGORY_LABELS, SupportCategory, category_label
 from app.crypto.envelope import unseal
 from app.db import reads_first, utcnow
@@ -137,11 +138,18 @@ class _RowMaker:
         }
 
 
-def _rows(cases):
+def _rows(cases, unreadable: list[str]):
     """Plain values for the template, read before the commit expires the objects."""
     row = _RowMaker()
     return [
-        row(c.code, display_name(c), c.org_unit.name, c.status, c.is_restricted, c.opened_on)
+        row(
+            c.code,
+            unreadable_name(lambda c=c: display_name(c), c.code, unreadable),
+            c.org_unit.name,
+            c.status,
+            c.is_restricted,
+            c.opened_on,
+        )
         for c in cases
     ]
 
@@ -164,7 +172,11 @@ def index():
     # unless its view was recorded first.
     services.record_list_view(actor, [SimpleNamespace(code=item[1]) for item in items], via="list")
     db.session.commit()
-    rows = _list_rows(items)
+    unreadable: list[str] = []
+    rows = _list_rows(items, unreadable)
+    if unreadable:  # its own short transaction, after the page's
+        report_unreadable(actor, unreadable, via="list")
+        db.session.commit()
     return render_template(
         "cases/list.html",
         rows=rows,
@@ -177,9 +189,10 @@ def index():
     )
 
 
-def _list_rows(items) -> list[dict]:
+def _list_rows(items, unreadable: list[str]) -> list[dict]:
     """The list's rows from `queries.list_page`: only the full name is decrypted, each case's
-    data key unwrapped once (envelope's per-request cache)."""
+    data key unwrapped once (envelope's per-request cache). A row that does not decrypt says
+    so, and its code is added to `unreadable`."""
     row = _RowMaker()
     rows = []
     for case_id, code, status, is_restricted, opened_on, erased_at, name_enc, unit, key in items:
@@ -188,7 +201,11 @@ def _list_rows(items) -> list[dict]:
         elif name_enc is None:
             name = ""
         else:
-            name = unseal(key, name_enc, table="cases", column="full_name_enc", row_id=case_id)
+
+            def read(key=key, name_enc=name_enc, case_id=case_id):
+                return unseal(key, name_enc, table="cases", column="full_name_enc", row_id=case_id)
+
+            name = unreadable_name(read, code, unreadable)
         rows.append(row(code, name or "", unit, status, is_restricted, opened_on))
     return rows
 
@@ -221,8 +238,10 @@ def search():
     if not form.validate_on_submit():
         return _render_search(actor, [], form, 400)
     cases = queries.search_cases(actor, form.q.data)
-    rows = _rows(cases)
+    unreadable: list[str] = []
+    rows = _rows(cases, unreadable)
     services.record_list_view(actor, cases, via="search")
+    report_unreadable(actor, unreadable, via="search")
     db.session.commit()
     # The term stays in the box (the page is the answer to a POST: it never reaches a URL).
     return _render_search(actor, rows, form)
@@ -695,4 +714,4 @@ def revoke_api_token(token_id: int):
 
 
 # The other pages of the blueprint, split by concern.
-from app.cases import consent_routes, import_routes  # noqa: E402,F401
+from app.cases import consent_routes, import_routes, unreadable_routes  # noqa: E402,F401

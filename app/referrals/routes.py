@@ -422,7 +422,8 @@ def refer(code: str, need_id: int):
                 svc,
                 fields=form.fields.data or [],
                 priority=form.priority.data,
-                note=form.note.data,
+                partner_note=form.partner_note.data,
+                internal_note=form.internal_note.data,
                 hiv_status=form.hiv_status.data,
             )
             if form.send_now.data:
@@ -448,6 +449,7 @@ def refer(code: str, need_id: int):
             for n in sharing.SHAREABLE_FIELDS
             if n not in sharing.allowed_fields(case)
         ],
+        consented=[sharing.FIELD_LABELS[n] for n in sharing.allowed_fields(case)],
     ), status
 
 
@@ -492,6 +494,7 @@ def _render_detail(referral_id: int, status: int = 200):
         party=perms.party_of(actor, referral),
         Party=Party,
         event_note=lambda e: None if is_partner else sharing.read_event_note(referral, e),
+        internal_note=None if is_partner else sharing.read_internal_note(referral),
     ), status
 
 

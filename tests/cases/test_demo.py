@@ -15,7 +15,7 @@ from app.orgs import demo as orgs_demo
 from app.orgs.models import OrgUnit
 from tests.cases.conftest import count_rows
 
-PASSWORD = "demo password for tests"
+PASSWORD = "demo passphrase, kept by the tests"
 
 
 def test_demo_cases_tell_the_story_and_are_idempotent():

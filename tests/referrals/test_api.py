@@ -45,7 +45,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
             "need_id": loop.need.id,
             "service_id": str(loop.hiv_testing.id),
             "priority": "urgent",
-            "note": "Gọi trước",
+            "partner_note": "Gọi trước",
         },
     )
     assert response.status_code == 201, response.get_json()
@@ -60,7 +60,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
     assert "case_code" not in listing["items"][0]  # partners get the shared fields only
     one = client.get(f"/api/v1/referrals/{rid}", headers=_h(tokens["partner"])).get_json()
     assert one["partner_reference"] == db.session.get(Referral, rid).partner_reference
-    assert loop.case.code not in json.dumps(one) and one["note"] == "Gọi trước"
+    assert loop.case.code not in json.dumps(one) and one["partner_note"] == "Gọi trước"
     assert "events" not in one and "shared_fields" not in one
 
     moved = client.post(
@@ -151,7 +151,12 @@ def test_api_refuses_without_sharing_consent(client, loop, world, tokens):
 def test_fhir_bundle_is_valid_r4b_and_carries_only_shared_fields(client, loop, world, tokens):
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["need"], note="Đến buổi sáng"
+        cw,
+        loop.case,
+        loop.need,
+        loop.hiv_testing,
+        fields=["need"],
+        partner_note="Đến buổi sáng",
     )
     services.send_referral(cw, referral)
     services.transition(actor(loop.partner), referral, "accepted")

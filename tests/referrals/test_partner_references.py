@@ -137,3 +137,20 @@ def test_the_client_reference_is_offered_on_the_form_only_with_her_consent(
     assert 'value="client_ref"' not in page.get_data(as_text=True)
     page = client.get(f"/cases/{with_consent.code}/needs/{with_consent.needs[0].id}/refer")
     assert 'value="client_ref"' in page.get_data(as_text=True)
+
+
+def test_the_case_code_cannot_travel_in_the_partners_note(loop, world):
+    from app.referrals.partner_note import identifying_kinds
+
+    case = make_case(world.commune_a)
+    assert identifying_kinds(case, f"Hồ sơ {case.code}, gọi trước", ["need"]) == ["code"]
+    assert identifying_kinds(case, f"ho so {case.code.lower()}", ["need"]) == ["code"]
+    with pytest.raises(services.ReferralError):
+        services.create_referral(
+            actor(world.users["caseworker"]),
+            case,
+            case.needs[0],
+            loop.hiv_testing,
+            fields=["need"],
+            partner_note=f"Mã {case.code}",
+        )

@@ -25,7 +25,7 @@ def _sent(loop, world, fields=("preferred_name", "need"), service=None):
         loop.need,
         service or loop.hiv_testing,
         fields=list(fields),
-        note="Chị cần xét nghiệm sớm",
+        partner_note="Chị cần xét nghiệm sớm",
     )
     services.send_referral(cw, referral)
     db.session.commit()
@@ -45,7 +45,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
             "service_id": str(loop.hiv_testing.id),
             "fields": ["preferred_name", "phone", "need"],
             "priority": "urgent",
-            "note": "Gọi trước khi đến",
+            "partner_note": "Gọi trước khi đến",
             "send_now": "y",
         },
     )
@@ -54,7 +54,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
     assert referral.status == "requested"
     assert referral.shared_fields == ["preferred_name", "phone", "need"]
     assert referral.respond_by == local_today() + timedelta(days=3)
-    assert referral.note_enc and "Gọi trước".encode() not in referral.note_enc
+    assert referral.partner_note_enc and "Gọi trước".encode() not in referral.partner_note_enc
     assert {"referral.draft", "referral.requested"} <= set(audit_actions())
 
 
