@@ -74,7 +74,7 @@ def _refer(client, loop, **data):
 def test_form_reminds_what_she_consented_to_share(client, loop, world, case):
     sign_in(client, "caseworker")
     html = client.get(f"/cases/{loop.case.code}/needs/{loop.need.id}/refer").get_data(True)
-    assert "Người được hỗ trợ chỉ đồng ý chia sẻ: Mã hồ sơ, Tên thường gọi, Số điện thoại" in html
+    assert "Người được hỗ trợ chỉ đồng ý chia sẻ: Tên thường gọi, Số điện thoại" in html
     assert 'name="partner_note"' in html and 'name="internal_note"' in html
     assert "không bao giờ gửi cho cơ sở" in html
 
