@@ -5,7 +5,7 @@ referrals that shared the case code now share the organization's own client refe
 (shown only once she has consented to be recognised, `share_identity`).
 
 Revision ID: 5b1e0c7a9d42
-Revises: b7d1c3a9e412
+Revises: 5c1d2e3f4a5b
 Create Date: 2026-12-04 18:30:00
 
 """
@@ -17,7 +17,7 @@ from app.referrals.references import CLIENT_PREFIX, REFERRAL_PREFIX, random_refe
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c7a9d42'
-down_revision = 'b7d1c3a9e412'
+down_revision = '5c1d2e3f4a5b'
 branch_labels = None
 depends_on = None
 
