@@ -104,6 +104,8 @@ def register_logging(app: Flask) -> None:
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Alembic says at INFO which plugins and migrations it runs: noise on every start-up.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -145,6 +147,10 @@ def _import_optional(name: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web.params import IdConverter
+
+    # Before any rule is added: every <int:...> in a URL is a bounded id (app/web/params.py).
+    app.url_map.converters["int"] = IdConverter
     for module in MODULES:
         for part in ("routes", "api"):
             mod = _import_optional(f"app.{module}.{part}")
@@ -180,6 +186,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import templating
+    from app.web import forms, templating
 
     templating.init_app(app)
+    forms.init_app(app)

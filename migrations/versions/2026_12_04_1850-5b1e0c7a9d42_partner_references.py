@@ -5,8 +5,8 @@ referrals that shared the case code now share the organization's own client refe
 (shown only once she has consented to be recognised, `share_identity`).
 
 Revision ID: 5b1e0c7a9d42
-Revises: 5c1d2e3f4a5b
-Create Date: 2026-12-04 18:30:00
+Revises: b7d41c2e9a10
+Create Date: 2026-12-04 18:50:00
 
 """
 from alembic import op
@@ -17,7 +17,7 @@ from app.referrals.references import CLIENT_PREFIX, REFERRAL_PREFIX, random_refe
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c7a9d42'
-down_revision = '5c1d2e3f4a5b'
+down_revision = 'b7d41c2e9a10'
 branch_labels = None
 depends_on = None
 
