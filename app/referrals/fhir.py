@@ -14,7 +14,10 @@ from app.referrals.sharing import FIELD_LABELS, shared_view
 from app.referrals.status import ReferralStatus
 
 SYSTEM = "https://caunoi.example.vn/fhir"
-CASE_CODE_SYSTEM = f"{SYSTEM}/case-code"
+# Never the case code: the referral's own reference, and the partner's own reference for her
+# only when she agreed to be recognised (app/referrals/references.py).
+REFERRAL_REFERENCE_SYSTEM = f"{SYSTEM}/referral-reference"
+CLIENT_REFERENCE_SYSTEM = f"{SYSTEM}/client-reference"
 CATEGORY_SYSTEM = f"{SYSTEM}/CodeSystem/support-category"
 REASON_SYSTEM = f"{SYSTEM}/CodeSystem/referral-reason"
 ORG_SYSTEM = "urn:ietf:rfc:3986"
@@ -58,9 +61,14 @@ def referral_bundle(referral) -> dict:
     patient = _clean(
         {
             "resourceType": "Patient",
-            "identifier": [{"system": CASE_CODE_SYSTEM, "value": values["code"]}]
-            if values.get("code")
-            else None,
+            "identifier": [
+                {"system": REFERRAL_REFERENCE_SYSTEM, "value": referral.partner_reference},
+                *(
+                    [{"system": CLIENT_REFERENCE_SYSTEM, "value": values["client_ref"]}]
+                    if values.get("client_ref")
+                    else []
+                ),
+            ],
             "name": [{"text": values["preferred_name"]}] if values.get("preferred_name") else None,
             "telecom": [{"system": "phone", "value": values["phone"]}]
             if values.get("phone")
