@@ -16,11 +16,11 @@ def test_printout_names_the_unit_the_recipients_and_has_signature_lines(
 ):
     cw = actor(world.users["caseworker"])
     sent = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["code", "preferred_name"]
+        cw, loop.case, loop.need, loop.hiv_testing, fields=["need", "preferred_name"]
     )
     services.send_referral(cw, sent)
     # A draft never left the office: it is not a disclosure.
-    services.create_referral(cw, loop.case, loop.need, loop.legal_aid, fields=["code"])
+    services.create_referral(cw, loop.case, loop.need, loop.legal_aid, fields=["need"])
     db.session.commit()
     login_as(world.users["caseworker"])
     page = client.get(f"/cases/{loop.case.code}/print").get_data(as_text=True)
@@ -29,7 +29,9 @@ def test_printout_names_the_unit_the_recipients_and_has_signature_lines(
     section = page[page.index("Thông tin của chị đã được chia sẻ cho") :]
     assert loop.clinic.name in section and loop.legal.name not in section
     assert format_date(sent.sent_at) in section  # the day in Vietnam
-    assert "Mã hồ sơ, Tên thường gọi" in section
+    assert (
+        "Tên thường gọi, Nhu cầu hỗ trợ" in section or "Nhu cầu hỗ trợ, Tên thường gọi" in section
+    )
     assert len(re.findall(r"\(ký, ghi rõ họ tên\)", page)) == 2
     assert "Người được hỗ trợ" in page and "Cán bộ Hội" in page
 
