@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.auth import sessions
 from app.extensions import db, login_manager
-from app.permissions import Actor
+from app.permissions import Actor, is_api_path
 
 
 @login_manager.user_loader
@@ -35,7 +35,7 @@ def load_user(token: str):
 
 
 def refuse_unauthenticated():
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return jsonify(error="unauthorized"), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
     return redirect(

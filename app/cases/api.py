@@ -20,7 +20,7 @@ from app.cases.fields import display_name, read_fields
 from app.cases.models import IDENTIFYING_FIELDS, Case, CaseStatus
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
-from app.permissions import ALL_ROLES, current_actor, deny, public, roles_required
+from app.permissions import ALL_ROLES, current_actor, deny, is_api_path, public, roles_required
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -37,7 +37,7 @@ def _bearer_user():
 @login_manager.request_loader
 def load_user_from_bearer(req):
     """Bearer tokens authenticate API requests only."""
-    if not req.path.startswith("/api/"):
+    if not is_api_path(req.path):
         return None
     return _bearer_user()
 

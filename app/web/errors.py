@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.permissions import is_api_path
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -31,7 +33,7 @@ MESSAGES = {
 
 def _render(status: int):
     title, message = MESSAGES.get(status, MESSAGES[500])
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return jsonify(error=str(title), status=status), status
     return render_template(
         "errors/error.html", status=status, title=title, message=message, is_error_page=True
