@@ -202,9 +202,11 @@ def _url_with(args: dict) -> str:
 # -- read --------------------------------------------------------------------------------------
 
 
-@bp.get("/<any(Task, ServiceRequest, Patient, Procedure):kind>/<int:referral_id>")
+@bp.get("/<kind>/<int:referral_id>")
 @roles_required(*FHIR_ROLES)
 def read(kind: str, referral_id: int):
+    if kind not in fhir_tasks.READERS:
+        return _outcome(*HTTP_MESSAGES[404], status=404)
     referral = _referral(referral_id)
     resource = fhir_tasks.read_resource(current_actor(), referral, kind)
     if resource is None:
