@@ -31,7 +31,8 @@ def instance_secret(filename: str, instance_dir: Path = INSTANCE_DIR) -> str:
     path = instance_dir / filename
     if path.exists():
         return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(instance_dir, 0o700)  # the folder holding secrets is the owner's alone
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -32,7 +32,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class = config_class or config_from_env()
     app = Flask(__name__, instance_path=os.environ.get("CAUNOI_INSTANCE_PATH"))
     app.config.from_object(config_class() if _needs_instance(config_class) else config_class)
-    os.makedirs(app.instance_path, exist_ok=True)
+    _prepare_instance(app)
     _check_production(app, config_class)
     register_logging(app)
     register_extensions(app)
@@ -45,6 +45,19 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     check_key_versions(app)
     return app
+
+
+def _prepare_instance(app: Flask) -> None:
+    """instance/ 0700 and a SQLite database file 0600 before SQLite first writes to it."""
+    from sqlalchemy.engine import make_url
+
+    from app.private_files import prepare_sqlite_file, private_dir
+
+    private_dir(app.instance_path)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        # Flask-SQLAlchemy reads a relative SQLite path from the instance folder.
+        prepare_sqlite_file(url.database, relative_to=app.instance_path)
 
 
 def _needs_instance(config_class) -> bool:

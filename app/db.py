@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
+from app.private_files import tighten_sqlite
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -59,7 +61,11 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The database, its WAL and shared memory are the owner's alone (app/private_files.py).
+    main = cursor.execute("PRAGMA database_list").fetchone()
     cursor.close()
+    if main and main[2]:
+        tighten_sqlite(main[2])
 
 
 # SQLite transactions. Every transaction takes the write lock up front (BEGIN IMMEDIATE): a

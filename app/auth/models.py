@@ -1,4 +1,4 @@
-"""Server-side sessions and one-time recovery codes."""
+"""Server-side sessions, personal API tokens and one-time recovery codes."""
 
 from __future__ import annotations
 
@@ -31,6 +31,32 @@ class AuthSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuthSession {self.id} user={self.user_id}>"
+
+
+class ApiToken(db.Model):
+    """A personal API token: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    __audit_type__ = "api_token"
+
+    @property
+    def audit_ref(self) -> str:
+        return self.prefix
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}>"
 
 
 class RecoveryCode(db.Model):

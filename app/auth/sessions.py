@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, session
 from sqlalchemy.orm import joinedload
 
-from app.auth.models import AuthSession
+from app.auth.models import ApiToken, AuthSession
 from app.db import begin_writing, utcnow
 from app.extensions import db
 from app.orgs.models import User
@@ -94,6 +94,20 @@ def end_all_sessions(user: User, reason: str, *, keep: AuthSession | None = None
     if keep is not None:
         stmt = stmt.where(AuthSession.id != keep.id)
     result = db.session.execute(stmt.values(ended_at=utcnow(), end_reason=reason))
+    return result.rowcount or 0
+
+
+def revoke_all_api_tokens(user: User) -> int:
+    """Revoke every live API token of `user` for good (disabling).
+
+    Checking `is_enabled` at use is not enough: re-enabling the account would bring every
+    old token back to life. A revoked token stays revoked; she makes new ones if she needs them.
+    """
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return result.rowcount or 0
 
 

@@ -1,4 +1,4 @@
-"""Cases, needs, consents, notes, break-glass grants and personal API tokens.
+"""Cases, needs, consents, notes and break-glass grants.
 
 Identifying fields are `*_enc` columns sealed with the case's own data key (app.crypto.envelope);
 the associated data binds each ciphertext to its table, column and row. Everything reports count
@@ -243,29 +243,3 @@ class BreakGlassGrant(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user = relationship("User")
-
-
-class ApiToken(db.Model):
-    """A personal API token: only its SHA-256 is stored; the token is shown once."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(80))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(sa.String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user = relationship("User")
-
-    __audit_type__ = "api_token"
-
-    @property
-    def audit_ref(self) -> str:
-        return self.prefix
-
-    def __repr__(self) -> str:
-        return f"<ApiToken {self.id} {self.prefix}>"

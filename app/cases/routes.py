@@ -9,12 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.auth.models import ApiToken
 from app.cases import consents as cons
 from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import queries, rights, services, tokens
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
-from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, ApiToken, Case
+from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, Case
 from app.categories import CATEGORY_LABELS, SupportCategory, category_label
 from app.crypto.envelope import unseal
 from app.db import reads_first, utcnow

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
-from app.cases.models import ApiToken
+from app.auth.models import ApiToken
 from app.cases.services import CaseError
 from app.db import utcnow
 from app.extensions import db

@@ -316,7 +316,7 @@ def disable_user(user_id: int):
     return _account_action(
         user_id,
         services.disable_user,
-        _("Đã khoá tài khoản; mọi phiên đăng nhập của tài khoản đã kết thúc."),
+        _("Đã khoá tài khoản; mọi phiên đăng nhập và mã truy cập API của tài khoản đã bị thu hồi."),
     )
 
 

@@ -323,7 +323,7 @@ def test_disable_ends_every_session(admin_actor, world):
     assert _live_sessions(target) == 0
     assert target.is_enabled is False and target.disabled_at is not None
     (event,) = events("user.disabled")
-    assert event.object_ref == "caseworker" and details(event) == {"count": 2}
+    assert event.object_ref == "caseworker" and details(event) == {"count": 2, "tokens": 0}
     with refusal("từ trước"):
         services.disable_user(admin_actor, target)
 

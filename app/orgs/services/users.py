@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.audit import services as audit
 from app.auth.passwords import hash_password, password_problems
 from app.auth.services import normalize_username
-from app.auth.sessions import end_all_sessions
+from app.auth.sessions import end_all_sessions, revoke_all_api_tokens
 from app.db import utcnow
 from app.extensions import db
 from app.orgs import permissions
@@ -125,7 +125,7 @@ def update_user(
 
 
 def disable_user(actor: Actor, user: User) -> int:
-    """Disable an account and end all its live sessions at once; never one's own account."""
+    """Disable an account, end its sessions and revoke its API tokens for good; never one's own."""
     require(permissions.can_manage_users, actor)
     if user.id == actor.user_id:
         raise OrgError(_("Bạn không thể tự khoá tài khoản của chính mình."))
@@ -134,8 +134,9 @@ def disable_user(actor: Actor, user: User) -> int:
     user.is_enabled = False
     user.disabled_at = utcnow()
     ended = end_all_sessions(user, "disabled")
+    revoked = revoke_all_api_tokens(user)
     db.session.flush()
-    audit.record(actor, "user.disabled", user, details={"count": ended})
+    audit.record(actor, "user.disabled", user, details={"count": ended, "tokens": revoked})
     return ended
 
 
