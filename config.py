@@ -82,7 +82,7 @@ class Config:
     MFA_LIMIT_PER_ACCOUNT = os.environ.get("MFA_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
 
     # Roles that must use TOTP two-factor.
-    MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,caseworker")
+    MFA_REQUIRED_ROLES = _env_roles("MFA_REQUIRED_ROLES", "admin,supervisor,auditor,caseworker")
 
     # argon2id cost (RFC 9106 second recommended option is the library default).
     ARGON2_TIME_COST = 3

@@ -25,6 +25,8 @@ class Role(StrEnum):
     CASEWORKER = "caseworker"
     PARTNER = "partner"
     SUPERVISOR = "supervisor"
+    # Answers "who saw which cases": case-level audit of its subtree, never case contents.
+    AUDITOR = "auditor"
     ADMIN = "admin"
 
 

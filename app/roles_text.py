@@ -9,6 +9,7 @@ ROLE_LABELS = {
     Role.CASEWORKER: _l("Cán bộ Hội"),
     Role.PARTNER: _l("Cơ sở cung cấp dịch vụ"),
     Role.SUPERVISOR: _l("Cán bộ giám sát"),
+    Role.AUDITOR: _l("Cán bộ thanh tra, bảo vệ dữ liệu"),
     Role.ADMIN: _l("Quản trị hệ thống"),
 }
 
@@ -26,6 +27,10 @@ ROLE_INTROS = {
     ),
     Role.SUPERVISOR: _l(
         "Xem số liệu tổng hợp đã ẩn danh của đơn vị và cấp dưới, so với chỉ tiêu kế hoạch."
+    ),
+    Role.AUDITOR: _l(
+        "Xem nhật ký truy cập theo hồ sơ của đơn vị và cấp dưới (ai đã xem, thay đổi hồ sơ nào, "
+        "khi nào) để trả lời câu hỏi về sự cố dữ liệu; không xem được nội dung hồ sơ."
     ),
     Role.ADMIN: _l(
         "Quản lý người dùng, đơn vị, danh bạ cơ sở dịch vụ, kế hoạch, chỉ tiêu và khoá mã hoá."

@@ -193,6 +193,7 @@ def world(db):
         "volunteer": UserFactory(username="volunteer", role=Role.VOLUNTEER, org_unit=commune_a),
         "volunteer_b": UserFactory(username="volunteer_b", role=Role.VOLUNTEER, org_unit=commune_b),
         "partner": UserFactory(username="partner", role=Role.PARTNER, org_unit=district_a),
+        "auditor": UserFactory(username="auditor", role=Role.AUDITOR, org_unit=province),
     }
     _db.session.commit()
     return World(province, district_a, district_b, commune_a, commune_b, users)

@@ -8,6 +8,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.audit.actions import ACTIONS, is_known_action
+from app.audit.activity import KINDS, ActivityFilters, kind_label
 from app.audit.queries import AuditFilters
 from app.web.forms import LocalDateField
 
@@ -52,15 +53,52 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError(_l("Ngày kết thúc phải sau ngày bắt đầu."))
 
     def filters(self) -> AuditFilters:
-        def clean(value):
-            value = (value or "").strip()
-            return value or None
-
         return AuditFilters(
-            username=clean(self.username.data),
-            action=clean(self.action.data),
-            object_ref=clean(self.object_ref.data),
-            org_unit_code=clean(self.org_unit.data),
+            username=_clean(self.username.data),
+            action=_clean(self.action.data),
+            object_ref=_clean(self.object_ref.data),
+            org_unit_code=_clean(self.org_unit.data),
+            since=self.since.data,
+            until=self.until.data,
+        )
+
+
+def _clean(value) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+class ActivityFilterForm(FlaskForm):
+    """A supervisor's filters: no action and no object reference (no way to ask about a case)."""
+
+    class Meta:
+        csrf = False
+
+    username = AuditFilterForm.username
+    kind = SelectField(_l("Loại việc"), validators=[Optional()], validate_choice=False)
+    org_unit = StringField(
+        _l("Mã đơn vị của cán bộ (gồm cả cấp dưới)"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    since = LocalDateField(_l("Từ ngày"), validators=[Optional()])
+    until = LocalDateField(_l("Đến ngày"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("", _l("Tất cả"))] + [(k, kind_label(k)) for k in KINDS]
+
+    def validate_kind(self, field):
+        if field.data and field.data not in KINDS:
+            raise ValidationError(_l("Hãy chọn một loại việc trong danh sách."))
+
+    validate_until = AuditFilterForm.validate_until
+
+    def filters(self) -> ActivityFilters:
+        return ActivityFilters(
+            username=_clean(self.username.data),
+            kind=_clean(self.kind.data),
+            org_unit_code=_clean(self.org_unit.data),
             since=self.since.data,
             until=self.until.data,
         )

@@ -1,7 +1,9 @@
 """Scoped reads of the audit trail: the viewer, its export, a case's access history, breach reports.
 
-Scope: admins see every event; supervisors the events whose org unit is in their subtree;
-every other role nothing (the routes refuse them first).
+Scope: admins see every event; auditors the events whose org unit is in their subtree (a case's
+events sit at the case's unit), with case codes but never what a case holds: no reason, no
+details (purposes, categories, outcomes), which stay with admins. Every other role nothing here:
+supervisors see staff activity only (app/audit/activity.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from app.auth.services import normalize_username
 from app.extensions import db
 from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
-from app.permissions import Actor, Role, in_org_scope
+from app.permissions import Actor, Role, in_org_scope, not_found
 
 PER_PAGE = 50
 EXPORT_BATCH = 2_000
@@ -58,7 +60,7 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
 def _scope(stmt: sa.Select, actor: Actor) -> sa.Select:
     if actor.has_role(Role.ADMIN):
         return stmt
-    if actor.has_role(Role.SUPERVISOR):
+    if actor.has_role(Role.AUDITOR):
         return stmt.where(in_org_scope(AuditEvent.org_unit_id, actor))
     return stmt.where(sa.false())
 
@@ -105,15 +107,16 @@ def search_events(actor: Actor, filters: AuditFilters, page: int):
         max_per_page=PER_PAGE,
         error_out=False,
     )
-    ids = {e.org_unit_id for e in pagination.items if e.org_unit_id is not None}
-    codes = (
-        dict(
-            db.session.execute(sa.select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids))).all()
-        )
-        if ids
-        else {}
-    )
-    return pagination, codes
+    return pagination, unit_codes({e.org_unit_id for e in pagination.items})
+
+
+def unit_codes(ids) -> dict[int, str]:
+    """Org unit id -> code, for the units events sit in."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    stmt = sa.select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids))
+    return dict(db.session.execute(stmt).all())
 
 
 EXPORT_COLUMNS = (
@@ -133,23 +136,39 @@ EXPORT_COLUMNS = (
 )
 
 
+# An auditor answers "who saw what": the reason and details of an event may say what a case
+# holds (a break-glass reason, consent purposes, need categories, referral outcomes).
+AUDITOR_EXPORT_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in ("reason", "details"))
+
+
+def export_columns(actor: Actor) -> tuple[str, ...]:
+    return EXPORT_COLUMNS if actor.has_role(Role.ADMIN) else AUDITOR_EXPORT_COLUMNS
+
+
 def count_events(actor: Actor, filters: AuditFilters) -> int:
     stmt = _visible(sa.select(sa.func.count()).select_from(AuditEvent), actor, filters)
     return db.session.execute(stmt).scalar_one()
 
 
 def export_batches(
-    actor: Actor, filters: AuditFilters, before_seq: int | None = None
+    actor: Actor,
+    filters: AuditFilters,
+    before_seq: int | None = None,
+    object_type: str | None = None,
 ) -> Iterator[list[tuple]]:
-    """The filtered view as tuples in EXPORT_COLUMNS order, newest first, in keyset batches.
+    """The filtered view as tuples in `export_columns(actor)` order, newest first, in keyset
+    batches (the first column is the seq).
 
     Each batch ends its read transaction, so a long export never holds SQLite's lock for long.
     """
     # Every column is the event's own but "org_unit", the code of its unit.
     columns = [
-        OrgUnit.code if name == "org_unit" else getattr(AuditEvent, name) for name in EXPORT_COLUMNS
+        OrgUnit.code if name == "org_unit" else getattr(AuditEvent, name)
+        for name in export_columns(actor)
     ]
     joined = sa.select(*columns).outerjoin(OrgUnit, OrgUnit.id == AuditEvent.org_unit_id)
+    if object_type is not None:
+        joined = joined.where(AuditEvent.object_type == object_type)
     base = _visible(joined, actor, filters).order_by(AuditEvent.seq.desc()).limit(EXPORT_BATCH)
     last_seq = before_seq
     while True:
@@ -191,7 +210,53 @@ def recorded_filters(filters: AuditFilters) -> dict[str, str]:
     return out
 
 
-# ------------------------------------------------------------------------------ case page
+# ------------------------------------------------------------------------------ one case
+
+
+def case_in_scope(actor: Actor, case_code: str) -> bool:
+    """The case was in the actor's subtree: a successful event on it sits there.
+
+    Read from the trail itself, so the answer outlives the case's erasure; a denial does not
+    count (whoever typed another subtree's code must not make it visible here).
+    """
+    stmt = _scope(
+        sa.select(AuditEvent.seq).where(
+            AuditEvent.object_type == "case",
+            AuditEvent.object_ref == case_code,
+            AuditEvent.outcome == "success",
+            ~AuditEvent.action.startswith("audit."),
+        ),
+        actor,
+    ).limit(1)
+    return db.session.execute(stmt).first() is not None
+
+
+def get_case_code_or_404(actor: Actor, case_code: str) -> str:
+    """The code of a case that was in the actor's subtree; anything else is 404, audited."""
+    if not case_in_scope(actor, case_code):
+        not_found(actor, "case", case_code)
+    return case_code
+
+
+CASE_PAGE_LIMIT = 500
+
+
+def _case_events(stmt: sa.Select, actor: Actor, case_code: str) -> sa.Select:
+    condition = sa.and_(AuditEvent.object_type == "case", AuditEvent.object_ref == case_code)
+    return _scope(stmt.where(condition), actor)
+
+
+def case_events(actor: Actor, case_code: str, limit: int | None = None) -> list[AuditEvent]:
+    """The events on the case that the actor may see, newest first (denials included)."""
+    stmt = _case_events(sa.select(AuditEvent), actor, case_code).order_by(AuditEvent.seq.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.execute(stmt).scalars())
+
+
+def count_case_events(actor: Actor, case_code: str) -> int:
+    stmt = _case_events(sa.select(sa.func.count()).select_from(AuditEvent), actor, case_code)
+    return db.session.execute(stmt).scalar_one()
 
 
 class AccessEntry(NamedTuple):

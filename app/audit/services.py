@@ -258,9 +258,13 @@ def record_denial(
     return event
 
 
-def record_audit_viewed(actor: Actor, filters: dict[str, str]) -> RecordedEvent:
+def record_audit_viewed(
+    actor: Actor, filters: dict[str, str], *, via: str = "web"
+) -> RecordedEvent:
     """Reading the audit trail is itself audited (filters already made safe to record)."""
-    return record(actor, "audit.viewed", object_type="audit_log", details={"filters": filters})
+    return record(
+        actor, "audit.viewed", object_type="audit_log", details={"filters": filters, "via": via}
+    )
 
 
 def record_audit_exported(

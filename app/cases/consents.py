@@ -81,4 +81,8 @@ def can_share(case: Case, category: str) -> bool:
 
 
 def purposes_in_force(case: Case) -> list[str]:
+    """The purposes she consented to and has not withdrawn; none once the case is erased (its
+    data is gone, nothing can be processed or shared under them any more)."""
+    if case.erased_at is not None:
+        return []
     return [c.purpose for c in case.consents if c.withdrawn_at is None]

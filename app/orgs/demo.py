@@ -38,6 +38,7 @@ USERS = [
     ("caseworker", "Cán bộ Hội (demo)", Role.CASEWORKER, "37-D1"),
     ("volunteer", "Tình nguyện viên (demo)", Role.VOLUNTEER, "37-C01"),
     ("partner", "Cơ sở dịch vụ (demo)", Role.PARTNER, "37-D1"),
+    ("auditor", "Cán bộ thanh tra (demo)", Role.AUDITOR, "37"),
 ]
 
 

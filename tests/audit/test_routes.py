@@ -75,12 +75,10 @@ def test_admin_sees_everything(client, world, events, login_as):
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_supervisor_sees_only_their_subtree(client, db, world, events, login_as):
-    district_supervisor = UserFactory(
-        username="sup_a", role=Role.SUPERVISOR, org_unit=world.district_a
-    )
+def test_auditor_sees_only_their_subtree(client, db, world, events, login_as):
+    district_auditor = UserFactory(username="aud_a", role=Role.AUDITOR, org_unit=world.district_a)
     db.session.commit()
-    login_as(district_supervisor)
+    login_as(district_auditor)
     html = _table(client.get("/audit/"))
     assert "NB-2026-00001" in html
     assert "NB-2026-00002" not in html  # district B
@@ -92,8 +90,10 @@ def test_supervisor_sees_only_their_subtree(client, db, world, events, login_as)
     assert "NB-2026-00002" not in _table(client.get("/audit/?object_ref=NB-2026-00002"))
 
 
-def test_province_supervisor_sees_both_districts(client, world, events, login_as):
-    login_as(world.users["supervisor"])
+def test_province_auditor_sees_both_districts(client, db, world, events, login_as):
+    auditor = UserFactory(username="aud", role=Role.AUDITOR, org_unit=world.province)
+    db.session.commit()
+    login_as(auditor)
     html = _table(client.get("/audit/"))
     assert "NB-2026-00001" in html and "NB-2026-00002" in html
     assert "key.rotated" not in html

@@ -123,3 +123,21 @@ def test_openapi_document_is_public_and_valid(client):
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(doc["components"]["schemas"]["Case"])
+
+
+def test_erased_case_lists_no_consent_in_force(client, world, bearer):
+    """Issue #11 point 7: after crypto-erasure nothing is processed under her consents."""
+    from app.cases import rights
+    from app.cases.queries import get_case_by_code
+
+    headers = bearer("caseworker")
+    code = client.post("/api/v1/cases", json=_new_case(world), headers=headers).get_json()["code"]
+    before = client.get(f"/api/v1/cases/{code}", headers=headers).get_json()
+    assert before["consents_in_force"] == ["record", "share:jobs"]
+    case = get_case_by_code(code)
+    rights.erase_case(Actor.from_user(world.users["caseworker"]), case, code, "her_request")
+    db.session.commit()
+    after = client.get(f"/api/v1/cases/{code}", headers=headers)
+    assert after.status_code == 200
+    body = after.get_json()
+    assert body["is_erased"] is True and body["consents_in_force"] == []

@@ -48,7 +48,7 @@ def test_admin_pages_on_a_phone(seeded_app):
         _fits(page, "unit")
 
         page.goto(base + "/admin/users")
-        assert page.locator(".user-list li").count() == 5
+        assert page.locator(".user-list li").count() == 6  # one demo user per role
         _fits(page, "users")
         page.click("text=volunteer")
         page.click("button:has-text('Khoá tài khoản')")

@@ -41,6 +41,7 @@ def test_demo_province_and_one_user_per_role():
         "volunteer": "volunteer",
         "supervisor": "supervisor",
         "partner": "partner",
+        "auditor": "auditor",
     }
     assert all(verify_password(u.password_hash, PASSWORD) for u in users.values())
     assert users["volunteer"].org_unit.level == "commune"
