@@ -52,6 +52,12 @@ class Config:
     # Key file (master keys, blind-index key, audit key): outside the database, never committed.
     CAUNOI_KEY_FILE = os.environ.get("CAUNOI_KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     CAUNOI_KEYS_ENV = "CAUNOI_KEYS"
+    # Signed checkpoints of every audit shard head, outside the database (app/audit/checkpoints.py),
+    # written every AUDIT_CHECKPOINT_MINUTES, on every report export, by `flask audit checkpoint`.
+    AUDIT_CHECKPOINT_FILE = os.environ.get(
+        "AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log")
+    )
+    AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
 
     # Sessions: the signed cookie only carries an opaque token; the session lives in the database.
     SESSION_COOKIE_NAME = "caunoi_session"
@@ -92,6 +98,11 @@ class Config:
     # Disclosure control for supervisors' figures.
     SUPPRESSION_K = int(os.environ.get("SUPPRESSION_K", "5"))
 
+    # Job engine (app/jobs): RQ on Redis when JOBS_REDIS_URL is set, else in-process threads.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
+    JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "caunoi")
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
@@ -114,6 +125,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     MFA_REQUIRED_ROLES = frozenset()
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_BACKEND = "memory"  # jobs wait for app.jobs.drain()
+    AUDIT_CHECKPOINT_FILE = ""  # tests that need one set it under their tmp_path
+    AUDIT_CHECKPOINT_MINUTES = 0
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
@@ -141,6 +155,11 @@ class ProductionConfig(Config):
             found.append(
                 "RATELIMIT_STORAGE_URI is not set (e.g. redis://127.0.0.1:6379): "
                 "sign-in throttling must be shared by every app server"
+            )
+        if not app_config.get("JOBS_REDIS_URL") and app_config.get("JOBS_BACKEND") != "rq":
+            found.append(
+                "JOBS_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0): notifications and "
+                "scheduled jobs need the RQ worker and scheduler"
             )
         return found
 

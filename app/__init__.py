@@ -21,6 +21,7 @@ MODULES = (
     "referrals",
     "outreach",
     "reports",
+    "jobs",
 )
 
 
@@ -38,13 +39,22 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_request_hooks(app)  # first, so its before_request runs before the modules' hooks
     register_blueprints(app)
+    register_schedules(app)
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_tasks(app)
     from app.crypto.startup import check_key_versions
 
     check_key_versions(app)
     return app
+
+
+def register_schedules(app: Flask) -> None:
+    """Periodic work of a serving process (audit checkpoints)."""
+    from app.audit.checkpoints import start_in_process_schedule
+
+    start_in_process_schedule(app)
 
 
 def _prepare_instance(app: Flask) -> None:
@@ -99,6 +109,9 @@ def register_extensions(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    from app.jobs import engine as jobs_engine
+
+    jobs_engine.init_app(app)
 
     import app.auth.guards  # noqa: F401  (registers the user loader)
 
@@ -130,6 +143,12 @@ def register_cli(app: Flask) -> None:
         if mod is not None:
             for command in mod.commands:
                 app.cli.add_command(command)
+
+
+def register_tasks(app: Flask) -> None:
+    """Each module's periodic jobs (`app/<module>/tasks.py` calls `app.jobs.every`)."""
+    for module in MODULES:
+        _import_optional(f"app.{module}.tasks")
 
 
 def register_request_hooks(app: Flask) -> None:

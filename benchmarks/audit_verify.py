@@ -60,8 +60,11 @@ def _config(tmp: Path, url: str | None):
     return BenchConfig
 
 
+SHARDS = 34  # one per province
+
+
 def fill(app, n: int, batch: int = 20_000) -> float:
-    """Append n chained events in bulk; returns seconds.
+    """Append n chained events in bulk, spread over the 34 province shards; returns seconds.
 
     Hashes come from the app's own canonical serialization and HMAC. SQLite rows go in through
     the DB-API with the time text SQLAlchemy itself writes; other databases through Core.
@@ -69,21 +72,24 @@ def fill(app, n: int, batch: int = 20_000) -> float:
     import sqlalchemy as sa
 
     from app.audit.chain import (
+        CURRENT_FORMAT,
         GENESIS_HASH,
-        HASHED_FIELDS,
         STORED_COLUMNS,
+        canonical,
         canonical_details,
-        canonical_values,
+        head_mac,
         keyed_hasher,
     )
-    from app.audit.models import AuditEvent, AuditHead
+    from app.audit.models import AuditEvent, AuditShard
     from app.crypto.keyring import keyring
     from app.extensions import db
 
-    hasher = keyed_hasher(keyring().audit_key)
+    key = keyring().audit_key
+    hasher = keyed_hasher(key)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     step = timedelta(seconds=15)
-    prev = GENESIS_HASH
+    prev = {s: GENESIS_HASH for s in range(1, SHARDS + 1)}
+    position = dict.fromkeys(prev, 0)
     details_text = [canonical_details(d or {}) for _, _, d in ACTIONS]
     sqlite = db.engine.dialect.name == "sqlite"
     insert_sql = (
@@ -99,9 +105,14 @@ def fill(app, n: int, batch: int = 20_000) -> float:
                 kind = seq % len(ACTIONS)
                 action, object_type, _ = ACTIONS[kind]
                 user = seq % 997
+                shard = 1 + (seq * seq) % SHARDS  # uneven, as provinces are
+                position[shard] += 1
                 at = start + step * seq + timedelta(microseconds=seq % 1_000_000)
                 values = [
                     seq,
+                    shard,
+                    position[shard],
+                    CURRENT_FORMAT,
                     at,
                     user,
                     f"canbo{user:03d}",
@@ -115,22 +126,35 @@ def fill(app, n: int, batch: int = 20_000) -> float:
                     f"{seq:016x}",
                     "10.0.0.7",
                     details_text[kind],
-                    prev,
+                    prev[shard],
                 ]
-                prev = hasher(canonical_values(values))
+                prev[shard] = hasher(canonical(values))
                 if sqlite:
-                    values[1] = at.strftime("%Y-%m-%d %H:%M:%S.%f")
-                rows.append((*values, prev))
+                    values[4] = at.strftime("%Y-%m-%d %H:%M:%S.%f")
+                rows.append((*values, prev[shard]))
             if sqlite:
                 cursor.executemany(insert_sql, rows)
             else:
                 conn.execute(
                     AuditEvent.__table__.insert(),
-                    [dict(zip((*HASHED_FIELDS, "hash"), r, strict=True)) for r in rows],
+                    [dict(zip(STORED_COLUMNS, r, strict=True)) for r in rows],
                 )
             print(f"\r  filled {rows[-1][0]:>9,}", end="", file=sys.stderr, flush=True)
-        head = AuditHead.__table__
-        conn.execute(sa.update(head).where(head.c.id == 1).values(last_seq=n, last_hash=prev))
+        conn.execute(
+            sa.insert(AuditShard.__table__),
+            [
+                {
+                    "shard": s,
+                    "last_seq": position[s],
+                    "last_hash": prev[s],
+                    "mac": head_mac(key, s, position[s], prev[s]),
+                }
+                for s in prev
+                if position[s]
+            ],
+        )
+        if not sqlite:
+            conn.execute(sa.text(f"SELECT setval('audit_event_seq', {n})"))
     print(file=sys.stderr)
     return time.perf_counter() - started
 

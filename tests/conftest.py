@@ -34,6 +34,7 @@ def make_config(tmp_path, database_url: str | None = None) -> type[TestingConfig
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
         CAUNOI_KEY_FILE = str(key_file)
+        AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.log")
 
     return Config
 

@@ -117,6 +117,7 @@ DETAIL_KEYS = frozenset(
         "service",
         "status",
         "level",
+        "step",
         "tokens",
     }
 )

@@ -10,8 +10,8 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from app.audit import queries, services
-from app.audit.verify import Checkpoint, CheckpointError, verify_database
+from app.audit import checkpoints, queries, services
+from app.audit.verify import verify_database
 from app.crypto.keyring import keyring
 from app.extensions import db
 from app.i18n import LOCAL_TZ
@@ -34,57 +34,54 @@ def audit_cli():
 
 @audit_cli.command("verify")
 @click.option(
-    "--from",
-    "from_seq",
-    type=click.IntRange(min=1),
-    default=1,
-    help="Start at this event (the one before it anchors the chain).",
-)
-@click.option(
     "--checkpoint",
     "checkpoint_text",
     default=None,
-    help="A checkpoint printed by `flask audit checkpoint`: the chain must reach it.",
+    help="Also a checkpoint printed by `flask audit checkpoint` or found in an export.",
+)
+@click.option(
+    "--checkpoint-file",
+    default=None,
+    help="The checkpoint file to check against (default: AUDIT_CHECKPOINT_FILE).",
 )
 @click.option("--batch-size", type=click.IntRange(min=100), default=20_000, show_default=True)
 @with_appcontext
-def verify_command(from_seq: int, checkpoint_text: str | None, batch_size: int):
-    """Check every event's hash and link; exit 1 naming the first bad event."""
+def verify_command(checkpoint_text: str | None, checkpoint_file: str | None, batch_size: int):
+    """Check every shard's chain, head and checkpoints; exit 1 naming what is wrong."""
     key = keyring().audit_key
-    checkpoint = None
+    path = checkpoint_file or str(checkpoints.checkpoint_path())
+    found, file_problems = checkpoints.load_checkpoints(path, key) if path else ([], [])
     if checkpoint_text:
         try:
-            checkpoint = Checkpoint.decode(checkpoint_text, key)
-        except CheckpointError as exc:
+            found.append(checkpoints.Checkpoint.decode(checkpoint_text, key))
+        except checkpoints.CheckpointError as exc:
             raise click.ClickException(f"checkpoint refused: {exc}") from None
     started = time.perf_counter()
     result = verify_database(
-        db.engine, key, from_seq=from_seq, checkpoint=checkpoint, batch_size=batch_size
+        db.engine, key, checkpoints=found, file_problems=file_problems, batch_size=batch_size
     )
     elapsed = time.perf_counter() - started
     if not result.ok:
-        click.echo(f"FAILED at {result.problem}", err=True)
-        click.echo(f"({result.checked} events verified before it, {elapsed:.1f} s)", err=True)
+        for problem in result.problems:
+            click.echo(f"FAILED at {problem}", err=True)
+        click.echo(f"({result.checked} events verified, {elapsed:.1f} s)", err=True)
         sys.exit(1)
-    span = f"{result.first_seq}–{result.last_seq}" if result.checked else "none"
     click.echo(
-        f"OK: {result.checked} events verified (seq {span}) in {elapsed:.1f} s; "
-        f"head {result.last_seq} {result.last_hash}"
+        f"OK: {result.checked} events verified in {len(result.shards)} shards in "
+        f"{elapsed:.1f} s; {result.checkpoints} checkpoints reached ({path or 'no file'})"
     )
-    if checkpoint is not None:
-        click.echo(f"Checkpoint of {checkpoint.at} (event {checkpoint.seq}) reached.")
 
 
 @audit_cli.command("checkpoint")
 @with_appcontext
 def checkpoint_command():
-    """Print a signed checkpoint of the chain head; keep it outside the database."""
+    """Record a checkpoint of every shard head, append it to the checkpoint file, print it."""
     checkpoint = services.issue_checkpoint(Actor.system(CLI_ACTOR))
     db.session.commit()
     click.echo(checkpoint.encode())
     click.echo(
-        f"(event {checkpoint.seq} at {checkpoint.at}; later: "
-        "flask audit verify --checkpoint <the line above>)",
+        f"({len(checkpoint.heads)} shards at {checkpoint.at}, root {checkpoint.root}; "
+        f"appended to {checkpoints.checkpoint_path() or 'no file'})",
         err=True,
     )
 

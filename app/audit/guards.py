@@ -1,16 +1,17 @@
 """Database guards that keep the audit trail append-only even for code that bypasses the app.
 
 PostgreSQL: triggers refuse UPDATE, DELETE and TRUNCATE on ``audit_events``, and refuse deleting
-the ``audit_head`` row, truncating it or moving it backwards. SQLite: the same triggers, without
-TRUNCATE (SQLite has none). A database owner can still drop the triggers; the keyed hash chain
-(``flask audit verify``) is what detects that, the guards stop accidents and casual edits.
+an ``audit_shards`` row (a shard's head), truncating them or moving one backwards. SQLite: the
+same triggers, without TRUNCATE (SQLite has none). A database owner can still drop the
+triggers; the keyed hash chains (``flask audit verify``) are what detect that, the guards stop
+accidents and casual edits.
 
 Alembic (the lead's migration)::
 
     from app.audit.guards import drop_guards, install_guards
 
     def upgrade():
-        ...create audit_events and audit_head, insert the genesis head row...
+        ...create audit_events and audit_shards...
         install_guards(op.get_bind(), op.get_bind().dialect.name)
 
     def downgrade():
@@ -26,7 +27,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 EVENTS_TABLE = "audit_events"
-HEAD_TABLE = "audit_head"
+HEAD_TABLE = "audit_shards"
 
 # No colons or percent signs in these statements: they go through sa.text() and the drivers.
 _PG_EVENTS = (
@@ -54,29 +55,29 @@ _PG_EVENTS = (
 
 _PG_HEAD = (
     """
-    CREATE OR REPLACE FUNCTION audit_head_refuse_change() RETURNS trigger
+    CREATE OR REPLACE FUNCTION audit_shards_refuse_change() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'UPDATE' THEN
-            IF NEW.id = OLD.id AND NEW.last_seq >= OLD.last_seq THEN
+            IF NEW.shard = OLD.shard AND NEW.last_seq > OLD.last_seq THEN
                 RETURN NEW;
             END IF;
         END IF;
         RAISE EXCEPTION USING
-            MESSAGE = 'audit_head only moves forward; ' || TG_OP || ' refused',
+            MESSAGE = 'audit_shards only move forward; ' || TG_OP || ' refused',
             ERRCODE = 'insufficient_privilege';
     END
     $$
     """,
-    "DROP TRIGGER IF EXISTS audit_head_forward_only ON audit_head",
+    "DROP TRIGGER IF EXISTS audit_shards_forward_only ON audit_shards",
     """
-    CREATE TRIGGER audit_head_forward_only BEFORE UPDATE OR DELETE ON audit_head
-    FOR EACH ROW EXECUTE FUNCTION audit_head_refuse_change()
+    CREATE TRIGGER audit_shards_forward_only BEFORE UPDATE OR DELETE ON audit_shards
+    FOR EACH ROW EXECUTE FUNCTION audit_shards_refuse_change()
     """,
-    "DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_head",
+    "DROP TRIGGER IF EXISTS audit_shards_no_truncate ON audit_shards",
     """
-    CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_head_refuse_change()
+    CREATE TRIGGER audit_shards_no_truncate BEFORE TRUNCATE ON audit_shards
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_shards_refuse_change()
     """,
 )
 
@@ -94,16 +95,16 @@ _SQLITE_EVENTS = (
 )
 
 _SQLITE_HEAD = (
-    "DROP TRIGGER IF EXISTS audit_head_forward_only",
+    "DROP TRIGGER IF EXISTS audit_shards_forward_only",
     """
-    CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
-    WHEN NEW.id <> OLD.id OR NEW.last_seq < OLD.last_seq
-    BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward; UPDATE refused'); END
+    CREATE TRIGGER audit_shards_forward_only BEFORE UPDATE ON audit_shards
+    WHEN NEW.shard <> OLD.shard OR NEW.last_seq <= OLD.last_seq
+    BEGIN SELECT RAISE(ABORT, 'audit_shards only move forward; UPDATE refused'); END
     """,
-    "DROP TRIGGER IF EXISTS audit_head_no_delete",
+    "DROP TRIGGER IF EXISTS audit_shards_no_delete",
     """
-    CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
-    BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward; DELETE refused'); END
+    CREATE TRIGGER audit_shards_no_delete BEFORE DELETE ON audit_shards
+    BEGIN SELECT RAISE(ABORT, 'audit_shards only move forward; DELETE refused'); END
     """,
 )
 
@@ -111,16 +112,16 @@ _DROP = {
     "postgresql": (
         "DROP TRIGGER IF EXISTS audit_events_no_update_delete ON audit_events",
         "DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events",
-        "DROP TRIGGER IF EXISTS audit_head_forward_only ON audit_head",
-        "DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_head",
+        "DROP TRIGGER IF EXISTS audit_shards_forward_only ON audit_shards",
+        "DROP TRIGGER IF EXISTS audit_shards_no_truncate ON audit_shards",
         "DROP FUNCTION IF EXISTS audit_events_refuse_change()",
-        "DROP FUNCTION IF EXISTS audit_head_refuse_change()",
+        "DROP FUNCTION IF EXISTS audit_shards_refuse_change()",
     ),
     "sqlite": (
         "DROP TRIGGER IF EXISTS audit_events_no_update",
         "DROP TRIGGER IF EXISTS audit_events_no_delete",
-        "DROP TRIGGER IF EXISTS audit_head_forward_only",
-        "DROP TRIGGER IF EXISTS audit_head_no_delete",
+        "DROP TRIGGER IF EXISTS audit_shards_forward_only",
+        "DROP TRIGGER IF EXISTS audit_shards_no_delete",
     ),
 }
 
@@ -152,7 +153,7 @@ def _run(connection, statements) -> None:
 
 
 def install_table_guards(connection, dialect_name: str, table: str) -> None:
-    """Install the guards of one table (``audit_events`` or ``audit_head``)."""
+    """Install the guards of one table (``audit_events`` or ``audit_shards``)."""
     _run(connection, _statements(dialect_name, table))
 
 

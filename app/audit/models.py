@@ -1,4 +1,4 @@
-"""Audit events and the chain head that serializes appends."""
+"""Audit events and the heads of their shards' chains (see app/audit/chain.py)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,16 @@ class AuditEvent(db.Model):
     __table_args__ = (
         # "Who viewed which cases between these dates" (flask audit accessed, breach reports).
         sa.Index("ix_audit_events_action_occurred_at", "action", "occurred_at"),
+        # A shard's chain, walked in order by `verify`; unique, so a position holds one event.
+        sa.UniqueConstraint("shard", "shard_seq"),
     )
 
     seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
+    # The province whose chain holds the event (0: no province), its position in that chain,
+    # and the canonical form its hash covers (1: written before shards; 2: since).
+    shard: Mapped[int] = mapped_column()
+    shard_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    format: Mapped[int] = mapped_column(sa.SmallInteger)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # No foreign keys: events must outlive the users and org units they name.
     actor_user_id: Mapped[int | None] = mapped_column()
@@ -51,22 +58,20 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.seq} {self.action} {self.outcome}>"
 
 
-class AuditHead(db.Model):
-    """A single row: the last sequence number and hash. Locking it serializes appends."""
+class AuditShard(db.Model):
+    """The head of one shard's chain: its last position and hash, and a MAC of both under the
+    audit key. Locking it serializes the appends of one province only."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_shards"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last_seq: Mapped[int] = mapped_column(_SEQ)
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str] = mapped_column(sa.String(64))
 
 
-@sa.event.listens_for(AuditHead.__table__, "after_create")
-def _insert_genesis_head(target, connection, **kw):
-    # The migration inserts the same row; this covers metadata.create_all in tests.
-    from app.audit.chain import GENESIS_HASH
+# Event numbers on PostgreSQL: nextval never waits for another transaction (SQLite, which has
+# one writer at a time, takes max(seq) + 1 instead).
+EVENT_SEQUENCE = sa.Sequence("audit_event_seq", metadata=db.metadata)
 
-    connection.execute(target.insert().values(id=1, last_seq=0, last_hash=GENESIS_HASH))
-
-
-attach_guards(AuditEvent.__table__, AuditHead.__table__)
+attach_guards(AuditEvent.__table__, AuditShard.__table__)

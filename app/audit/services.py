@@ -1,4 +1,9 @@
-"""Recording audit events: inside the action's transaction, chained, serialized."""
+"""Recording audit events: inside the action's transaction, chained, serialized per shard.
+
+Each event goes into the chain of its province's shard (app/audit/chain.py). Appending locks that
+shard's head row until the transaction ends, so two actions in the same province take turns and
+two actions in different provinces never wait on each other; no row serializes the country.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,17 @@ from flask import g, has_request_context, request
 
 from app.audit.actions import DETAIL_KEYS, is_known_action
 from app.audit.chain import (
+    CURRENT_FORMAT,
     GENESIS_HASH,
-    HASHED_FIELDS,
+    NO_PROVINCE_SHARD,
+    STORED_COLUMNS,
+    canonical,
     canonical_details,
-    canonical_values,
+    head_mac,
     keyed_hash,
+    shard_of_path,
 )
-from app.audit.models import AuditEvent, AuditHead
+from app.audit.models import AuditEvent, AuditShard
 from app.crypto.keyring import keyring
 from app.db import begin_writing, utcnow
 from app.extensions import db
@@ -46,6 +55,9 @@ class RecordedEvent:
     """What `record` wrote: the same fields as the AuditEvent row (which never changes)."""
 
     seq: int
+    shard: int
+    shard_seq: int
+    format: int
     occurred_at: datetime
     actor_user_id: int | None
     actor_username: str
@@ -89,44 +101,103 @@ def _check_lengths(**fields: str | None) -> None:
 
 
 _EVENTS = AuditEvent.__table__
-_HEAD = AuditHead.__table__
+_SHARDS = AuditShard.__table__
+_ORG_UNITS = sa.table("org_units", sa.column("id"), sa.column("path"))
 # Core statements, compiled once: an append is three short statements, no ORM unit of work.
-_SELECT_HEAD = (
-    sa.select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-)
+# The head's row lock serializes the shard's appends; the event number comes with it, from a
+# sequence on PostgreSQL (nextval never waits) and from max(seq) + 1 on SQLite, whose
+# transaction already holds the database write lock (BEGIN IMMEDIATE, see app/db.py).
+_LOCK_SHARD = {
+    "postgresql": sa.text(
+        "SELECT last_seq, last_hash, nextval('audit_event_seq') FROM audit_shards "
+        "WHERE shard = :shard FOR UPDATE"
+    ),
+    "sqlite": sa.text(
+        "SELECT last_seq, last_hash, (SELECT coalesce(max(seq), 0) + 1 FROM audit_events) "
+        "FROM audit_shards WHERE shard = :shard"
+    ),
+}
+_OPEN_SHARD = {
+    "postgresql": sa.text(
+        "INSERT INTO audit_shards (shard, last_seq, last_hash, mac) "
+        "VALUES (:shard, 0, :hash, :mac) ON CONFLICT (shard) DO NOTHING"
+    ),
+    "sqlite": sa.text(
+        "INSERT OR IGNORE INTO audit_shards (shard, last_seq, last_hash, mac) "
+        "VALUES (:shard, 0, :hash, :mac)"
+    ),
+}
 _MOVE_HEAD = (
-    sa.update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(last_seq=sa.bindparam("new_seq"), last_hash=sa.bindparam("new_hash"))
+    sa.update(_SHARDS)
+    .where(_SHARDS.c.shard == sa.bindparam("head_shard"))
+    .values(
+        last_seq=sa.bindparam("new_seq"),
+        last_hash=sa.bindparam("new_hash"),
+        mac=sa.bindparam("new_mac"),
+    )
 )
 _INSERT_EVENT = sa.insert(_EVENTS)
 
 
-def _lock_head(connection: sa.Connection) -> tuple[int, str]:
-    """The head (last seq, last hash), locked until the transaction ends.
-
-    PostgreSQL: SELECT ... FOR UPDATE serializes appends across connections; a waiting
-    transaction reads the head its predecessor committed. SQLite: FOR UPDATE is not emitted;
-    the transaction already holds the database write lock (BEGIN IMMEDIATE, see app/db.py).
-    """
-    row = connection.execute(_SELECT_HEAD).first()
+def _lock_shard(connection: sa.Connection, shard: int) -> tuple[int, str, int]:
+    """The shard's head (last position, last hash) locked until the transaction ends, and the
+    number of the next event. A shard is opened (genesis head) the first time it is used."""
+    statement = _LOCK_SHARD[connection.dialect.name]
+    row = connection.execute(statement, {"shard": shard}).first()
     if row is not None:
-        return row[0], row[1]
-    if connection.execute(sa.select(sa.func.max(_EVENTS.c.seq))).scalar() is not None:
-        # Restarting at seq 1 would fork the chain; refuse rather than hide the damage.
+        return row[0], row[1], row[2]
+    if connection.execute(
+        sa.select(_EVENTS.c.seq).where(_EVENTS.c.shard == shard).limit(1)
+    ).first():
+        # Restarting at position 1 would fork the chain; refuse rather than hide the damage.
         raise AuditChainError(
-            "the audit_head row is missing while audit events exist; "
+            f"the head of audit shard {shard} is missing while its events exist; "
             "run `flask audit verify` and restore the head from the last good event"
         )
-    connection.execute(sa.insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
-    return 0, GENESIS_HASH
+    mac = head_mac(keyring().audit_key, shard, 0, GENESIS_HASH)
+    connection.execute(
+        _OPEN_SHARD[connection.dialect.name], {"shard": shard, "hash": GENESIS_HASH, "mac": mac}
+    )
+    row = connection.execute(statement, {"shard": shard}).first()
+    return row[0], row[1], row[2]
 
 
-def hold_write_lock(connection: sa.Connection) -> None:
-    """Take the audit chain's lock now, for the rest of the transaction. Every audited write
-    takes it anyway; shared derived rows (the reports' counts) take it first, so that all
-    writers acquire their locks in one order and can never deadlock over them."""
-    _lock_head(connection)
+def shards_of_units(connection: sa.Connection, unit_ids) -> list[int]:
+    """The shards (provinces) of these org units, in ascending order."""
+    ids = sorted({i for i in unit_ids if i is not None})
+    if not ids:
+        return []
+    paths = connection.execute(sa.select(_ORG_UNITS.c.path).where(_ORG_UNITS.c.id.in_(ids)))
+    return sorted({shard_of_path(path) for (path,) in paths})
+
+
+def lock_shards(connection: sa.Connection, shards) -> None:
+    """Lock these shards' heads now, for the rest of the transaction, in ascending order.
+
+    Every audited write locks its shard anyway. Rows shared by the writers of a province (the
+    reports' counts, app.reports.figures) are touched only after locking the shards of the
+    provinces they belong to, so all writers take their locks in one order: shard heads in
+    ascending order, then the shared rows. Two transactions can then only deadlock if one of them
+    spans two provinces twice over (a case moved between provinces), which PostgreSQL detects.
+    """
+    for shard in sorted(set(shards)):
+        _lock_shard(connection, shard)
+
+
+def _shard_of(connection: sa.Connection, actor: Actor, obj: Any, org_unit_id) -> int:
+    """The province shard of an event about `org_unit_id`, with no query when it is known."""
+    if org_unit_id is None:
+        return NO_PROVINCE_SHARD
+    if org_unit_id == actor.org_unit_id and actor.org_path:
+        return shard_of_path(actor.org_path)
+    # A relationship the action already loaded (a case's org unit): no query, no lazy load.
+    unit = getattr(obj, "__dict__", {}).get("org_unit")
+    if unit is not None and getattr(unit, "id", None) == org_unit_id and unit.path:
+        return shard_of_path(unit.path)
+    path = connection.execute(
+        sa.select(_ORG_UNITS.c.path).where(_ORG_UNITS.c.id == org_unit_id)
+    ).scalar()
+    return shard_of_path(path)
 
 
 def _client_address() -> str | None:
@@ -180,15 +251,19 @@ def record(
     _check_lengths(object_type=object_type, object_ref=object_ref, reason=reason)
     in_request = has_request_context()
 
-    # Appends are serialized by the write lock on SQLite (taken here if the transaction began as
-    # a read snapshot). Flush the action's own changes first, so the head stays locked for as
-    # short a time as possible (PostgreSQL holds the row lock until commit).
+    # Flush the action's own changes first, so the shard head stays locked for as short a time
+    # as possible (PostgreSQL holds the row lock until commit). On SQLite, a transaction that
+    # began as a read snapshot takes the write lock here.
     begin_writing(db.session)
     db.session.flush()
     connection = db.session.connection()
-    last_seq, last_hash = _lock_head(connection)
+    shard = _shard_of(connection, actor, obj, org_unit_id)
+    last_seq, last_hash, seq = _lock_shard(connection, shard)
     values = {
-        "seq": last_seq + 1,
+        "seq": seq,
+        "shard": shard,
+        "shard_seq": last_seq + 1,
+        "format": CURRENT_FORMAT,
         "occurred_at": utcnow(),
         "actor_user_id": actor.user_id,
         "actor_username": actor.username,
@@ -204,13 +279,20 @@ def record(
         "details": canonical_details(details),
         "prev_hash": last_hash,
     }
-    values["hash"] = keyed_hash(
-        keyring().audit_key, canonical_values([values[name] for name in HASHED_FIELDS])
-    )
+    key = keyring().audit_key
+    values["hash"] = keyed_hash(key, canonical([values[name] for name in STORED_COLUMNS[:-1]]))
     connection.execute(_INSERT_EVENT, values)
-    connection.execute(_MOVE_HEAD, {"new_seq": values["seq"], "new_hash": values["hash"]})
+    connection.execute(
+        _MOVE_HEAD,
+        {
+            "head_shard": shard,
+            "new_seq": values["shard_seq"],
+            "new_hash": values["hash"],
+            "new_mac": head_mac(key, shard, values["shard_seq"], values["hash"]),
+        },
+    )
     # The trail itself is the table; a debug line helps tracing without a second copy in logs.
-    log.debug("audit %s seq=%s outcome=%s", action, values["seq"], outcome)
+    log.debug("audit %s seq=%s shard=%s outcome=%s", action, seq, shard, outcome)
     event = RecordedEvent(**values)
     return event
 
@@ -279,13 +361,20 @@ def record_audit_exported(
     )
 
 
-def issue_checkpoint(actor: Actor):
-    """Append `audit.checkpoint`, then sign the head it makes (so it covers itself).
+def checkpoint_after(*events: RecordedEvent):
+    """A signed checkpoint of every shard head, with the shards of `events` (recorded in this
+    transaction) at those events; appended to the checkpoint file when the transaction commits
+    (a checkpoint of a rolled-back event would name a chain that never existed)."""
+    from app.audit import checkpoints
 
-    The caller commits, and only then hands the checkpoint out: a checkpoint of a rolled-back
-    event would name a chain that never existed.
-    """
-    from app.audit.verify import make_checkpoint
+    checkpoint = checkpoints.checkpoint_with(db.session.connection(), keyring().audit_key, events)
+    path = checkpoints.checkpoint_path()
+    if str(path):
+        checkpoints.write_after_commit(db.session, checkpoint, path)
+    return checkpoint
 
-    event = record(actor, "audit.checkpoint", object_type="audit_log", details={"via": "cli"})
-    return make_checkpoint(keyring().audit_key, event.seq, event.hash, event.occurred_at)
+
+def issue_checkpoint(actor: Actor, *, via: str = "cli"):
+    """Append `audit.checkpoint`, then sign every shard head with it (so it covers itself)."""
+    event = record(actor, "audit.checkpoint", object_type="audit_log", details={"via": via})
+    return checkpoint_after(event)

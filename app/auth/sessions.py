@@ -131,3 +131,22 @@ def pending_session() -> AuthSession | None:
     if expiry_reason(auth_session) is not None:
         return None
     return auth_session
+
+
+def end_expired_sessions(keep_days: int = 30) -> tuple[int, int]:
+    """Scheduled: end sessions past their idle or absolute limit (the cookie would be refused
+    anyway; ending them keeps "active sessions" true), and forget ended ones after `keep_days`
+    (sign-ins and sign-outs stay in the audit trail). Returns (ended, deleted)."""
+    now = utcnow()
+    cfg = current_app.config
+    live = AuthSession.ended_at.is_(None)
+    ended = 0
+    for reason, condition in (
+        ("absolute", AuthSession.created_at < now - cfg["SESSION_ABSOLUTE_TIMEOUT"]),
+        ("idle", AuthSession.last_seen_at < now - cfg["SESSION_IDLE_TIMEOUT"]),
+    ):
+        stmt = sa.update(AuthSession).where(live, condition)
+        ended += db.session.execute(stmt.values(ended_at=now, end_reason=reason)).rowcount or 0
+    old = AuthSession.ended_at < now - timedelta(days=keep_days)
+    deleted = db.session.execute(sa.delete(AuthSession).where(old)).rowcount or 0
+    return ended, deleted

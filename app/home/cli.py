@@ -98,6 +98,13 @@ def start_demo_command(host: str, port: int):
         f"Sign in as admin, caseworker, volunteer, supervisor or partner with password: {password}"
     )
     click.echo(f"(the password is kept in {marker})")
+    # Without Redis the jobs (notification delivery, reminders, expiry) run in this process.
+    from app.jobs.backends import ThreadBackend
+
+    jobs_backend = current_app.extensions["jobs"]
+    if isinstance(jobs_backend, ThreadBackend):
+        jobs_backend.start_scheduler()
+        click.echo("Background jobs run inside this process (set JOBS_REDIS_URL to use RQ).")
     # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
 

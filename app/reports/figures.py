@@ -4,8 +4,8 @@ equal to what the cases, needs, consents and referrals say.
 
 `refresh_cases` recomputes the figures of some cases from their source rows and changes the
 counts by the difference; app.reports.tracking calls it whenever the session writes case data,
-in the same transaction. Loads that bypass the session (benchmarks) call `rebuild`, as does
-`flask reports rebuild-figures`, for instance after restoring a backup.
+in the same transaction. After loads that bypass the session (benchmarks), or restoring a
+backup, `flask reports rebuild-figures` recomputes them in bounded steps (app.reports.services).
 
 Definitions are those of app.reports.indicators (DESIGN.md, "The headline indicator").
 """
@@ -291,34 +291,101 @@ def _replace_figures(conn: sa.Connection, ids: list[int], deltas: dict[type, Cou
                 conn.execute(table.insert(), model_rows)
 
 
+def _lock_provinces(conn: sa.Connection, ids: list[int]) -> None:
+    """Lock the audit shards of the provinces whose count rows these cases touch (their unit
+    now and the one their figures were counted in) before any count row: every writer takes
+    shard heads first, in ascending order, then shared rows (app.audit.services.lock_shards)."""
+    units: set[int] = set()
+    for batch in _batches(ids):
+        units.update(
+            conn.execute(
+                sa.select(Case.org_unit_id)
+                .where(Case.id.in_(batch))
+                .union(sa.select(CaseFigure.org_unit_id).where(CaseFigure.case_id.in_(batch)))
+            ).scalars()
+        )
+    audit.lock_shards(conn, audit.shards_of_units(conn, units))
+
+
 def refresh_cases(conn: sa.Connection, case_ids: Iterable[int]) -> None:
     """Recompute every figures row of these cases from their source rows, and the counts."""
     ids = sorted(set(case_ids))
     if not ids:
         return
-    # The counts are shared by every writer: take the one lock all audited writes take before
-    # touching them (app.audit.services.hold_write_lock).
-    audit.hold_write_lock(conn)
+    _lock_provinces(conn, ids)
     deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
     _replace_figures(conn, ids, deltas)
     _add_counts(conn, deltas)
 
 
-def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute the figures and counts of every case; returns the number of cases."""
-    audit.hold_write_lock(conn)
-    for model in (*FIGURES, *COUNTS):
-        conn.execute(model.__table__.delete())
-    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
-    done = last = 0
-    while ids := list(
+# `flask reports rebuild-figures` works in bounded steps, each its own short transaction (the
+# caller commits each): no lock is held for longer than one step, so case pages and writes
+# elsewhere go on during a rebuild of a million cases.
+
+
+def case_ids_after(conn: sa.Connection, after: int, limit: int) -> list[int]:
+    return list(
         conn.execute(
-            sa.select(Case.id).where(Case.id > last).order_by(Case.id).limit(BATCH * 4)
+            sa.select(Case.id).where(Case.id > after).order_by(Case.id).limit(limit)
         ).scalars()
-    ):
-        _replace_figures(conn, ids, deltas)
+    )
+
+
+def drop_orphan_figures(conn: sa.Connection) -> int:
+    """Remove figures rows of cases that no longer exist (rows loaded outside the app)."""
+    gone = 0
+    for model in FIGURES:
+        table = model.__table__
+        result = conn.execute(
+            table.delete().where(~table.c.case_id.in_(sa.select(Case.id).scalar_subquery()))
+        )
+        gone += result.rowcount or 0
+    return gone
+
+
+def counted_units_after(conn: sa.Connection, after: int, limit: int) -> list[int]:
+    """Org units that have figures or count rows, in id order, after `after`."""
+    unit_sets = [
+        sa.select(model.__table__.c.org_unit_id.label("unit")).where(
+            model.__table__.c.org_unit_id > after
+        )
+        for model in (*FIGURES, *COUNTS)
+    ]
+    union = sa.union(*unit_sets).subquery()
+    return list(conn.execute(sa.select(union.c.unit).order_by(union.c.unit).limit(limit)).scalars())
+
+
+def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
+    """Recompute the counts of these org units from their figures rows."""
+    audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
+    for model in COUNTS:
+        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
+    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
+    rows = {
+        model: [
+            dict(row._mapping)
+            for row in conn.execute(
+                sa.select(model.__table__).where(model.__table__.c.org_unit_id.in_(unit_ids))
+            )
+        ]
+        for model in FIGURES
+    }
+    _tally(rows, +1, deltas)
+    _add_counts(conn, deltas)
+
+
+def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
+    """Every step of a rebuild in the caller's one transaction: for loaders that own the
+    database (benchmarks) and tests. The service commits step by step instead."""
+    done = last = 0
+    while ids := case_ids_after(conn, last, BATCH * 4):
+        refresh_cases(conn, ids)
         done, last = done + len(ids), ids[-1]
         if progress:
             progress(len(ids))
-    _add_counts(conn, deltas)
+    drop_orphan_figures(conn)
+    last = 0
+    while units := counted_units_after(conn, last, BATCH):
+        recount_units(conn, units)
+        last = units[-1]
     return done

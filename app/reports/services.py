@@ -168,18 +168,46 @@ def record_view(actor: Actor, unit: OrgUnit, report_name: str, period: str) -> N
 
 
 def checkpoint_for(event) -> str:
-    """The audit engineer's signed checkpoint of the chain head at `event`."""
-    from app.audit.verify import make_checkpoint
-    from app.crypto.keyring import keyring
+    """The signed checkpoint of every audit shard head, `event`'s shard at `event`; also kept in
+    the audit checkpoint file once the export commits."""
+    return audit.checkpoint_after(event).encode()
 
-    return make_checkpoint(keyring().audit_key, event.seq, event.hash, event.occurred_at).encode()
+
+REBUILD_CASES = 200  # cases per step: each step's locks last tens of milliseconds
+REBUILD_UNITS = 50  # org units per step of the recount
 
 
 def rebuild_figures(actor: Actor, progress=None) -> int:
     """Recompute the reports' figures tables from the case data (after restoring a backup, or
-    to check them); audited. Returns the number of cases."""
+    loading rows outside the application), in short steps each committed with its own audit
+    event, so that the rest of the service goes on meanwhile. Returns the number of cases.
+
+    Counts stay consistent at every commit: each step of cases changes them by the difference
+    it makes; the last steps recount each org unit from its figures rows (mending counts that
+    were wrong, not just missing)."""
     from app.reports import figures
 
-    count = figures.rebuild(db.session.connection(), progress)
-    audit.record(actor, "report.figures_rebuilt", object_type="report", details={"count": count})
-    return count
+    done = last = 0
+    while ids := figures.case_ids_after(db.session.connection(), last, REBUILD_CASES):
+        figures.refresh_cases(db.session.connection(), ids)
+        _rebuild_step(actor, "cases", len(ids))
+        done, last = done + len(ids), ids[-1]
+        if progress:
+            progress(len(ids))
+    figures.drop_orphan_figures(db.session.connection())
+    last = 0
+    while units := figures.counted_units_after(db.session.connection(), last, REBUILD_UNITS):
+        figures.recount_units(db.session.connection(), units)
+        _rebuild_step(actor, "counts", len(units))
+        last = units[-1]
+    return done
+
+
+def _rebuild_step(actor: Actor, step: str, count: int) -> None:
+    audit.record(
+        actor,
+        "report.figures_rebuilt",
+        object_type="report",
+        details={"step": step, "count": count},
+    )
+    db.session.commit()

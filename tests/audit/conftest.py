@@ -54,10 +54,16 @@ class Committed:
             drop_guards(conn, conn.dialect.name)
 
     def verify(self, **kwargs):
+        """`flask audit verify` as a function: with the checkpoint file unless told otherwise."""
+        from app.audit.checkpoints import checkpoint_path, load_checkpoints
         from app.audit.verify import verify_database
 
         with self.app.app_context():
-            return verify_database(_db.engine, keyring().audit_key, **kwargs)
+            key = keyring().audit_key
+            found, problems = load_checkpoints(checkpoint_path(), key)
+            kwargs.setdefault("checkpoints", found)
+            kwargs.setdefault("file_problems", problems)
+            return verify_database(_db.engine, key, **kwargs)
 
     def cli(self, *args: str):
         # with_appcontext uses the current app when there is one (the `db` fixture's), so push ours.

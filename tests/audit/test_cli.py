@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.audit import services
-from app.audit.verify import Checkpoint
+from app.audit.checkpoints import Checkpoint
 from app.crypto.keyring import keyring
 from app.permissions import Actor
 from tests.conftest import audit_actions
@@ -88,9 +88,10 @@ def test_checkpoint_prints_a_signed_head_and_records_it(app, db, views):
     assert "\n" not in text and "=" not in text
     checkpoint = Checkpoint.decode(text, keyring().audit_key)
     assert audit_actions()[-1] == "audit.checkpoint"
-    assert checkpoint.seq == len(audit_actions())
+    assert checkpoint.position(0)[0] == 1  # the system's checkpoint event, in shard 0
+    assert sum(n for _s, n, _h in checkpoint.heads) == len(audit_actions())
     tampered = Checkpoint(
-        checkpoint.seq + 1, checkpoint.hash, checkpoint.at, checkpoint.signature
+        "2020-01-01T00:00:00.000000Z", checkpoint.heads, checkpoint.root, checkpoint.signature
     ).encode()
     with pytest.raises(ValueError, match="signature"):
         Checkpoint.decode(tampered, keyring().audit_key)

@@ -37,16 +37,17 @@ def test_truncate_is_refused_on_postgresql(committed):
         pytest.skip(PG_SKIP + " (SQLite has no TRUNCATE)")
     committed.append(2)
     assert "append-only" in _refused(committed, "TRUNCATE audit_events")
-    assert "forward" in _refused(committed, "TRUNCATE audit_head")
+    assert "forward" in _refused(committed, "TRUNCATE audit_shards")
     assert committed.execute("SELECT count(*) FROM audit_events")[0][0] == 2
 
 
 @pytest.mark.parametrize(
     "sql",
     [
-        "DELETE FROM audit_head",
-        "UPDATE audit_head SET last_seq = 1 WHERE id = 1",
-        "UPDATE audit_head SET id = 2 WHERE id = 1",
+        "DELETE FROM audit_shards",
+        "UPDATE audit_shards SET last_seq = 1 WHERE shard = 1",
+        "UPDATE audit_shards SET last_seq = 3, last_hash = 'x' WHERE shard = 1",
+        "UPDATE audit_shards SET shard = 2 WHERE shard = 1",
     ],
 )
 def test_head_only_moves_forward(committed, sql):
@@ -61,12 +62,12 @@ def test_guards_can_be_dropped_and_reinstalled(committed):
     committed.append(2)
     with committed.app.app_context(), _db.engine.begin() as conn:
         drop_guards(conn, conn.dialect.name)
-    committed.execute("UPDATE audit_events SET reason = 'x' WHERE seq = 1")
+    committed.execute("UPDATE audit_events SET reason = 'x' WHERE shard_seq = 1")
     with committed.app.app_context(), _db.engine.begin() as conn:
         install_guards(conn, conn.dialect.name)
         install_guards(conn, conn.dialect.name)  # idempotent
     assert "append-only" in _refused(committed, "DELETE FROM audit_events")
-    assert committed.verify().problem.seq == 1
+    assert committed.verify().problem.position == 1
 
 
 def test_unknown_dialect_is_refused():

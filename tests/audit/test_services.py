@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit import services
-from app.audit.chain import GENESIS_HASH, event_hash
-from app.audit.models import AuditEvent, AuditHead
+from app.audit.chain import GENESIS_HASH, event_hash, head_mac, shard_of_path
+from app.audit.models import AuditEvent, AuditShard
 from app.audit.queries import case_access_history
 from app.audit.verify import verify_connection
 from app.crypto.keyring import keyring
@@ -31,7 +31,8 @@ def test_record_fills_every_field_and_chains(db, world):
         actor, "case.viewed", object_type="case", object_ref="NB-2026-00042", reason="kiểm tra"
     )
     db.session.commit()
-    assert (first.seq, second.seq) == (1, 2)
+    assert (first.shard_seq, second.shard_seq) == (1, 2) and first.seq < second.seq
+    assert first.shard == second.shard == shard_of_path(world.district_a.path)
     assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.hash
     assert (first.actor_user_id, first.actor_username, first.actor_role) == (
         user.id,
@@ -48,8 +49,9 @@ def test_record_fills_every_field_and_chains(db, world):
     assert first.occurred_at.tzinfo is not None and first.outcome == "success"
     assert first.request_id is None and first.client_address is None  # no request here
     assert first.hash == event_hash(keyring().audit_key, first)
-    head = db.session.get(AuditHead, 1)
+    head = db.session.get(AuditShard, first.shard)
     assert (head.last_seq, head.last_hash) == (2, second.hash)
+    assert head.mac == head_mac(keyring().audit_key, head.shard, 2, second.hash)
     assert verify_connection(db.session.connection(), keyring().audit_key).ok
 
 
@@ -98,7 +100,7 @@ def test_record_refuses_bad_input(db, kwargs, message):
 
 
 def test_referral_status_actions_are_known(db):
-    assert services.record(ACTOR, "referral.in-progress", object_type="referral").seq == 1
+    assert services.record(ACTOR, "referral.in-progress", object_type="referral").shard_seq == 1
     with pytest.raises(ValueError):
         services.record(ACTOR, "referral.teleported")
 
@@ -110,10 +112,9 @@ def test_rolled_back_action_leaves_no_event(db, world):
     services.record(Actor.from_user(world.users["admin"]), "org.created", unit)
     db.session.rollback()
     assert audit_actions() == []
-    head = db.session.get(AuditHead, 1)
-    assert (head.last_seq, head.last_hash) == (0, GENESIS_HASH)
+    assert db.session.scalars(sa.select(AuditShard)).all() == []
     # The chain goes on from the head as if nothing happened.
-    assert services.record(ACTOR, "audit.viewed").seq == 1
+    assert services.record(ACTOR, "audit.viewed").shard_seq == 1
     assert verify_connection(db.session.connection(), keyring().audit_key).ok
 
 
@@ -182,13 +183,13 @@ def test_case_access_history(db, world):
 def test_missing_head_with_events_refuses_to_fork(committed):
     committed.append(2)
     committed.drop_guards()
-    committed.execute("DELETE FROM audit_head")
+    committed.execute("DELETE FROM audit_shards")
     with pytest.raises(services.AuditChainError):
         committed.append(1)
 
 
 def test_missing_head_on_an_empty_chain_starts_it(committed):
     committed.drop_guards()
-    committed.execute("DELETE FROM audit_head")
+    committed.execute("DELETE FROM audit_shards")
     committed.append(2)
     assert committed.verify().ok

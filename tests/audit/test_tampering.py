@@ -1,17 +1,43 @@
-"""Whoever holds only the database cannot change the trail unnoticed: verify names the event."""
+"""Whoever holds only the database cannot change the trail unnoticed: verify names the event,
+the shard and what is missing. The events of ACTOR (org unit 1) are in shard 1."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
-from app.audit.chain import STORED_COLUMNS, canonical_values, keyed_hash, unkeyed_hash
-from app.audit.verify import Checkpoint
+from app.audit.chain import (
+    CURRENT_FORMAT,
+    GENESIS_HASH,
+    STORED_COLUMNS,
+    canonical,
+    keyed_hash,
+    unkeyed_hash,
+)
+from app.audit.checkpoints import Checkpoint
+from app.permissions import Actor, Role
+
+SHARD = 1
+OTHER = Actor(user_id=2, username="other", role=Role.CASEWORKER, org_unit_id=2, org_path="/2/")
 
 
-def _row(committed, seq: int) -> tuple:
+def _row(committed, position: int, shard: int = SHARD) -> tuple:
     columns = ", ".join(STORED_COLUMNS)
     return tuple(
-        committed.execute(f"SELECT {columns} FROM audit_events WHERE seq = :s", {"s": seq})[0]  # noqa: S608
+        committed.execute(
+            f"SELECT {columns} FROM audit_events WHERE shard = :s AND shard_seq = :p",  # noqa: S608
+            {"s": shard, "p": position},
+        )[0]
+    )
+
+
+def _head(committed, shard: int = SHARD) -> tuple:
+    return tuple(
+        committed.execute(
+            "SELECT last_seq, last_hash, mac FROM audit_shards WHERE shard = :s", {"s": shard}
+        )[0]
     )
 
 
@@ -23,29 +49,31 @@ def _tamper(committed, events: int, *statements: str) -> None:
         committed.execute(sql)
 
 
-def _insert_intruder_event(
-    committed, seq: int, after: tuple, hash_fn, action: str, object_ref: str
-) -> str:
-    """Insert event `seq`, linked after the row `after`, as an intruder with SQL access but
-    no audit key would write it; returns the hash written."""
+def _insert_intruder_event(committed, position: int, after: tuple, hash_fn) -> str:
+    """Insert event `position` of shard 1, linked after the row `after`, as an intruder with SQL
+    access but no audit key would write it; returns the hash written."""
+    seq = committed.execute("SELECT max(seq) FROM audit_events")[0][0] + 1
     values = [
         seq,
-        after[1],
+        SHARD,
+        position,
+        CURRENT_FORMAT,
+        after[4],
         None,
         "intruder",
         "admin",
         None,
-        action,
+        "case.erased",
         "case",
-        object_ref,
+        "NB-2026-00001",
         "success",
         None,
         None,
         None,
         "{}",
-        after[15],
+        after[18],
     ]
-    digest = hash_fn(canonical_values(values))
+    digest = hash_fn(canonical(values))
     columns = ", ".join(STORED_COLUMNS)
     marks = ", ".join(f":{name}" for name in STORED_COLUMNS)
     committed.execute(
@@ -56,56 +84,92 @@ def _insert_intruder_event(
 
 
 def _append_forged(committed, hash_fn, *, move_head: bool) -> int:
-    """Append a row the way an attacker with SQL access but no audit key would."""
-    last = _row(committed, committed.execute("SELECT max(seq) FROM audit_events")[0][0])
-    seq = last[0] + 1
-    digest = _insert_intruder_event(committed, seq, last, hash_fn, "case.erased", "NB-2026-00001")
+    last = _head(committed)[0]
+    digest = _insert_intruder_event(committed, last + 1, _row(committed, last), hash_fn)
     if move_head:
         committed.execute(
-            "UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE id = 1",
-            {"s": seq, "h": digest},
+            "UPDATE audit_shards SET last_seq = :p, last_hash = :h WHERE shard = 1",
+            {"p": last + 1, "h": digest},
         )
-    return seq
+    return last + 1
+
+
+def _first(result, shard: int = SHARD):
+    return next(p for p in result.problems if p.shard == shard)
 
 
 def test_untouched_chain_verifies(committed):
     committed.append(30)
+    committed.append(4, actor=OTHER)
     result = committed.verify(batch_size=7)  # several batches, one partial
-    assert result.ok, result.problem
-    assert (result.checked, result.first_seq, result.last_seq) == (30, 1, 30)
-    assert committed.verify(from_seq=12).checked == 19
+    assert result.ok, result.problems
+    assert result.checked == 34
+    assert {s: r.last_seq for s, r in result.shards.items()} == {1: 30, 2: 4}
 
 
-def test_edited_field_is_named(committed):
-    _tamper(committed, 10, "UPDATE audit_events SET actor_username = 'someone_else' WHERE seq = 6")
-    problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (6, "edited")
-    result = committed.cli("audit", "verify")
-    assert result.exit_code == 1
-    assert "event 6 (edited)" in result.stderr
+# One value of the right type, different from what `record` wrote, for every stored column.
+_CHANGES = {
+    "seq": "seq + 1000",
+    "shard": "7",
+    "shard_seq": "1000",
+    "format": "1",
+    "occurred_at": None,  # per dialect, below
+    "actor_user_id": "999",
+    "actor_username": "'someone_else'",
+    "actor_role": "'admin'",
+    "org_unit_id": "999",
+    "action": "'case.erased'",
+    "object_type": "'user'",
+    "object_ref": "'NB-2026-99999'",
+    "outcome": "'denied'",
+    "reason": "'rewritten'",
+    "request_id": "'r1'",
+    "client_address": "'10.0.0.9'",
+    "details": "'[]'",
+    "prev_hash": "'" + "f" * 64 + "'",
+    "hash": "'" + "e" * 64 + "'",
+}
 
 
-def test_edited_time_is_named(committed):
+def test_every_stored_column_is_listed():
+    assert set(_CHANGES) == set(STORED_COLUMNS)
+
+
+@pytest.mark.parametrize("column", STORED_COLUMNS)
+def test_tampering_with_any_column_is_caught(committed, column):
+    """One canonical serialization covers every column (an edit of any is named at event 3)."""
+    change = _CHANGES[column]
+    if column == "occurred_at":
+        change = (
+            "'2020-01-01 00:00:00.000000'"
+            if committed.dialect == "sqlite"
+            else "'2020-01-01T00:00:00Z'"
+        )
     _tamper(
         committed,
         5,
-        "UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00.000000' WHERE seq = 3"
-        if committed.dialect == "sqlite"
-        else "UPDATE audit_events SET occurred_at = '2020-01-01T00:00:00Z' WHERE seq = 3",
+        f"UPDATE audit_events SET {column} = {change} WHERE shard = 1 AND shard_seq = 3",  # noqa: S608
     )
-    assert committed.verify().problem.seq == 3
+    result = committed.verify()
+    assert not result.ok, f"a change of {column} went unnoticed"
+    problem = _first(result)
+    assert problem.position == 3, problem
+    assert problem.kind in ("edited", "missing", "broken_link"), problem
+    result = committed.cli("audit", "verify")
+    assert result.exit_code == 1 and "shard 1 event 3" in result.stderr
 
 
-def test_deleted_row_is_named(committed):
-    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq = 4")
+def test_edited_field_is_named(committed):
+    _tamper(committed, 10, "UPDATE audit_events SET actor_username = 'x' WHERE shard_seq = 6")
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (4, "missing")
+    assert (problem.shard, problem.position, problem.kind) == (1, 6, "edited")
+    assert problem.seq is not None
 
 
 def test_deleted_rows_range_is_named(committed):
-    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq BETWEEN 4 AND 7")
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE shard_seq BETWEEN 4 AND 7")
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (4, "missing")
+    assert (problem.position, problem.kind) == (4, "missing")
     assert "4–7" in problem.message
 
 
@@ -113,156 +177,251 @@ def test_swapped_rows_are_named(committed):
     _tamper(
         committed,
         10,
-        "UPDATE audit_events SET seq = -5 WHERE seq = 5",
-        "UPDATE audit_events SET seq = 5 WHERE seq = 6",
-        "UPDATE audit_events SET seq = 6 WHERE seq = -5",
+        "UPDATE audit_events SET shard_seq = -5 WHERE shard_seq = 5",
+        "UPDATE audit_events SET shard_seq = 5 WHERE shard_seq = 6",
+        "UPDATE audit_events SET shard_seq = 6 WHERE shard_seq = -5",
     )
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (5, "reordered")
+    assert (problem.position, problem.kind) == (5, "reordered")
     assert "event 6" in problem.message
 
 
 def test_row_appended_with_plain_sha256_is_named(committed):
     committed.append(8)
-    seq = _append_forged(committed, unkeyed_hash, move_head=True)
+    committed.drop_guards()
+    position = _append_forged(committed, unkeyed_hash, move_head=False)
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (seq, "forged")
+    assert (problem.position, problem.kind) == (position, "forged")
     assert "without the audit key" in problem.message
 
 
-@pytest.mark.parametrize("move_head", [False, True])
-def test_row_appended_with_another_key_is_named(committed, move_head):
+def test_head_moved_without_the_key_is_named(committed):
     committed.append(8)
-    other_key = b"k" * 32
-    if move_head:
-        committed.drop_guards()
-    seq = _append_forged(committed, lambda b: keyed_hash(other_key, b), move_head=move_head)
-    problem = committed.verify().problem
-    assert problem.seq == seq
-    assert problem.kind == ("edited" if move_head else "forged")
+    committed.drop_guards()
+    _append_forged(committed, lambda b: keyed_hash(b"k" * 32, b), move_head=True)
+    kinds = {p.kind for p in committed.verify().problems}
+    assert "edited" in kinds
 
 
 def test_row_inserted_in_the_middle_is_named(committed):
-    # Make room at 4 by moving 4..6 up one (highest first), then insert a fake event 4.
     _tamper(
         committed,
         6,
-        "UPDATE audit_events SET seq = 7 WHERE seq = 6",
-        "UPDATE audit_events SET seq = 6 WHERE seq = 5",
-        "UPDATE audit_events SET seq = 5 WHERE seq = 4",
+        "UPDATE audit_events SET shard_seq = 7 WHERE shard_seq = 6",
+        "UPDATE audit_events SET shard_seq = 6 WHERE shard_seq = 5",
+        "UPDATE audit_events SET shard_seq = 5 WHERE shard_seq = 4",
     )
-    _insert_intruder_event(
-        committed,
-        4,
-        _row(committed, 3),
-        lambda b: keyed_hash(b"x" * 32, b),
-        "case.viewed",
-        "NB-2026-00009",
-    )
+    _insert_intruder_event(committed, 4, _row(committed, 3), lambda b: keyed_hash(b"x" * 32, b))
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (4, "inserted")
+    assert (problem.position, problem.kind) == (4, "inserted")
 
 
 def test_tail_cut_off_with_head_left_is_named(committed):
-    _tamper(committed, 10, "DELETE FROM audit_events WHERE seq > 7")
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE shard_seq > 7")
     problem = committed.verify().problem
-    assert (problem.seq, problem.kind) == (8, "truncated")
+    assert (problem.position, problem.kind) == (8, "truncated")
+    assert "8–10" in problem.message
 
 
-def test_tail_cut_off_after_checkpoint_is_named(committed):
-    committed.append(10)
-    result = committed.cli("audit", "checkpoint")
-    assert result.exit_code == 0, result.output
-    checkpoint_text = result.stdout.strip()
-    checkpoint = Checkpoint.decode(checkpoint_text, committed.key())
-    assert checkpoint.seq == 11  # the audit.checkpoint event itself is covered
-    committed.append(3)
-    assert committed.cli("audit", "verify", "--checkpoint", checkpoint_text).exit_code == 0
-
-    # The attacker cuts the last events and rewinds the head so the chain looks whole.
-    committed.drop_guards()
-    committed.execute("DELETE FROM audit_events WHERE seq > 9")
-    last = _row(committed, 9)
+def test_tail_cut_off_and_head_rewound_is_caught_by_the_head_mac(committed):
+    """Without any checkpoint: rewinding the head needs a MAC only the audit key makes."""
+    _tamper(committed, 10, "DELETE FROM audit_events WHERE shard_seq > 7")
     committed.execute(
-        "UPDATE audit_head SET last_seq = 9, last_hash = :h WHERE id = 1", {"h": last[15]}
+        "UPDATE audit_shards SET last_seq = 7, last_hash = :h WHERE shard = 1",
+        {"h": _row(committed, 7)[18]},
     )
-    assert committed.verify().ok  # without the checkpoint nothing shows
-    problem = committed.verify(checkpoint=checkpoint).problem
-    assert (problem.seq, problem.kind) == (10, "truncated")
-    result = committed.cli("audit", "verify", "--checkpoint", checkpoint_text)
-    assert result.exit_code == 1
-    assert "event 10 (truncated)" in result.stderr
+    problem = committed.verify(checkpoints=()).problem
+    assert (problem.shard, problem.kind) == (1, "head_forged")
 
 
-def test_checkpoint_signed_with_another_key_is_refused(committed):
+def test_tail_cut_off_and_head_replayed_is_caught_by_the_checkpoint(committed):
+    """The attacker kept an old head row (with its valid MAC) and puts it back after cutting
+    the tail: the automatic checkpoint written since says how far the shard had come."""
+    committed.append(7)
+    old_head = _head(committed)
     committed.append(3)
-    forged = Checkpoint(3, "0" * 64, "2026-01-01T00:00:00.000000Z").signed(b"z" * 32).encode()
-    result = committed.cli("audit", "verify", "--checkpoint", forged)
-    assert result.exit_code != 0
-    assert "signature" in result.stderr
+    result = committed.cli("audit", "checkpoint")  # also what a report export writes
+    assert result.exit_code == 0, result.output
+    assert committed.verify().ok
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE shard = 1 AND shard_seq > 7")
+    committed.execute(
+        "UPDATE audit_shards SET last_seq = :n, last_hash = :h, mac = :m WHERE shard = 1",
+        dict(zip("nhm", old_head, strict=True)),
+    )
+    assert committed.verify(checkpoints=()).ok  # only the checkpoint shows it
+    problem = committed.verify().problem
+    assert (problem.shard, problem.position, problem.kind) == (1, 8, "truncated")
+    assert "events 8–10" in problem.message and "head was set back" in problem.message
+    result = committed.cli("audit", "verify")
+    assert result.exit_code == 1 and "shard 1 event 8 (truncated)" in result.stderr
+
+
+def test_wipe_with_head_reset_is_caught(committed):
+    committed.append(5)
+    committed.cli("audit", "checkpoint")
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE shard = 1")
+    committed.execute(
+        "UPDATE audit_shards SET last_seq = 0, last_hash = :h WHERE shard = 1",
+        {"h": GENESIS_HASH},
+    )
+    problems = committed.verify().problems
+    assert [(p.shard, p.position, p.kind) for p in problems] == [(1, 1, "truncated")]
+    assert "events 1–5" in problems[0].message
+    # Without the checkpoint, the head reset still lacks its MAC.
+    assert committed.verify(checkpoints=()).problem.kind == "head_forged"
+
+
+def test_removed_shard_is_named(committed):
+    committed.append(3)
+    committed.append(4, actor=OTHER)
+    committed.cli("audit", "checkpoint")
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE shard = 2")
+    committed.execute("DELETE FROM audit_shards WHERE shard = 2")
+    assert committed.verify(checkpoints=()).ok  # the rest of the trail is whole
+    problems = committed.verify().problems
+    assert [(p.shard, p.kind) for p in problems] == [(2, "shard_removed")]
+    assert "events 1–4" in problems[0].message
+    result = committed.cli("audit", "verify")
+    assert result.exit_code == 1 and "shard 2 event 1 (shard_removed)" in result.stderr
+
+
+def _checkpoint_lines(committed) -> list[str]:
+    from app.audit.checkpoints import checkpoint_path
+
+    with committed.app.app_context():
+        return checkpoint_path().read_text().splitlines()
+
+
+def _write_lines(committed, lines: list[str]) -> None:
+    from app.audit.checkpoints import checkpoint_path
+
+    with committed.app.app_context():
+        checkpoint_path().write_text("\n".join(lines) + "\n")
+
+
+def _reencode(line: str, change) -> str:
+    body = json.loads(base64.urlsafe_b64decode(line + "=" * (-len(line) % 4)))
+    change(body)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b["heads"].__setitem__(0, [1, 2, b["heads"][0][2]]),  # a head moved back
+        lambda b: b["heads"].pop(),  # a shard left out
+        lambda b: b.__setitem__("at", "2020-01-01T00:00:00.000000Z"),
+        lambda b: b.__setitem__("sig", "0" * 64),
+    ],
+    ids=["head", "shard", "time", "signature"],
+)
+def test_edited_checkpoint_is_refused(committed, change):
+    committed.append(3)
+    committed.append(2, actor=OTHER)
+    committed.cli("audit", "checkpoint")
+    lines = _checkpoint_lines(committed)
+    assert len(lines) == 1 and committed.verify().ok
+    _write_lines(committed, [_reencode(lines[0], change)])
+    problem = committed.verify().problem
+    assert (problem.shard, problem.kind) == (None, "checkpoint_refused")
+    assert "line 1" in problem.message
+    result = committed.cli("audit", "verify")
+    assert result.exit_code == 1 and "checkpoint line 1" in result.stderr
+
+
+def test_checkpoint_binds_every_shard_head_in_a_merkle_root(committed):
+    committed.append(3)
+    committed.append(2, actor=OTHER)
+    result = committed.cli("audit", "checkpoint")
+    checkpoint = Checkpoint.decode(result.stdout.strip(), committed.key())
+    assert [h[:2] for h in checkpoint.heads] == [(0, 1), (1, 3), (2, 2)]  # 0: the CLI's event
+    assert Checkpoint.decode(_checkpoint_lines(committed)[0], committed.key()) == checkpoint
+    with pytest.raises(ValueError, match="signature"):
+        Checkpoint.decode(checkpoint.signed(b"z" * 32).encode(), committed.key())
+    with pytest.raises(ValueError, match="not a Cầu Nối audit checkpoint"):
+        Checkpoint.decode("bm90IGpzb24", committed.key())
+
+
+def test_rolled_back_checkpoint_is_not_written(committed):
+    from app.audit import services
+    from app.extensions import db
+
+    committed.append(2)
+    with committed.app.app_context():
+        services.issue_checkpoint(Actor.system("test"))
+        db.session.rollback()
+        services.issue_checkpoint(Actor.system("test"))
+        db.session.commit()
+    assert len(_checkpoint_lines(committed)) == 1
+    assert committed.verify().ok
+
+
+def test_checkpoint_file_is_private(committed):
+    import stat
+
+    from app.audit.checkpoints import checkpoint_path
+
+    committed.append(1)
+    committed.cli("audit", "checkpoint")
+    with committed.app.app_context():
+        assert stat.S_IMODE(checkpoint_path().stat().st_mode) == 0o600
 
 
 def test_rewritten_chain_fails_the_checkpoint(committed):
     """An attacker who rewrites everything (without the key) is caught at the first event."""
     committed.append(5)
-    checkpoint = Checkpoint.decode(committed.cli("audit", "checkpoint").stdout, committed.key())
+    committed.cli("audit", "checkpoint")
     committed.drop_guards()
-    committed.execute("UPDATE audit_events SET reason = 'rewritten' WHERE seq = 1")
-    assert committed.verify(checkpoint=checkpoint).problem.seq == 1
-
-
-def test_verify_from_checks_the_anchor(committed):
-    _tamper(committed, 10, "UPDATE audit_events SET reason = 'x' WHERE seq = 4")
-    assert committed.verify(from_seq=5).problem.seq == 4
-    assert committed.verify(from_seq=6).ok
-    result = committed.cli("audit", "verify", "--from", "6")
-    assert result.exit_code == 0
-    assert "5 events verified" in result.stdout
+    committed.execute("UPDATE audit_events SET reason = 'rewritten' WHERE shard_seq = 1")
+    assert committed.verify().problem.position == 1
 
 
 @pytest.mark.parametrize(
     "tamper, expected",
     [
         (None, None),
-        ("UPDATE audit_events SET outcome = 'denied' WHERE seq = 23", (23, "edited")),
-        ("DELETE FROM audit_events WHERE seq = 17", (17, "missing")),
-        ("DELETE FROM audit_events WHERE seq = 21", (21, "missing")),  # a range's anchor
-        ("DELETE FROM audit_events WHERE seq >= 30", (30, "truncated")),
+        ("UPDATE audit_events SET outcome = 'denied' WHERE shard_seq = 23", (23, "edited")),
+        ("DELETE FROM audit_events WHERE shard_seq = 17", (17, "missing")),
+        ("DELETE FROM audit_events WHERE shard_seq = 20", (20, "missing")),  # a range's anchor
+        ("DELETE FROM audit_events WHERE shard_seq >= 30", (30, "truncated")),
     ],
 )
 def test_parallel_verify_names_the_same_event(committed, monkeypatch, tamper, expected):
-    """Long chains are split over processes; the answer must be the one a single walk gives."""
+    """Long trails are split over processes; the answer must be the one a single walk gives."""
     from app.audit import verify as verify_module
 
     used = []
-    real = verify_module._parallel_prefix
+    real = verify_module._parallel
     monkeypatch.setattr(
-        verify_module, "_parallel_prefix", lambda *a, **k: used.append(real(*a, **k)) or used[-1]
+        verify_module, "_parallel", lambda *a, **k: used.append(real(*a, **k)) or used[-1]
     )
     committed.append(40)
+    committed.append(5, actor=OTHER)
     if tamper:
         committed.drop_guards()
-        committed.execute(tamper)
+        committed.execute(tamper.replace("WHERE", "WHERE shard = 1 AND"))
     parallel = committed.verify(workers=2, parallel_min=0, batch_size=6)
     single = committed.verify(workers=1)
     assert len(used) == 1 and used[0] is not None, "the workers did not run"
     if expected is None:
         assert parallel.ok and single.ok
-        assert (parallel.checked, parallel.first_seq, parallel.last_seq) == (40, 1, 40)
+        assert parallel.checked == 45
     else:
-        assert (parallel.problem.seq, parallel.problem.kind) == expected
-        assert parallel.problem == single.problem
-        assert parallel.checked == single.checked
+        assert (parallel.problem.position, parallel.problem.kind) == expected
+        assert parallel.problems == single.problems
 
 
-@pytest.mark.parametrize("from_seq", [1, 4])
-def test_malformed_value_is_named_not_a_crash(committed, from_seq):
+def test_malformed_value_is_named_not_a_crash(committed):
     _tamper(
         committed,
         5,
-        "UPDATE audit_events SET occurred_at = 'yesterday' WHERE seq = 3"
+        "UPDATE audit_events SET occurred_at = 'yesterday' WHERE shard_seq = 3"
         if committed.dialect == "sqlite"
-        else "UPDATE audit_events SET details = repeat('x', 3) WHERE seq = 3",
+        else "UPDATE audit_events SET format = 9 WHERE shard_seq = 3",
     )
-    problem = committed.verify(from_seq=from_seq).problem
-    assert (problem.seq, problem.kind) == (3, "edited")
+    problem = committed.verify().problem
+    assert (problem.position, problem.kind) == (3, "edited")

@@ -21,6 +21,7 @@ def _production(tmp_path, **overrides) -> type[ProductionConfig]:
         "SECRET_KEY": GOOD_SECRET,
         "SESSION_COOKIE_SECURE": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "JOBS_REDIS_URL": "redis://127.0.0.1:6379/15",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/prod.sqlite3",
         "CAUNOI_KEY_FILE": str(key_file),
     }
@@ -37,6 +38,7 @@ def _production(tmp_path, **overrides) -> type[ProductionConfig]:
         ({"SECRET_KEY": "short"}, "SECRET_KEY is too short"),
         ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE is off"),
         ({"RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI is not set"),
+        ({"JOBS_REDIS_URL": None}, "JOBS_REDIS_URL is not set"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, monkeypatch, overrides, reason):
