@@ -131,7 +131,7 @@ def _import_optional(name: str):
 
 def register_blueprints(app: Flask) -> None:
     for module in MODULES:
-        for part in ("routes", "api", "fhir_api", "hsds_routes"):
+        for part in ("routes", "api", "fhir_api", "hsds_routes", "official_routes"):
             mod = _import_optional(f"app.{module}.{part}")
             if mod is not None:
                 app.register_blueprint(mod.bp)
