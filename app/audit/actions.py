@@ -36,6 +36,7 @@ ACTIONS = frozenset(
         "case.imported",
         "case.exported",
         "case.searched",
+        "case.unreadable",
         "case.transfer_requested",
         "case.transfer_cancelled",
         "case.restriction_lifted",

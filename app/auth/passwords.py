@@ -1,19 +1,22 @@
 """Password hashing (argon2id) and the password policy.
 
 The policy follows ASVS 5.0 (V6.2): at least 12 characters, anything printable allowed (no
-composition rules, no forced rotation), and a list of common passwords refused.
+composition rules, no forced rotation), a list of common passwords refused, and no password that
+zxcvbn, taught Vietnamese, finds guessable (app/auth/strength.py).
 """
 
 from __future__ import annotations
 
 import functools
-import unicodedata
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.auth.strength import fold, weak_patterns
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -51,12 +54,6 @@ def burn_verification_time() -> None:
     verify_password(ext["caunoi_dummy_hash"], "not the password")
 
 
-def fold(text: str) -> str:
-    """Casefolded, without diacritics (đ→d): "Mật Khẩu" and "matkhau" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 @functools.cache
 def common_passwords() -> frozenset[str]:
     """The refused list (app/auth/data/common_passwords.txt; '#' lines are comments)."""
@@ -74,7 +71,18 @@ def is_common(password: str) -> bool:
     return folded in common_passwords() or folded.strip() in common_passwords()
 
 
-def password_problems(password: str, username: str = "") -> list[str]:
+# What zxcvbn found, said the way a user can act on it.
+PATTERN_WORDS = {
+    "dictionary": _l("từ, tên hoặc mật khẩu hay gặp (như “mật khẩu”, tên người, tên tỉnh)"),
+    "spatial": _l("các phím liền nhau (như “qwerty”)"),
+    "repeat": _l("ký tự hoặc cụm lặp lại"),
+    "sequence": _l("dãy liên tiếp (như “123456”, “abcd”)"),
+    "regex": _l("năm"),
+    "date": _l("ngày tháng"),
+}
+
+
+def password_problems(password: str, username: str = "", display_name: str = "") -> list[str]:
     """Reasons a new password is refused, in the user's language (empty when acceptable)."""
     problems = []
     if len(password) < MIN_LENGTH:
@@ -83,6 +91,17 @@ def password_problems(password: str, username: str = "") -> list[str]:
         problems.append(_("Mật khẩu không được dài quá %(n)d ký tự.", n=MAX_LENGTH))
     if is_common(password):
         problems.append(_("Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác."))
+    elif len(password) >= MIN_LENGTH:
+        weak = weak_patterns(password, (username, display_name))
+        if weak is not None:
+            parts = "; ".join(str(PATTERN_WORDS[p]) for p in weak if p in PATTERN_WORDS)
+            problems.append(
+                _(
+                    "Mật khẩu này dễ đoán: nó ghép từ %(parts)s. Hãy dùng một câu dài hơn, "
+                    "gồm những từ ít gặp.",
+                    parts=parts or _("những mẫu quen thuộc"),
+                )
+            )
     if username and fold(username) in fold(password):
         problems.append(_("Mật khẩu không được chứa tên đăng nhập."))
     if password and len(set(password)) == 1:

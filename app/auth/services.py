@@ -171,7 +171,7 @@ def change_password(
             reason="wrong current password",
         )
         raise WrongPassword
-    problems = passwords.password_problems(new_password, user.username)
+    problems = passwords.password_problems(new_password, user.username, user.display_name)
     if not problems and passwords.verify_password(user.password_hash, new_password):
         problems = [_same_password_message()]
     if problems:

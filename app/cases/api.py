@@ -18,6 +18,7 @@ from app.cases import permissions as perms
 from app.cases import queries, schemas, services, tokens
 from app.cases.fields import display_name, read_fields
 from app.cases.models import IDENTIFYING_FIELDS, Case, CaseStatus
+from app.cases.unreadable import report_unreadable, unreadable_name
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
 from app.permissions import ALL_ROLES, current_actor, deny, is_api_path, public, roles_required
@@ -53,15 +54,19 @@ def _error(message: str, status: int, **extra):
     return jsonify(error=message, status=status, **extra), status
 
 
-def _summary(case: Case) -> dict:
+def _summary(case: Case, unreadable: list[str]) -> dict:
+    """A list row; a case that does not decrypt says so and is added to `unreadable`."""
+    seen = len(unreadable)
+    name = unreadable_name(lambda: display_name(case), case.code, unreadable)
     return {
         "code": case.code,
         "status": case.status,
         "org_unit": case.org_unit.code,
         "opened_on": case.opened_on,
-        "name": display_name(case),
+        "name": name,
         "is_restricted": case.is_restricted,
         "is_erased": case.is_erased,
+        "is_unreadable": len(unreadable) > seen,
     }
 
 
@@ -104,8 +109,10 @@ def list_cases():
         actor, status=status if status in set(CaseStatus) else None
     ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
     page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
-    items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in page.items])
+    unreadable: list[str] = []
+    items = schemas.CaseSummarySchema(many=True).dump([_summary(c, unreadable) for c in page.items])
     services.record_list_view(actor, page.items, via="api")
+    report_unreadable(actor, unreadable, via="api")
     db.session.commit()
     return jsonify(items=items, page=page.page, pages=page.pages, total=page.total)
 
@@ -118,8 +125,10 @@ def search_cases():
     if error:
         return error
     cases = queries.search_cases(actor, data["q"])
-    items = schemas.CaseSummarySchema(many=True).dump([_summary(c) for c in cases])
+    unreadable: list[str] = []
+    items = schemas.CaseSummarySchema(many=True).dump([_summary(c, unreadable) for c in cases])
     services.record_list_view(actor, cases, via="api_search")
+    report_unreadable(actor, unreadable, via="api_search")
     db.session.commit()
     return jsonify(items=items)
 
@@ -244,7 +253,10 @@ def _register_openapi() -> None:
         "/api/v1/cases/search",
         "post",
         {
-            "summary": "Exact search by name (with or without diacritics), phone or ID number",
+            "summary": (
+                "Search by case code, by whole words of a name (with or without diacritics), "
+                "phone or ID number"
+            ),
             "requestBody": {
                 "content": {
                     "application/json": {

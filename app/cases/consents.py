@@ -44,6 +44,15 @@ _PURPOSE_LABELS = {
 }
 
 
+# Why a consent is withdrawn: codes only (free text could carry what she said about herself).
+WITHDRAWAL_REASONS = {
+    "her_request": _l("Người được hỗ trợ yêu cầu"),
+    "guardian_request": _l("Người giám hộ yêu cầu"),
+    "recorded_in_error": _l("Đã ghi nhận nhầm"),
+    "other": _l("Lý do khác"),
+}
+
+
 def purpose_label(purpose: str) -> str:
     if purpose.startswith(SHARE_PREFIX):
         category = SupportCategory(purpose[len(SHARE_PREFIX) :])

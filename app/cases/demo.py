@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases import services
-from app.cases.models import Case, Consent, Need, ReachedVia
+from app.cases.models import Case, CaseSearchToken, Consent, Need, ReachedVia
+from app.cases.search import token_rows
 from app.categories import SupportCategory
-from app.crypto.blind_index import id_number_index, name_indexes, phone_index
 from app.crypto.envelope import seal, wrap_key
 from app.crypto.keyring import KEY_BYTES, keyring
 from app.crypto.models import DataKey
@@ -348,7 +348,7 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
         done = 0
         while done < count:
             n = min(batch, count - done)
-            keys, cases, needs, consents = [], [], [], []
+            keys, cases, needs, consents, tokens = [], [], [], [], []
             for _ in range(n):
                 unit = units[(case_id) % len(units)]
                 raw = secrets.token_bytes(KEY_BYTES)
@@ -372,7 +372,8 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
                 def s(value, column, _dk=dk, _cid=case_id):
                     return seal(_dk, value, table="cases", column=column, row_id=_cid)
 
-                exact, folded = name_indexes(name)
+                for field, value in (("full_name", name), ("phone", phone), ("id_number", idn)):
+                    tokens += token_rows(ring.index_key, case_id, field, value)
                 cases.append(
                     {
                         "id": case_id,
@@ -396,10 +397,6 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
                         ),
                         "phone_enc": s(phone, "phone_enc"),
                         "id_number_enc": s(idn, "id_number_enc"),
-                        "name_index": exact,
-                        "name_folded_index": folded,
-                        "phone_index": phone_index(phone),
-                        "id_number_index": id_number_index(idn),
                     }
                 )
                 for category, priority in _needs(rng):
@@ -420,6 +417,7 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
             db.session.execute(sa.insert(Case), cases)
             db.session.execute(sa.insert(Need), needs)
             db.session.execute(sa.insert(Consent), consents)
+            db.session.execute(sa.insert(CaseSearchToken), tokens)
             db.session.commit()
             done += n
             bar.update(n)

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 from app.cases.codes import birth_year_of, parse_birth
 from app.cases.errors import CaseError
-from app.cases.fields import index_or_none, read_field
+from app.cases.fields import read_field
 from app.cases.models import Case
-from app.crypto.blind_index import id_number_index, name_indexes, phone_index
+from app.cases.search import find_case_ids
+from app.crypto import blind_index as bi
+from app.crypto.keyring import keyring
 from app.extensions import db
 from app.permissions import Actor
 
@@ -36,32 +38,40 @@ def find_duplicates(
     phone: str | None,
     id_number: str | None,
 ) -> DuplicateCheck:
-    """Cases matching name + birth year, phone or ID number; codes only for those in scope."""
+    """Cases matching name + birth year, phone or ID number; codes only for those in scope.
+
+    Candidates come from the search tokens of every case (unscoped: a duplicate elsewhere is
+    reported without its code); a name match is confirmed on the decrypted name and birth year.
+    """
     from app.cases.queries import visible_cases
 
-    conditions = []
+    key = keyring().index_key
+    strong_groups = []
     if phone and re.search(r"\d", phone):
-        conditions.append(Case.phone_index == phone_index(phone))
+        strong_groups.append([bi.value_probe(key, bi.PHONE, phone)])
     if id_number and re.search(r"[0-9A-Za-z]", id_number):
-        conditions.append(Case.id_number_index == id_number_index(id_number))
+        strong_groups.append([bi.value_probe(key, bi.ID_NUMBER, id_number)])
+    strong_groups = [g for g in strong_groups if g[0] is not None]
     year = None
     try:
         year = parse_birth(date_of_birth)[1]
     except CaseError:
         year = None
-    name_cond = None
+    strong = set(find_case_ids(strong_groups, limit=50)) if strong_groups else set()
+    by_name: set[int] = set()
     if full_name and full_name.strip() and year is not None:
-        name_cond = Case.name_folded_index == name_indexes(full_name)[1]
-        conditions.append(name_cond)
-    if not conditions:
+        by_name = set(find_case_ids([bi.name_probes(key, bi.fold_diacritics(full_name))], limit=50))
+    if not (strong or by_name):
         return DuplicateCheck([], False)
-    stmt = sa.select(Case).where(Case.erased_at.is_(None), sa.or_(*conditions)).limit(50)
+    wanted = bi.fold_diacritics(full_name or "")
     matches = []
-    for case in db.session.execute(stmt).scalars():
-        strong = (phone and case.phone_index == index_or_none(phone_index, phone)) or (
-            id_number and case.id_number_index == index_or_none(id_number_index, id_number)
-        )
-        if strong or birth_year_of(read_field(case, "date_of_birth")) == year:
+    for case in db.session.execute(
+        sa.select(Case).where(Case.id.in_(strong | by_name), Case.erased_at.is_(None))
+    ).scalars():
+        if case.id in strong or (
+            bi.fold_diacritics(read_field(case, "full_name") or "") == wanted
+            and birth_year_of(read_field(case, "date_of_birth")) == year
+        ):
             matches.append(case)
     if not matches:
         return DuplicateCheck([], False)

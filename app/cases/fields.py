@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from app.cases.models import ENCRYPTED_FIELDS, Case, CaseNote
-from app.crypto.blind_index import (
-    id_number_index,
-    name_indexes,
-    phone_index,
-)
+from app.cases.search import index_field
 from app.crypto.envelope import seal, unseal
 
 ERASED_LABEL = "[đã xoá vĩnh viễn]"
@@ -24,22 +20,7 @@ def set_field(case: Case, field: str, value: str | None) -> None:
     column = _column(field)
     value = (value or "").strip() or None
     setattr(case, column, seal(case.data_key, value, table="cases", column=column, row_id=case.id))
-    if field == "full_name":
-        case.name_index, case.name_folded_index = name_indexes(value) if value else (None, None)
-    elif field == "phone":
-        case.phone_index = index_or_none(phone_index, value)
-    elif field == "id_number":
-        case.id_number_index = index_or_none(id_number_index, value)
-
-
-def index_or_none(fn, value: str | None) -> str | None:
-    """`fn(value)` (a blind index), or None when there is nothing to index."""
-    if not value:
-        return None
-    try:
-        return fn(value)
-    except ValueError:  # normalizes to nothing (e.g. a phone without digits)
-        return None
+    index_field(case, field, value)
 
 
 def read_field(case: Case, field: str) -> str | None:

@@ -275,9 +275,21 @@ class EraseForm(FlaskForm):
     )
 
 
+class WithdrawConsentForm(FlaskForm):
+    reason = SelectField(
+        _l("Lý do rút lại"),
+        choices=choices([("", "—"), *cons.WITHDRAWAL_REASONS.items()]),
+        validators=[DataRequired(_l("Hãy chọn lý do rút lại sự đồng ý."))],
+    )
+    confirm = BooleanField(
+        _l("Tôi xác nhận người được hỗ trợ (hoặc người giám hộ) rút lại sự đồng ý này."),
+        validators=[DataRequired(_l("Hãy đánh dấu xác nhận trước khi rút lại."))],
+    )
+
+
 class SearchForm(FlaskForm):
     q = StringField(
-        _l("Họ tên, số điện thoại hoặc số giấy tờ (đúng chính xác)"),
+        _l("Mã hồ sơ, họ tên (một hay nhiều từ), số điện thoại hoặc số giấy tờ"),
         validators=[DataRequired(_l("Hãy nhập nội dung tìm.")), Length(max=120)],
         render_kw=OFF_PLAIN | {"type": "search"},
     )

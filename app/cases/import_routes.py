@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.cases import forms as F
 from app.cases import importer, queries
-from app.cases.routes import bp
+from app.cases.blueprint import bp
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.permissions import Role, current_actor, roles_required

@@ -110,12 +110,6 @@ class Case(db.Model):
     health_details_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     violence_details_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
-    # Keyed blind indexes (app.crypto.blind_index): exact-match search without decrypting.
-    name_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    name_folded_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    id_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-
     # Transfer: requested by a caseworker here, accepted by a caseworker of the target unit.
     transfer_to_org_unit_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("org_units.id"), index=True
@@ -150,6 +144,27 @@ class Case(db.Model):
 
     def __repr__(self) -> str:
         return f"<Case {self.code}>"
+
+
+class CaseSearchToken(db.Model):
+    """One blind-index token of a case (app.crypto.blind_index): a whole word of a name, a
+    phone or an ID number, as a truncated row-independent tag to look up and a proof bound to
+    the case's row and column to confirm. Written with the field (app.cases.search)."""
+
+    __tablename__ = "case_search_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    tag: Mapped[int]
+    proof: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
+    proof_exact: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))
+
+    __table_args__ = (sa.Index("ix_case_search_tokens_lookup", "kind", "tag", "case_id"),)
+
+    def __repr__(self) -> str:
+        return f"<CaseSearchToken {self.id} case={self.case_id} {self.field}>"
 
 
 class CaseCodeSequence(db.Model):
@@ -197,6 +212,8 @@ class Consent(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Why it was withdrawn (app.cases.consents.WITHDRAWAL_REASONS): a code, never free text.
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.String(30))
 
     case: Mapped[Case] = relationship(back_populates="consents")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])

@@ -9,9 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from app.cases.fields import index_or_none
 from app.cases.models import BreakGlassGrant, Case, Need, NeedPriority, NeedStatus
-from app.crypto.blind_index import id_number_index, name_search_index, phone_index
+from app.cases.search import find_case_ids, probe_groups
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import OrgUnit, User
@@ -209,25 +208,24 @@ def filtered_cases(
 
 
 def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
-    """Exact match on name (with or without diacritics), phone or ID number through the blind
-    indexes, never by decrypting rows."""
+    """Cases in scope whose code is the term, or whose name has every whole word of it (with
+    or without diacritics), or whose phone or ID number is it: through the search tokens,
+    decrypting nothing (app.cases.search)."""
     term = (term or "").strip()
     if not term:
         return []
-    conditions = []
-    kind, index = name_search_index(term)
-    conditions.append((Case.name_index if kind == "exact" else Case.name_folded_index) == index)
-    if re.search(r"\d", term):
-        for fn, column in (
-            (phone_index, Case.phone_index),
-            (id_number_index, Case.id_number_index),
-        ):
-            index = index_or_none(fn, term)
-            if index is not None:
-                conditions.append(column == index)
+    scope = visible_cases(actor)
+    ids = []
+    code = term.upper()
+    if _CODE_SHAPE.match(code):
+        ids = list(
+            db.session.execute(scope.with_only_columns(Case.id).where(Case.code == code)).scalars()
+        )
+    ids += find_case_ids(probe_groups(term), scope=scope.whereclause, limit=limit)
+    if not ids:
+        return []
     stmt = (
-        visible_cases(actor)
-        .where(sa.or_(*conditions))
+        scope.where(Case.id.in_(ids))
         .options(sa.orm.joinedload(Case.data_key))
         .order_by(Case.id.desc())
         .limit(limit)

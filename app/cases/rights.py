@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.audit import services as audit
 from app.cases import permissions as perms
 from app.cases.models import ENCRYPTED_FIELDS, Case
+from app.cases.search import clear_index
 from app.cases.services import CaseError, touch
 from app.cases.signals import sharing_stopped
 from app.crypto.envelope import destroy_data_key
@@ -65,8 +66,7 @@ def erase_case(actor: Actor, case: Case, typed_code: str, reason_code: str) -> C
         destroy_data_key(case.data_key)
     for name in ENCRYPTED_FIELDS:
         setattr(case, f"{name}_enc", None)
-    case.name_index = case.name_folded_index = None
-    case.phone_index = case.id_number_index = None
+    clear_index(case)
     case.erased_at = utcnow()
     case.is_restricted = True
     case.transfer_to_org_unit_id = None

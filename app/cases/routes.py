@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,8 +14,10 @@ from app.cases import consents as cons
 from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import queries, rights, services, tokens
+from app.cases.blueprint import bp
 from app.cases.fields import ERASED_LABEL, display_name, read_fields, read_note
 from app.cases.models import ENCRYPTED_FIELDS, IDENTIFYING_FIELDS, Case
+from app.cases.unreadable import report_unreadable, unreadable_name
 from app.categories import CATEGORY_LABELS, SupportCategory, category_label
 from app.crypto.envelope import unseal
 from app.db import reads_first, utcnow
@@ -31,8 +33,6 @@ from app.permissions import (
     roles_required,
 )
 from app.web.templating import format_datetime
-
-bp = Blueprint("cases", __name__, template_folder="templates")
 
 register_panel(
     "cases.index",
@@ -138,11 +138,18 @@ class _RowMaker:
         }
 
 
-def _rows(cases):
+def _rows(cases, unreadable: list[str]):
     """Plain values for the template, read before the commit expires the objects."""
     row = _RowMaker()
     return [
-        row(c.code, display_name(c), c.org_unit.name, c.status, c.is_restricted, c.opened_on)
+        row(
+            c.code,
+            unreadable_name(lambda c=c: display_name(c), c.code, unreadable),
+            c.org_unit.name,
+            c.status,
+            c.is_restricted,
+            c.opened_on,
+        )
         for c in cases
     ]
 
@@ -165,7 +172,11 @@ def index():
     # unless its view was recorded first.
     services.record_list_view(actor, [SimpleNamespace(code=item[1]) for item in items], via="list")
     db.session.commit()
-    rows = _list_rows(items)
+    unreadable: list[str] = []
+    rows = _list_rows(items, unreadable)
+    if unreadable:  # its own short transaction, after the page's
+        report_unreadable(actor, unreadable, via="list")
+        db.session.commit()
     return render_template(
         "cases/list.html",
         rows=rows,
@@ -178,9 +189,10 @@ def index():
     )
 
 
-def _list_rows(items) -> list[dict]:
+def _list_rows(items, unreadable: list[str]) -> list[dict]:
     """The list's rows from `queries.list_page`: only the full name is decrypted, each case's
-    data key unwrapped once (envelope's per-request cache)."""
+    data key unwrapped once (envelope's per-request cache). A row that does not decrypt says
+    so, and its code is added to `unreadable`."""
     row = _RowMaker()
     rows = []
     for case_id, code, status, is_restricted, opened_on, erased_at, name_enc, unit, key in items:
@@ -189,7 +201,11 @@ def _list_rows(items) -> list[dict]:
         elif name_enc is None:
             name = ""
         else:
-            name = unseal(key, name_enc, table="cases", column="full_name_enc", row_id=case_id)
+
+            def read(key=key, name_enc=name_enc, case_id=case_id):
+                return unseal(key, name_enc, table="cases", column="full_name_enc", row_id=case_id)
+
+            name = unreadable_name(read, code, unreadable)
         rows.append(row(code, name or "", unit, status, is_restricted, opened_on))
     return rows
 
@@ -222,10 +238,13 @@ def search():
     if not form.validate_on_submit():
         return _render_search(actor, [], form, 400)
     cases = queries.search_cases(actor, form.q.data)
-    rows = _rows(cases)
+    unreadable: list[str] = []
+    rows = _rows(cases, unreadable)
     services.record_list_view(actor, cases, via="search")
+    report_unreadable(actor, unreadable, via="search")
     db.session.commit()
-    return _render_search(actor, rows, F.SearchForm(formdata=None))
+    # The term stays in the box (the page is the answer to a POST: it never reaches a URL).
+    return _render_search(actor, rows, form)
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -372,6 +391,7 @@ def _detail_context(actor, case: Case) -> dict:
         "grants": queries.break_glass_grants(case),
         "erased_label": ERASED_LABEL,
         "can_share": {c: cons.can_share(case, c) for c in SupportCategory},
+        "next_step": services.needs_next_step(case),
         "need_status_choices": list(F.NEED_STATUS_LABELS.items()),
         "closed_reason_labels": F.CLOSED_REASON_LABELS,
     }
@@ -481,18 +501,6 @@ def add_consent(code: str):
         services.record_consent(actor, case, given)
 
     return _act(code, action, _("Đã ghi nhận sự đồng ý."))
-
-
-@bp.post("/cases/<code>/consents/<int:consent_id>/withdraw")
-@roles_required(*ALL_ROLES)
-def withdraw_consent(code: str, consent_id: int):
-    def action(actor, case):
-        consent = next((c for c in case.consents if c.id == consent_id), None)
-        if consent is None:
-            abort(404)
-        services.withdraw_consent(actor, case, consent)
-
-    return _act(code, action, _("Đã rút lại sự đồng ý. Việc chia sẻ liên quan đã dừng."))
 
 
 @bp.post("/cases/<code>/status")
@@ -622,6 +630,9 @@ def erase(code: str):
         _refuse(actor, case)
     form = F.EraseForm()
     if not form.is_submitted():
+        # Reached from the next step after a withdrawn consent: its reason comes chosen.
+        if request.args.get("reason") in rights.ERASURE_REASONS:
+            form.reason.data = request.args["reason"]
         return render_template("cases/erase.html", case=case, form=form)
     if not form.validate():
         return render_template("cases/erase.html", case=case, form=form), 400
@@ -702,5 +713,5 @@ def revoke_api_token(token_id: int):
     return redirect(url_for("cases.api_tokens"))
 
 
-# Import routes live in importer_routes to keep this file readable.
-from app.cases import import_routes  # noqa: E402,F401
+# The other pages of the blueprint, split by concern.
+from app.cases import consent_routes, import_routes, unreadable_routes  # noqa: E402,F401

@@ -29,6 +29,8 @@ class CaseSummarySchema(Schema):
     name = fields.Str(allow_none=True)
     is_restricted = fields.Bool()
     is_erased = fields.Bool()
+    # The case's ciphertext does not open: `name` says so, and the admins were told.
+    is_unreadable = fields.Bool()
 
 
 class CaseSchema(Schema):

@@ -266,12 +266,19 @@ def add_need(actor: Actor, case: Case, category: str, priority: str) -> Need:
 
 
 def set_need_status(actor: Actor, case: Case, need: Need, status: str) -> Need:
+    """The caseworker sets a need's status, reopening a met one included (one open need per
+    category)."""
     _require_manage(actor, case)
     if need.case_id != case.id or status not in set(NeedStatus):
         raise CaseError(_l("Trạng thái nhu cầu không hợp lệ."), "status")
     old = need.status
     if old == status:
         return need
+    if status == NeedStatus.OPEN and any(
+        n.id != need.id and n.category == need.category and n.status == NeedStatus.OPEN
+        for n in case.needs
+    ):
+        raise CaseError(_l("Nhu cầu này đang mở."), "category")
     need.status = status
     need.closed_on = None if status == NeedStatus.OPEN else date.today()
     touch(case)
@@ -283,6 +290,25 @@ def set_need_status(actor: Actor, case: Case, need: Need, status: str) -> Need:
         details={"category": need.category, "from_status": old, "to_status": status},
     )
     return need
+
+
+def record_need_met(actor: Actor, need: Need, met_on: date, via: str) -> bool:
+    """A referral for the need reached service received (or enrolment): an open need becomes
+    met. The rule itself, not a caseworker's choice, so whoever recorded the outcome (partner or
+    caseworker) is the actor; the caseworker can reopen it (`set_need_status`)."""
+    if need.status != NeedStatus.OPEN:
+        return False
+    need.status = NeedStatus.MET
+    need.closed_on = met_on
+    touch(need.case)
+    db.session.flush()
+    audit.record(
+        actor,
+        "need.updated",
+        need.case,
+        details={"category": need.category, "from_status": "open", "to_status": "met", "via": via},
+    )
+    return True
 
 
 def add_note(actor: Actor, case: Case, body: str, is_sensitive: bool = False) -> CaseNote:
@@ -337,16 +363,26 @@ _DETAIL_CATEGORIES = {
 }
 
 
-def withdraw_consent(actor: Actor, case: Case, consent: Consent) -> Consent:
-    """Withdraw one purpose; withdrawing any sharing stops it at once (sharing_stopped)."""
+def withdraw_consent(actor: Actor, case: Case, consent: Consent, *, reason: str) -> Consent:
+    """Withdraw one purpose, with a coded reason; withdrawing any sharing stops it at once
+    (sharing_stopped). Withdrawing the consent to record leaves the case to be restricted or
+    erased (`needs_next_step`)."""
     _require_manage(actor, case)
     if consent.case_id != case.id or consent.withdrawn_at is not None:
         raise CaseError(_l("Sự đồng ý này đã được rút lại."), "consent")
+    if reason not in cons.WITHDRAWAL_REASONS:
+        raise CaseError(_l("Hãy chọn lý do rút lại sự đồng ý."), "reason")
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.user_id
+    consent.withdrawn_reason = reason
     touch(case)
     db.session.flush()
-    audit.record(actor, "consent.withdrawn", case, details={"purposes": [consent.purpose]})
+    audit.record(
+        actor,
+        "consent.withdrawn",
+        case,
+        details={"purposes": [consent.purpose], "reason_code": reason},
+    )
     purpose = consent.purpose
     categories: list[str] | None
     if purpose == cons.RECORD:
@@ -359,6 +395,17 @@ def withdraw_consent(actor: Actor, case: Case, consent: Consent) -> Consent:
             return consent
     sharing_stopped.send(case, actor=actor, categories=categories, reason="consent_withdrawn")
     return consent
+
+
+def needs_next_step(case: Case) -> bool:
+    """Her consent to record is withdrawn but the case is neither restricted nor erased: the
+    caseworker must restrict processing or erase it."""
+    return (
+        case.erased_at is None
+        and not case.is_restricted
+        and any(c.purpose == cons.RECORD for c in case.consents)
+        and not cons.consent_in_force(case, cons.RECORD)
+    )
 
 
 # --- status, assignment, transfer ------------------------------------------------------------

@@ -56,7 +56,7 @@ def _dump(actor, referral) -> dict:
         "outcome": referral.outcome,
         "completed_on": referral.completed_on,
         "shared": view.values,
-        "note": view.note,
+        "partner_note": view.note,
     }
     if is_partner:
         return schemas.PartnerReferralSchema().dump(data)
@@ -65,6 +65,7 @@ def _dump(actor, referral) -> dict:
         need_id=referral.need_id,
         organization_id=str(referral.organization_id),
         shared_fields=list(referral.shared_fields or []),
+        internal_note=sharing.read_internal_note(referral),
         created_at=referral.created_at,
         events=referral.events,
     )
@@ -121,7 +122,8 @@ def create_referral():
             service,
             fields=fields,
             priority=data["priority"],
-            note=data["note"],
+            partner_note=data["partner_note"],
+            internal_note=data["internal_note"],
             hiv_status=data["hiv_status"],
         )
         if data["send"]:
@@ -206,7 +208,12 @@ openapi.register_schema(
                 "type": "object",
                 "additionalProperties": {"type": "string", "nullable": True},
             },
-            "note": {"type": "string", "nullable": True},
+            "partner_note": {"type": "string", "nullable": True},
+            "internal_note": {
+                "type": "string",
+                "nullable": True,
+                "description": "caseworkers only; never sent to the partner",
+            },
             "case_code": {"type": "string", "description": "caseworkers only"},
             "need_id": {"type": "integer", "description": "caseworkers only"},
             "shared_fields": {"type": "array", "items": {"type": "string"}},
@@ -253,7 +260,16 @@ openapi.register_path(
                                 "items": {"type": "string", "enum": list(sharing.SHAREABLE_FIELDS)},
                             },
                             "priority": {"type": "string", "enum": list(PRIORITIES)},
-                            "note": {"type": "string"},
+                            "partner_note": {
+                                "type": "string",
+                                "maxLength": 2000,
+                                "description": "read by the partner; no name, phone or ID",
+                            },
+                            "internal_note": {
+                                "type": "string",
+                                "maxLength": 2000,
+                                "description": "for caseworkers only; never leaves",
+                            },
                             "hiv_status": {"type": "string"},
                             "send": {"type": "boolean", "default": True},
                         },

@@ -280,7 +280,7 @@ def _refer(
         need,
         service,
         fields=sharing.default_fields(case),
-        note="Chuyển gửi mẫu (demo)",
+        partner_note="Chuyển gửi mẫu (demo)",
     )
     moments = [_at(sent)]
     day = sent

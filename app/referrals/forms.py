@@ -163,8 +163,13 @@ class ReferralForm(FlaskForm):
         choices=choices((p, PRIORITY_LABELS[p]) for p in PRIORITIES),
         default="routine",
     )
-    note = TextAreaField(
+    partner_note = TextAreaField(
         _l("Ghi chú cho cơ sở"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"autocomplete": "off"},
+    )
+    internal_note = TextAreaField(
+        _l("Ghi chú nội bộ (cơ sở không đọc được)"),
         validators=[Optional(), Length(max=2000)],
         render_kw={"autocomplete": "off"},
     )

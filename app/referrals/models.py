@@ -1,8 +1,8 @@
 """Partner directory (Open Referral HSDS 3.0 names, UUID ids) and referrals (FHIR Task statuses).
 
-Directory rows are public information about services: stored in clear. A referral's note and
-the notes of its history are sealed with the case's own data key, so erasing the case makes them
-unreadable too.
+Directory rows are public information about services: stored in clear. A referral's two notes
+(the one for the partner, the internal one) and the notes of its history are sealed with the
+case's own data key, so erasing the case makes them unreadable too.
 """
 
 from __future__ import annotations
@@ -306,8 +306,13 @@ class Referral(db.Model):
     reason_code: Mapped[str | None] = mapped_column(sa.String(30))
     # The names of the fields shared with the partner (see app/referrals/sharing.py).
     shared_fields: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The internal note: for the caseworkers of the case only, it never leaves (not on the
+    # partner's page, the slip, the API or FHIR). Notes written before the split stay here.
     # Sealed with the case's data key (table "referrals", column "note_enc", this row's id).
     note_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The note for the partner, checked on save to hold no name, phone or ID number of the case
+    # (app/referrals/partner_note.py). Sealed the same way (column "partner_note_enc").
+    partner_note_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # HIV status stated for this referral, only with its own consent (Law on HIV/AIDS, Art. 30).
     hiv_status_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # Set when sharing stopped (consent withdrawn, processing restricted, case erased).

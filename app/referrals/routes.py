@@ -423,7 +423,8 @@ def refer(code: str, need_id: int):
                 svc,
                 fields=form.fields.data or [],
                 priority=form.priority.data,
-                note=form.note.data,
+                partner_note=form.partner_note.data,
+                internal_note=form.internal_note.data,
                 hiv_status=form.hiv_status.data,
             )
             if form.send_now.data:
@@ -449,6 +450,7 @@ def refer(code: str, need_id: int):
             for n in sharing.SHAREABLE_FIELDS
             if n not in sharing.allowed_fields(case)
         ],
+        consented=[sharing.FIELD_LABELS[n] for n in sharing.allowed_fields(case)],
     ), status
 
 
@@ -493,10 +495,15 @@ def _render_detail(referral_id: int, status: int = 200):
         party=perms.party_of(actor, referral),
         Party=Party,
         event_note=lambda e: None if is_partner else sharing.read_event_note(referral, e),
+        internal_note=None if is_partner else sharing.read_internal_note(referral),
     ), status
 
 
-@bp.post("/referrals/<int:referral_id>/transition")
+# The referral's own URL takes its transitions, so a refused one re-renders there (400) with
+# what was typed, and the address bar never stays on an action URL. The older action URL still
+# answers (clients and pages built before) but answers a refusal with a redirect to the referral.
+@bp.post("/referrals/<int:referral_id>/transition", endpoint="transition_legacy")
+@bp.post("/referrals/<int:referral_id>")
 @roles_required(*REFERRAL_ROLES)
 def transition(referral_id: int):
     actor = current_actor()
@@ -504,7 +511,7 @@ def transition(referral_id: int):
     to = request.form.get("to", "")
     form = F.TransitionForm(prefix=to) if to in {s.value for s in ReferralStatus} else None
     if form is None or not form.validate():
-        abort(400)
+        return _refused(referral_id, _("Yêu cầu không hợp lệ."))
     if actor.has_role(Role.PARTNER) and sharing.is_withdrawn(referral):
         flash(_("Chuyển gửi này đã được rút lại."), "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
@@ -519,14 +526,20 @@ def transition(referral_id: int):
         services.transition(actor, referral, to, data)
     except services.ReferralError as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-        return _render_detail(referral_id, 400)
+        return _refused(referral_id, str(exc.message))
     except PermissionDenied:
         db.session.rollback()
         abort(403)
     db.session.commit()
     flash(_("Đã cập nhật chuyển gửi: %(s)s.", s=status_label(to)), "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+def _refused(referral_id: int, message: str):
+    flash(message, "error")
+    if request.endpoint == "referrals.transition_legacy":
+        return redirect(url_for("referrals.detail", referral_id=referral_id), 303)
+    return _render_detail(referral_id, 400)
 
 
 @bp.get("/referrals/<int:referral_id>/slip")

@@ -22,7 +22,8 @@ class ReferralCreateSchema(Schema):
         load_default=None,
     )
     priority = fields.String(load_default="routine", validate=validate.OneOf(PRIORITIES))
-    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    partner_note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    internal_note = fields.String(load_default=None, validate=validate.Length(max=2000))
     hiv_status = fields.String(load_default=None, validate=validate.Length(max=200))
     send = fields.Boolean(load_default=True)
 
@@ -61,7 +62,7 @@ class PartnerReferralSchema(Schema):
     outcome = fields.String(allow_none=True)
     completed_on = fields.Date(allow_none=True)
     shared = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
-    note = fields.String(allow_none=True)
+    partner_note = fields.String(allow_none=True)
 
 
 class CaseworkerReferralSchema(PartnerReferralSchema):
@@ -69,5 +70,6 @@ class CaseworkerReferralSchema(PartnerReferralSchema):
     need_id = fields.Integer()
     organization_id = fields.String()
     shared_fields = fields.List(fields.String())
+    internal_note = fields.String(allow_none=True)
     created_at = fields.DateTime()
     events = fields.List(fields.Nested(EventSchema))

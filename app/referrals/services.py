@@ -15,11 +15,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.cases import consents
+from app.cases import services as case_services
 from app.crypto.envelope import seal
 from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from app.referrals import permissions, queries, sharing
+from app.referrals import partner_note, permissions, queries, sharing
 from app.referrals.models import PartnerService, Referral, ReferralEvent
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
@@ -154,10 +155,12 @@ def create_referral(
     *,
     fields: list[str],
     priority: str = "routine",
-    note: str | None = None,
+    partner_note: str | None = None,
+    internal_note: str | None = None,
     hiv_status: str | None = None,
 ) -> Referral:
-    """A caseworker drafts a referral of an open need to a service of its category."""
+    """A caseworker drafts a referral of an open need to a service of its category; the note
+    for the partner may not name her, nor give her phone or ID number."""
     if not permissions.can_refer(actor):
         raise PermissionDenied
     if need.case_id != case.id or need.status != "open":
@@ -172,6 +175,8 @@ def create_referral(
     fields = _check_fields(case, fields)
     if hiv_status and "hiv_status" not in fields:
         raise ReferralError(_l("Chỉ ghi tình trạng HIV khi chọn chia sẻ mục này."))
+    partner_note = (partner_note or "").strip()
+    _check_partner_note(case, partner_note, fields)
     referral = Referral(
         case=case,
         need=need,
@@ -187,10 +192,12 @@ def create_referral(
     )
     db.session.add(referral)
     db.session.flush()
-    if note and note.strip():
-        referral.note_enc = seal(
-            case.data_key, note.strip(), table="referrals", column="note_enc", row_id=referral.id
-        )
+    for column, text in (("partner_note_enc", partner_note), ("note_enc", internal_note)):
+        if text and text.strip():
+            sealed = seal(
+                case.data_key, text.strip(), table="referrals", column=column, row_id=referral.id
+            )
+            setattr(referral, column, sealed)
     if hiv_status and hiv_status.strip():
         referral.hiv_status_enc = seal(
             case.data_key,
@@ -213,6 +220,19 @@ def create_referral(
         },
     )
     return referral
+
+
+def _check_partner_note(case, note: str, fields: list[str]) -> None:
+    found = partner_note.identifying_kinds(case, note, fields)
+    if found:
+        kinds = ", ".join(str(partner_note.KIND_LABELS[k]) for k in found)
+        raise ReferralError(
+            _l(
+                "Ghi chú cho cơ sở không được chứa %(kinds)s của người được hỗ trợ. Hãy bỏ "
+                "thông tin đó ra; nếu cô ấy đồng ý chia sẻ, hãy chọn mục tương ứng ở trên.",
+                kinds=kinds,
+            )
+        )
 
 
 def lock_referral(referral_id: int) -> Referral:
@@ -293,6 +313,8 @@ def transition(
     db.session.flush()
     _event(actor, referral, current.value, to, data, by_cw)
     _audit(actor, referral, current.value, to, data, by_cw, via=via)
+    if to is S.COMPLETED and referral.outcome in CONNECTED_OUTCOMES:
+        case_services.record_need_met(actor, referral.need, data.service_date, via="referral")
     return referral
 
 

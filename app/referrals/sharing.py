@@ -17,8 +17,9 @@ from app.cases.fields import read_field
 from app.crypto.envelope import CryptoError, unseal
 
 # field name -> the consent purpose it needs beyond sharing for the category (None: no more).
-# The referral note is not one of them: it is the message to the partner, always part of what
-# they read.
+# The partner's note is not one of them: it is the message to the partner, checked on save to
+# hold none of her identifying fields (app/referrals/partner_note.py). The internal note never
+# reaches the partner at all.
 SHAREABLE_FIELDS: dict[str, str | None] = {
     "code": None,
     "preferred_name": None,
@@ -71,7 +72,7 @@ class SharedView:
 
     withdrawn: bool
     values: dict[str, str | None] = field(default_factory=dict)
-    note: str | None = None
+    note: str | None = None  # the note for the partner; never the internal one
 
     def labelled(self) -> list[tuple[str, str, str | None]]:
         return [(name, str(FIELD_LABELS[name]), value) for name, value in self.values.items()]
@@ -98,8 +99,13 @@ def _unseal_referral(
         return None
 
 
-def read_note(referral) -> str | None:
+def read_internal_note(referral) -> str | None:
+    """The caseworkers' own note: never part of a SharedView."""
     return _unseal_referral(referral, "note_enc", referral.note_enc)
+
+
+def read_partner_note(referral) -> str | None:
+    return _unseal_referral(referral, "partner_note_enc", referral.partner_note_enc)
 
 
 def read_event_note(referral, event) -> str | None:
@@ -130,4 +136,4 @@ def shared_view(referral) -> SharedView:
             values[name] = _unseal_referral(referral, "hiv_status_enc", referral.hiv_status_enc)
         else:  # the case's own encrypted field of the same name
             values[name] = read_field(case, name)
-    return SharedView(withdrawn=False, values=values, note=read_note(referral))
+    return SharedView(withdrawn=False, values=values, note=read_partner_note(referral))

@@ -1,7 +1,11 @@
 """The referral status machine (DESIGN.md "Referrals"), as pure data and functions.
 
 Statuses are HL7 FHIR `Task.status` as profiled by the Gravity Project SDOH Clinical Care guide.
-`TRANSITIONS` is the table of DESIGN.md row by row: (from, to) -> the kinds of actor allowed.
+`TRANSITIONS` is the table of DESIGN.md row by row: (from, to) -> the kinds of actor allowed,
+with one deliberate difference (issue #13): partners only accept, decline, waitlist, start and
+record the outcome. DESIGN.md lets partners cancel "any open" referral, but a partner who cannot
+help declines (requested) or records a failure (accepted and later) with a reason; cancelling is
+the caseworker's decision about her client, so partners are neither offered nor allowed it.
 Terminal statuses never change, except that a caseworker may mark any referral
 `entered-in-error` (FHIR's correction status, itself final and excluded from every figure).
 """
@@ -114,10 +118,11 @@ TRANSITIONS: dict[tuple[ReferralStatus, ReferralStatus], frozenset[Party]] = {
     (S.ACCEPTED, S.ON_HOLD): _PARTNER_SIDE,
     **{(s, S.COMPLETED): _PARTNER_SIDE for s in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)},
     **{(s, S.FAILED): _PARTNER_SIDE for s in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)},
-    # Any open referral may be cancelled by either side; a draft was never sent to a partner.
+    # Any open referral may be cancelled by the caseworker (never by the partner: see above);
+    # the system cancels a request left unanswered past respond_by.
     (S.DRAFT, S.CANCELLED): frozenset({CW}),
-    (S.REQUESTED, S.CANCELLED): frozenset({CW, PA, SY}),
-    **{(s, S.CANCELLED): frozenset({CW, PA}) for s in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)},
+    (S.REQUESTED, S.CANCELLED): frozenset({CW, SY}),
+    **{(s, S.CANCELLED): frozenset({CW}) for s in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)},
     **{(s, S.ENTERED_IN_ERROR): frozenset({CW}) for s in S if s is not S.ENTERED_IN_ERROR},
 }
 

@@ -166,7 +166,13 @@ def test_case_actions_through_the_page(client, world, login_as, case_a):
     )
     assert client.post(f"/cases/{code}/status", data={"status": "open"}).status_code == 302
     consent = next(c for c in case_a.consents if c.purpose == "share:health")
-    assert client.post(f"/cases/{code}/consents/{consent.id}/withdraw").status_code == 302
+    assert (
+        client.post(
+            f"/cases/{code}/consents/{consent.id}/withdraw",
+            data={"reason": "her_request", "confirm": "y"},
+        ).status_code
+        == 302
+    )
     assert (
         client.post(
             f"/cases/{code}/consents", data={"consent_share_hiv": "y", "consent_method": "written"}

@@ -11,7 +11,7 @@ from app.orgs import demo
 from app.orgs.models import OrgUnit, User
 from tests.orgs.conftest import count, unit
 
-PASSWORD = "demo password for tests"
+PASSWORD = "demo passphrase, kept by the tests"
 
 
 def _snapshot():
@@ -54,7 +54,7 @@ def test_demo_is_idempotent():
     demo.seed(PASSWORD)
     db.session.commit()
     assert _snapshot() == first
-    demo.seed("another password entirely")
+    demo.seed("a different demo passphrase")
     assert _snapshot() == first
 
 

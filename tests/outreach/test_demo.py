@@ -13,10 +13,10 @@ from app.outreach.models import OutreachActivity
 
 
 def test_seed_is_idempotent_and_leaves_a_commune_below_target(db):
-    orgs_demo.seed("demo password for tests")
-    demo.seed("demo password for tests")
+    orgs_demo.seed("demo passphrase, kept by the tests")
+    demo.seed("demo passphrase, kept by the tests")
     first = db.session.execute(sa.select(sa.func.count(OutreachActivity.id))).scalar_one()
-    demo.seed("demo password for tests")
+    demo.seed("demo passphrase, kept by the tests")
     again = db.session.execute(sa.select(sa.func.count(OutreachActivity.id))).scalar_one()
     assert first == again > 80
     province = db.session.execute(sa.select(OrgUnit).where(OrgUnit.code == "37")).scalar_one()

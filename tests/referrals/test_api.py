@@ -43,7 +43,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
             "need_id": loop.need.id,
             "service_id": str(loop.hiv_testing.id),
             "priority": "urgent",
-            "note": "Gọi trước",
+            "partner_note": "Gọi trước",
         },
     )
     assert response.status_code == 201, response.get_json()
@@ -56,7 +56,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
     assert [r["id"] for r in listing["items"]] == [rid]
     assert "case_code" not in listing["items"][0]  # partners get the shared fields only
     one = client.get(f"/api/v1/referrals/{rid}", headers=_h(tokens["partner"])).get_json()
-    assert one["shared"]["code"] == loop.case.code and one["note"] == "Gọi trước"
+    assert one["shared"]["code"] == loop.case.code and one["partner_note"] == "Gọi trước"
     assert "events" not in one and "shared_fields" not in one
 
     moved = client.post(

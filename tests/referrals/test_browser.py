@@ -70,7 +70,7 @@ def test_whole_loop_in_chromium(loop_app, browser):
         caseworker.click(f"#need-{ids['need']} a.button")
         caseworker.select_option("select[name=service_id]", index=0)
         assert caseworker.is_checked("input[name=fields][value=phone]")
-        caseworker.fill("textarea[name=note]", "Chị muốn đến buổi sáng")
+        caseworker.fill("textarea[name=partner_note]", "Chị muốn đến buổi sáng")
         caseworker.click("main form button[type=submit]")
         caseworker.wait_for_selector("#referral-status")
         assert "Đã gửi, chờ trả lời" in caseworker.inner_text("#referral-status")

@@ -15,9 +15,9 @@ def test_demo_seeds_directory_partner_and_every_status():
     from app.orgs import demo as orgs_demo
     from app.referrals import demo, hsds, hsds_export
 
-    orgs_demo.seed("demo password 2026")
-    cases_demo.seed("demo password 2026")
-    demo.seed("demo password 2026")
+    orgs_demo.seed("demo passphrase for the suite 2026")
+    cases_demo.seed("demo passphrase for the suite 2026")
+    demo.seed("demo passphrase for the suite 2026")
     db.session.flush()
     assert db.session.scalar(sa.select(sa.func.count(PartnerOrganization.id))) == 7
     categories = set(db.session.scalars(sa.select(PartnerService.category)))
@@ -37,6 +37,6 @@ def test_demo_seeds_directory_partner_and_every_status():
     assert hsds.validation_errors(hsds_export.export_document()) == []
     # Idempotent.
     count = db.session.scalar(sa.select(sa.func.count(Referral.id)))
-    demo.seed("demo password 2026")
+    demo.seed("demo passphrase for the suite 2026")
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == count
     assert db.session.scalar(sa.select(sa.func.count(PartnerOrganization.id))) == 7

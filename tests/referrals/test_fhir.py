@@ -19,7 +19,7 @@ TEMP_CODES = f"{SDOHCC}/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 def _sent(loop, world, fields=("code", "need"), note="Đến buổi sáng"):
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=list(fields), note=note
+        cw, loop.case, loop.need, loop.hiv_testing, fields=list(fields), partner_note=note
     )
     services.send_referral(cw, referral)
     return referral
@@ -194,7 +194,8 @@ def test_every_status_reason_has_text(loop, world, to, data):
     partner = actor(loop.partner)
     if to in ("on-hold", "failed"):
         services.transition(partner, referral, "accepted")
-    services.transition(partner, referral, to, services.TransitionInput(**data))
+    who = actor(world.users["caseworker"]) if to == "cancelled" else partner  # hers alone
+    services.transition(who, referral, to, services.TransitionInput(**data))
     reason = fhir.task_resource(referral)["statusReason"]
     code = reason["coding"][0]["code"]
     assert code == data.get("reason_code", "waitlisted")
@@ -237,7 +238,9 @@ def test_withdrawn_referral_patient_carries_nothing(loop, world):
 
     referral = _sent(loop, world, fields=("preferred_name", "phone", "need"))
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(actor(world.users["caseworker"]), loop.case, consent)
+    case_services.withdraw_consent(
+        actor(world.users["caseworker"]), loop.case, consent, reason="her_request"
+    )
     patient = fhir.patient_resource(referral)
     assert set(patient) == {"resourceType", "id"}
     assert "note" not in fhir.service_request_resource(referral)

@@ -278,7 +278,9 @@ def test_withdrawn_referral_cannot_be_answered(client, loop, world, tokens, sent
     referral, _draft = sent
     task = fhir.task_resource(referral)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(actor(world.users["caseworker"]), loop.case, consent)
+    case_services.withdraw_consent(
+        actor(world.users["caseworker"]), loop.case, consent, reason="her_request"
+    )
     db.session.commit()
     task["status"] = "accepted"
     _outcome(client.put(f"/fhir/Task/{referral.id}", headers=_h(tokens["partner"]), json=task), 409)

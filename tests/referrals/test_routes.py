@@ -25,7 +25,7 @@ def _sent(loop, world, fields=("code", "preferred_name", "need"), service=None):
         loop.need,
         service or loop.hiv_testing,
         fields=list(fields),
-        note="Chị cần xét nghiệm sớm",
+        partner_note="Chị cần xét nghiệm sớm",
     )
     services.send_referral(cw, referral)
     db.session.commit()
@@ -45,7 +45,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
             "service_id": str(loop.hiv_testing.id),
             "fields": ["code", "preferred_name", "phone", "need"],
             "priority": "urgent",
-            "note": "Gọi trước khi đến",
+            "partner_note": "Gọi trước khi đến",
             "send_now": "y",
         },
     )
@@ -54,7 +54,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
     assert referral.status == "requested"
     assert referral.shared_fields == ["code", "preferred_name", "phone", "need"]
     assert referral.respond_by == local_today() + timedelta(days=3)
-    assert referral.note_enc and "Gọi trước".encode() not in referral.note_enc
+    assert referral.partner_note_enc and "Gọi trước".encode() not in referral.partner_note_enc
     assert {"referral.draft", "referral.requested"} <= set(audit_actions())
 
 
@@ -93,14 +93,14 @@ def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
     assert loop.case.code in page and "Chị Lan" in page and "Chị cần xét nghiệm sớm" in page
     assert (
         client.post(
-            f"/referrals/{referral.id}/transition",
+            f"/referrals/{referral.id}",
             data={"to": "accepted", "accepted-to": "accepted"},
         ).status_code
         == 302
     )
     assert (
         client.post(
-            f"/referrals/{referral.id}/transition",
+            f"/referrals/{referral.id}",
             data={
                 "to": "completed",
                 "completed-to": "completed",
@@ -128,12 +128,12 @@ def test_partner_reject_needs_a_reason(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(loop.partner)
     response = client.post(
-        f"/referrals/{referral.id}/transition", data={"to": "rejected", "rejected-to": "rejected"}
+        f"/referrals/{referral.id}", data={"to": "rejected", "rejected-to": "rejected"}
     )
     assert response.status_code == 400
     assert "Vui lòng chọn lý do" in response.get_data(as_text=True)
     response = client.post(
-        f"/referrals/{referral.id}/transition",
+        f"/referrals/{referral.id}",
         data={"to": "rejected", "rejected-to": "rejected", "rejected-reason_code": "no_capacity"},
     )
     assert response.status_code == 302
@@ -144,9 +144,7 @@ def test_partner_reject_needs_a_reason(client, loop, world, login_as):
 def test_caseworker_records_phone_answer(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(world.users["caseworker"])
-    client.post(
-        f"/referrals/{referral.id}/transition", data={"to": "accepted", "accepted-to": "accepted"}
-    )
+    client.post(f"/referrals/{referral.id}", data={"to": "accepted", "accepted-to": "accepted"})
     db.session.expire_all()
     event = db.session.get(Referral, referral.id).events[-1]
     assert event.to_status == "accepted" and event.recorded_by_caseworker
@@ -169,7 +167,7 @@ def test_partner_isolation(client, loop, world, login_as):
         ("get", f"/referrals/{referral.id}/slip", None),
         (
             "post",
-            f"/referrals/{referral.id}/transition",
+            f"/referrals/{referral.id}",
             {"to": "accepted", "accepted-to": "accepted"},
         ),
         ("get", f"/referrals/{draft.id}", None),  # addressed to B, but never sent
@@ -233,12 +231,12 @@ def test_entered_in_error_needs_note(client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(world.users["caseworker"])
     bad = client.post(
-        f"/referrals/{referral.id}/transition",
+        f"/referrals/{referral.id}",
         data={"to": "entered-in-error", "entered-in-error-to": "entered-in-error"},
     )
     assert bad.status_code == 400
     ok = client.post(
-        f"/referrals/{referral.id}/transition",
+        f"/referrals/{referral.id}",
         data={
             "to": "entered-in-error",
             "entered-in-error-to": "entered-in-error",

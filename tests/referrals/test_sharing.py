@@ -135,7 +135,7 @@ def test_fields_with_consent_are_shared_and_stop_when_withdrawn(
         assert VIOLENCE not in body
     # Withdrawing phone consent hides the phone at once, everywhere.
     phone = next(c for c in case.consents if c.purpose == "contact_phone")
-    case_services.withdraw_consent(cw, case, phone)
+    case_services.withdraw_consent(cw, case, phone, reason="her_request")
     db.session.commit()
     for body in _everything_the_partner_gets(app, client, referral, loop.partner, cw_token):
         assert PHONE not in body and HEALTH in body
@@ -168,10 +168,10 @@ def test_stopping_sharing_cancels_every_open_referral(
     db.session.commit()
     if how == "withdraw_sharing":
         consent = next(c for c in case.consents if c.purpose == "share:health")
-        case_services.withdraw_consent(cw, case, consent)
+        case_services.withdraw_consent(cw, case, consent, reason="her_request")
     elif how == "withdraw_record":
         consent = next(c for c in case.consents if c.purpose == "record")
-        case_services.withdraw_consent(cw, case, consent)
+        case_services.withdraw_consent(cw, case, consent, reason="her_request")
     elif how == "restrict":
         restrict_processing(cw, case)
     else:
@@ -206,7 +206,7 @@ def test_withdrawing_one_category_leaves_the_other(loop, world):
     )
     health = services.create_referral(cw, case, case.needs[0], loop.hiv_testing, fields=["code"])
     consent = next(c for c in case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(cw, case, consent)
+    case_services.withdraw_consent(cw, case, consent, reason="her_request")
     assert health.status == "cancelled" and legal.status == "draft"
 
 

@@ -1,6 +1,8 @@
 """Every (from, to, role) combination of the referral status machine, pure and through the service.
 
-EXPECTED is written out here from DESIGN.md "Referrals" independently of app/referrals/status.py.
+EXPECTED is written out here from DESIGN.md "Referrals" independently of app/referrals/status.py,
+except that partners never cancel (issue #13: they accept, decline, waitlist, start and record the
+outcome; the issue overrides DESIGN.md's "caseworker or partner" for "any open -> cancelled").
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("draft", "requested"): {CW},
     ("requested", "accepted"): {PA, CW},
     ("requested", "rejected"): {PA, CW},
-    ("requested", "cancelled"): {CW, PA, SY},
+    ("requested", "cancelled"): {CW, SY},
     ("accepted", "in-progress"): {PA, CW},
     ("accepted", "on-hold"): {PA, CW},
     **{(s, "completed"): {PA, CW} for s in WORKING},
     **{(s, "failed"): {PA, CW} for s in WORKING},
     ("draft", "cancelled"): {CW},
-    **{(s, "cancelled"): {CW, PA} for s in WORKING},
+    **{(s, "cancelled"): {CW} for s in WORKING},
     **{(s, "entered-in-error"): {CW} for s in STATUSES if s != "entered-in-error"},
 }
 ROLES = ("caseworker", "partner", "partner_other", "system", "volunteer", "supervisor", "admin")
@@ -105,7 +107,9 @@ def test_service_matches_table_for_every_combination(loop, world):
             sa.select(ReferralEvent).order_by(ReferralEvent.id.desc())
         ).first()
         assert (last.from_status, last.to_status) == (frm, to)
-        assert audit_actions()[-1] == f"referral.{to}"
+        # Service received also meets the open need the referral served (issue #13.5).
+        expected = [f"referral.{to}", "need.updated"] if to == "completed" else [f"referral.{to}"]
+        assert audit_actions()[-len(expected) :] == expected
         partner_answer = to in (
             "accepted",
             "rejected",
@@ -131,8 +135,10 @@ def test_reason_code_required(loop, world, to, data, message):
     cw = Actor.from_user(world.users["caseworker"])
     referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
     services.send_referral(cw, referral, today=date(2026, 2, 1))
+    # Partners no longer cancel: the caseworker's cancellation is what needs a valid reason.
+    who = world.users["caseworker"] if to == "cancelled" else loop.partner
     with pytest.raises(services.ReferralError, match=message):
-        services.transition(Actor.from_user(loop.partner), referral, to, data)
+        services.transition(Actor.from_user(who), referral, to, data)
     assert referral.status == "requested"
 
 

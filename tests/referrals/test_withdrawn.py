@@ -16,7 +16,7 @@ def test_partner_api_sees_only_withdrawn_and_cannot_answer(client, loop, world):
     )
     services.send_referral(cw, referral)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(cw, loop.case, consent)
+    case_services.withdraw_consent(cw, loop.case, consent, reason="her_request")
     token = create_api_token(actor(loop.partner), "t")[1]
     db.session.commit()
     auth = {"Authorization": f"Bearer {token}"}
@@ -35,7 +35,7 @@ def test_partner_list_shows_withdrawn_without_category(client, loop, world, logi
     referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
     services.send_referral(cw, referral)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
-    case_services.withdraw_consent(cw, loop.case, consent)
+    case_services.withdraw_consent(cw, loop.case, consent, reason="her_request")
     db.session.commit()
     login_as(loop.partner)
     listing = client.get("/referrals/").get_data(as_text=True)

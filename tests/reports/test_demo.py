@@ -22,7 +22,7 @@ from app.referrals.status import ReferralStatus
 from app.reports import demo
 from app.reports import indicators as ind
 
-PASSWORD = "demo password for tests"
+PASSWORD = "demo passphrase, kept by the tests"
 SEEDERS = (orgs_demo, cases_demo, referrals_demo, outreach_demo, demo)
 # The demo counts back twelve months from its reference day; the story is told for that day's
 # calendar year (what the dashboard shows by default), so the day is pinned for these tests.

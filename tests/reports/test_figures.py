@@ -72,7 +72,9 @@ def test_withdrawing_consent_through_the_service_disconnects_at_once(world, know
     consent = db.session.scalar(
         sa.select(Consent).where(Consent.case_id == case.id, Consent.purpose == "record")
     )
-    case_services.withdraw_consent(Actor.from_user(world.users["caseworker"]), case, consent)
+    case_services.withdraw_consent(
+        Actor.from_user(world.users["caseworker"]), case, consent, reason="her_request"
+    )
     after = _by_unit(world.province)[world.commune_a.id]
     assert after == (before[0], before[1] - 1)
 

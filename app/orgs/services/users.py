@@ -47,8 +47,8 @@ def _check_unit_for_user(unit: OrgUnit | None) -> OrgUnit:
     return unit
 
 
-def _check_password(password: str, username: str) -> None:
-    problems = password_problems(password, username)
+def _check_password(password: str, username: str, display_name: str = "") -> None:
+    problems = password_problems(password, username, display_name)
     if problems:
         raise OrgError(" ".join(problems), "password")
 
@@ -78,7 +78,7 @@ def create_user(
     role = _check_role(role)
     org_unit = _check_unit_for_user(org_unit)
     display_name = _check_display_name(display_name) or username
-    _check_password(password, username)
+    _check_password(password, username, display_name)
     user = User(
         username=username,
         display_name=display_name,
@@ -166,7 +166,7 @@ def reset_password(actor: Actor, user: User, password: str) -> int:
         raise OrgError(
             _("Hãy dùng trang “Đổi mật khẩu” để đổi mật khẩu của chính bạn."), "password"
         )
-    _check_password(password, user.username)
+    _check_password(password, user.username, user.display_name)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     ended = end_all_sessions(user, "password_reset")

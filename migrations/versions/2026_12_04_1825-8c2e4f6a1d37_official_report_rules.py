@@ -2,7 +2,7 @@
 
 Revision ID: 8c2e4f6a1d37
 Revises: 5a7d3c1e9b20
-Create Date: 2026-12-04 18:15:00
+Create Date: 2026-12-04 18:25:00
 
 """
 from alembic import op

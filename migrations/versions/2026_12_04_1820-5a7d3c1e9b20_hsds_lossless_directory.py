@@ -2,8 +2,8 @@
 and phones without an organization, unclassified services, taxonomy term mappings.
 
 Revision ID: 5a7d3c1e9b20
-Revises: 5a7d2c91e0b3
-Create Date: 2026-12-04 17:45:00
+Revises: b7d1c3a9e412
+Create Date: 2026-12-04 18:20:00
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5a7d3c1e9b20'
-down_revision = '5a7d2c91e0b3'
+down_revision = 'b7d1c3a9e412'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,73 @@
+"""Withdrawing a consent (confirmation and a reason) and the next step after the consent to
+record is withdrawn: restriction of processing or erasure (part of the cases blueprint)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.cases import consents as cons
+from app.cases import forms as F
+from app.cases import permissions as perms
+from app.cases import queries, services
+from app.cases.blueprint import bp
+from app.extensions import db
+from app.permissions import ALL_ROLES, PermissionDenied, current_actor, deny, roles_required
+
+
+def _managed_case(code: str):
+    """Scoped load (404), then the caseworker's right to manage it (403, audited)."""
+    actor = current_actor()
+    case = queries.get_case_or_404(actor, code)
+    if not perms.can_manage(actor, case):
+        deny(actor, "case", case.code)
+    return actor, case
+
+
+def _render_withdraw(case, consent, form, status: int = 200):
+    return render_template(
+        "cases/withdraw_consent.html",
+        case=case,
+        consent=consent,
+        form=form,
+        stops_processing=consent.purpose == cons.RECORD,
+    ), status
+
+
+@bp.route("/cases/<code>/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+def withdraw_consent(code: str, consent_id: int):
+    actor, case = _managed_case(code)
+    consent = next((c for c in case.consents if c.id == consent_id), None)
+    if consent is None or not perms.shows_purpose(actor, consent.purpose):
+        abort(404)
+    form = F.WithdrawConsentForm()
+    if not form.is_submitted():
+        return _render_withdraw(case, consent, form)
+    if not form.validate():
+        return _render_withdraw(case, consent, form, 400)
+    try:
+        services.withdraw_consent(actor, case, consent, reason=form.reason.data)
+    except services.CaseError as exc:
+        db.session.rollback()
+        case = queries.get_case_or_404(actor, code)
+        consent = next(c for c in case.consents if c.id == consent_id)
+        form.reason.errors = [*form.reason.errors, str(exc.message)]
+        return _render_withdraw(case, consent, form, 400)
+    except PermissionDenied:
+        deny(actor, "case", case.code)
+    db.session.commit()
+    flash(_("Đã rút lại sự đồng ý. Việc chia sẻ liên quan đã dừng."), "success")
+    if services.needs_next_step(case):
+        return redirect(url_for("cases.next_step", code=code))
+    return redirect(url_for("cases.detail", code=code))
+
+
+@bp.get("/cases/<code>/next-step")
+@roles_required(*ALL_ROLES)
+def next_step(code: str):
+    """After the consent to record is withdrawn: restrict processing or erase the case."""
+    _actor, case = _managed_case(code)
+    if not services.needs_next_step(case):
+        return redirect(url_for("cases.detail", code=code))
+    return render_template("cases/next_step.html", case=case, erase_reason="consent_withdrawn")
