@@ -103,6 +103,23 @@ class Config:
     JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL")
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "caunoi")
 
+    # Notifications leaving the system (app/notifications): each channel is on when configured.
+    NOTIFY_PUBLIC_URL = os.environ.get("NOTIFY_PUBLIC_URL", "http://127.0.0.1:5000")
+    NOTIFY_SMTP_HOST = os.environ.get("NOTIFY_SMTP_HOST")
+    NOTIFY_SMTP_PORT = int(os.environ.get("NOTIFY_SMTP_PORT", "25"))
+    NOTIFY_SMTP_STARTTLS = _env_bool("NOTIFY_SMTP_STARTTLS", False)
+    NOTIFY_SMTP_USERNAME = os.environ.get("NOTIFY_SMTP_USERNAME")
+    NOTIFY_SMTP_PASSWORD = os.environ.get("NOTIFY_SMTP_PASSWORD")
+    NOTIFY_MAIL_FROM = os.environ.get("NOTIFY_MAIL_FROM", "Cầu Nối <no-reply@localhost>")
+    NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL")
+    NOTIFY_SMS_TOKEN = os.environ.get("NOTIFY_SMS_TOKEN")
+    NOTIFY_ZALO_URL = os.environ.get("NOTIFY_ZALO_URL")
+    NOTIFY_ZALO_TOKEN = os.environ.get("NOTIFY_ZALO_TOKEN")
+    NOTIFY_ZALO_TEMPLATE_ID = os.environ.get("NOTIFY_ZALO_TEMPLATE_ID", "")
+    NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+    NOTIFY_CLAIM_SECONDS = int(os.environ.get("NOTIFY_CLAIM_SECONDS", "300"))
+    NOTIFY_BATCH = int(os.environ.get("NOTIFY_BATCH", "200"))
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
@@ -128,6 +145,7 @@ class TestingConfig(Config):
     JOBS_BACKEND = "memory"  # jobs wait for app.jobs.drain()
     AUDIT_CHECKPOINT_FILE = ""  # tests that need one set it under their tmp_path
     AUDIT_CHECKPOINT_MINUTES = 0
+    NOTIFY_SMTP_HOST = NOTIFY_SMS_URL = NOTIFY_ZALO_URL = None  # tests turn channels on
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -22,6 +22,8 @@ MODULES = (
     "outreach",
     "reports",
     "jobs",
+    "notifications",
+    "followups",
 )
 
 

@@ -74,6 +74,13 @@ ACTIONS = frozenset(
         "key.retired",
         "breakglass.opened",
         "demo.seeded",
+        "notification.settings_changed",
+        "notification.delivery_retried",
+        "followup.created",
+        "followup.done",
+        "followup.reopened",
+        "caseplan.goal_set",
+        "caseplan.reviewed",
     }
     # referral.<status> for every FHIR Task status the referral module uses.
     | {f"referral.{status}" for status in ReferralStatus}

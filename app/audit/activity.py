@@ -43,7 +43,7 @@ KINDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "sign_in": (_l("Đăng nhập, đăng xuất, mật khẩu"), ("auth.",)),
     "case_work": (
         _l("Làm việc với hồ sơ"),
-        ("case.", "need.", "note.", "consent.", "breakglass."),
+        ("case.", "need.", "note.", "consent.", "breakglass.", "followup.", "caseplan."),
     ),
     "referral_work": (_l("Chuyển gửi"), ("referral.",)),
     "outreach": (_l("Hoạt động tuyên truyền"), ("outreach.",)),
@@ -51,7 +51,7 @@ KINDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "audit": (_l("Xem nhật ký"), ("audit.",)),
     "administration": (
         _l("Quản trị"),
-        ("user.", "org.", "partner.", "api_token.", "key.", "demo."),
+        ("user.", "org.", "partner.", "api_token.", "key.", "demo.", "notification."),
     ),
     "denied": (_l("Bị từ chối truy cập"), ("access.",)),
 }

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.cases import consents as cons
+from app.cases import notices
 from app.cases import permissions as perms
 from app.cases.codes import (  # noqa: F401 (re-exported for callers of services)
     age_on,
@@ -383,6 +384,7 @@ def withdraw_consent(actor: Actor, case: Case, consent: Consent, *, reason: str)
         case,
         details={"purposes": [consent.purpose], "reason_code": reason},
     )
+    notices.consent_withdrawn(actor, case)
     purpose = consent.purpose
     categories: list[str] | None
     if purpose == cons.RECORD:
@@ -449,6 +451,7 @@ def assign_case(actor: Actor, case: Case, user_id: int | None) -> Case:
     touch(case)
     db.session.flush()
     audit.record(actor, "case.updated", case, details={"changed_fields": ["assigned_to"]})
+    notices.assigned(actor, case)
     return case
 
 
@@ -464,6 +467,7 @@ def request_transfer(actor: Actor, case: Case, target_id: int) -> Case:
     touch(case)
     db.session.flush()
     audit.record(actor, "case.transfer_requested", case, details={"target": target.code})
+    notices.transfer_requested(actor, case, target)
     return case
 
 
@@ -492,6 +496,7 @@ def accept_transfer(actor: Actor, case: Case) -> Case:
     if target is None or not perms.can_accept_transfer(actor, case, target.path):
         raise PermissionDenied
     old = db.session.get(OrgUnit, case.org_unit_id)
+    requested_by_id = case.transfer_requested_by_id
     case.org_unit_id = target.id
     case.assigned_to_id = actor.user_id
     _clear_transfer(case)
@@ -504,6 +509,7 @@ def accept_transfer(actor: Actor, case: Case) -> Case:
         org_unit_id=target.id,
         details={"org_unit": target.code, "parent": old.code if old else None},
     )
+    notices.transferred(actor, case, requested_by_id)
     return case
 
 

@@ -65,10 +65,20 @@ def unseal(table: str, column: str, row_id: int, blob: bytes) -> str:
     return plain.decode()
 
 
+# Other modules' sealed account columns (table, column, name), registered by their models.
+_REGISTERED: list[tuple[sa.Table, str, str]] = []
+
+
+def register_sealed_column(table: sa.Table, column: str, name: str) -> None:
+    """Let `keys rotate` re-seal (and `keys retire` count) another module's sealed column."""
+    if (table, column, name) not in _REGISTERED:
+        _REGISTERED.append((table, column, name))
+
+
 def _sealed_columns():
     from app.orgs.models import User
 
-    return [(User.__table__, "mfa_secret_enc", "mfa_secret")]
+    return [(User.__table__, "mfa_secret_enc", "mfa_secret"), *_REGISTERED]
 
 
 def count_by_version() -> Counter[int]:

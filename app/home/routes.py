@@ -14,6 +14,7 @@ from flask import (
 from flask_login import current_user
 
 from app.extensions import csrf, db
+from app.followups.forms import TickForm
 from app.permissions import ALL_ROLES, current_actor, public, roles_required
 from app.web.security import same_site_path
 
@@ -32,8 +33,12 @@ def root():
 @roles_required(*ALL_ROLES)
 def index():
     from app.home.panels import panels_for
+    from app.home.today import today_for
 
-    return render_template("home/index.html", panels=panels_for(current_actor()))
+    actor = current_actor()
+    return render_template(
+        "home/index.html", panels=panels_for(actor), today=today_for(actor), tick=TickForm()
+    )
 
 
 @bp.post("/language")

@@ -20,7 +20,7 @@ from app.crypto.envelope import seal
 from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from app.referrals import partner_note, permissions, queries, sharing
+from app.referrals import notices, partner_note, permissions, queries, sharing
 from app.referrals.models import PartnerService, Referral, ReferralEvent
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
@@ -315,6 +315,7 @@ def transition(
     _audit(actor, referral, current.value, to, data, by_cw, via=via)
     if to is S.COMPLETED and referral.outcome in CONNECTED_OUTCOMES:
         case_services.record_need_met(actor, referral.need, data.service_date, via="referral")
+    notices.on_transition(actor, referral, current.value, to)
     return referral
 
 
@@ -363,6 +364,7 @@ def cancel_for_stopped_sharing(actor: Actor, case, categories=None, reason: str 
         db.session.flush()
         _event(actor, referral, current, S.CANCELLED, data, False)
         _audit(actor, referral, current, S.CANCELLED, data, False, reason=reason or "sharing")
+        notices.on_transition(actor, referral, current, S.CANCELLED)
         cancelled.append(referral)
     return cancelled
 

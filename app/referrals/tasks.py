@@ -6,7 +6,7 @@ from flask import current_app
 
 from app import jobs
 from app.permissions import Actor
-from app.referrals import services
+from app.referrals import notices, services
 from app.referrals.status import local_today
 
 
@@ -17,4 +17,11 @@ def expire_referrals() -> int:
     return len(expired)
 
 
+def remind_referrals() -> int:
+    """Due tomorrow and overdue reminders, each written once (dedupe keys)."""
+    return notices.remind(local_today())
+
+
+# Reminders first in each hour's run: an overdue referral is announced before it expires.
+jobs.every("referrals-remind", "app.referrals.tasks:remind_referrals", minutes=30)
 jobs.every("referrals-expire", "app.referrals.tasks:expire_referrals", hours=1)

@@ -1,7 +1,7 @@
 """JSON API of the aggregates: /api/v1/reports/... (bearer token or signed-in session).
 
-Always the protected figures (the same suppression as a supervisor's page), whoever asks, and
-never a case code: the API is for reporting upward, not for following cases.
+Always the protected figures (app.reports.disclosure, as on a supervisor's page), whoever asks,
+and never a case code: the API is for reporting upward, not for following cases.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask import Blueprint, abort, jsonify, request
 from app import openapi
 from app.extensions import db
 from app.permissions import current_actor, roles_required
-from app.reports import layout, periods, permissions, queries, schemas, services
+from app.reports import disclosure, layout, periods, permissions, queries, schemas, services
 from app.reports.indicators import WINDOWS
 from app.reports.routes import dashboard_args
 
@@ -32,9 +32,8 @@ def dashboard():
         protected=True,
         k=layout.suppression_k(),
         today=today,
-        breakdowns=unit.id == actor.org_unit_id,
     )
-    body = _schema.dump(report)
+    body = _schema.dump(disclosure.release(report))
     body["period"] = period_key
     return jsonify(body)
 
@@ -47,7 +46,7 @@ def report(kind: str, year: int):
     if kind not in periods.REPORT_KINDS or year not in periods.year_range(today):
         abort(404)
     unit = queries.get_unit_or_404(actor, request.args.get("unit"))
-    report = layout.upward_report(unit, kind, year, today)
+    report = disclosure.release(layout.upward_report(unit, kind, year, today))
     checkpoint = services.record_export(actor, unit, kind, str(year), "json")
     db.session.commit()
     body = _schema.dump(report)
@@ -69,7 +68,8 @@ def _register_openapi() -> None:
         "get",
         {
             "summary": "Connected rate and other plan indicators for an org unit subtree "
-            '(counts below k shown as "<k", with complementary suppression)',
+            "(protected by the cell-key method: the same people always give the same figure, "
+            'small counts shown as "<k")',
             "parameters": [
                 unit,
                 {

@@ -1,5 +1,7 @@
-"""Excel and CSV files of a report: the same cells as the page, Vietnamese headings, and the
-audit checkpoint of the moment the file was made."""
+"""Excel and CSV files of a report: the same cells as the page, Vietnamese headings, the note on
+protected figures, and the audit checkpoint of the moment the file was made. Reports sent upward
+are always protected: both writers refuse a report holding a figure that did not come out of
+app.reports.disclosure."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from app.reports import disclosure
 from app.reports.layout import COLUMNS, PERCENT_COLUMNS, Report
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,6 +72,7 @@ def cell_value(key: str, cell):
 
 
 def to_xlsx(report: Report, meta: ExportMeta) -> bytes:
+    disclosure.release(report)
     wb = Workbook()
     ws = wb.active
     ws.title = "Báo cáo"
@@ -116,6 +120,7 @@ def to_xlsx(report: Report, meta: ExportMeta) -> bytes:
 
 
 def to_csv(report: Report, meta: ExportMeta) -> str:
+    disclosure.release(report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for key, value in _meta_rows(meta):

@@ -13,7 +13,7 @@ Definitions are those of app.reports.indicators (DESIGN.md, "The headline indica
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import islice
@@ -26,6 +26,7 @@ from app.cases.models import Case, Consent, Need
 from app.i18n import LOCAL_TZ
 from app.referrals.models import Referral
 from app.referrals.status import CONNECTED_OUTCOMES
+from app.reports.disclosure import derived_key, new_record_key
 from app.reports.indicators import DECLINED_NEED, EXCLUDED_STATUS, fixed_period
 from app.reports.models import (
     WHOLE_CASE,
@@ -33,6 +34,7 @@ from app.reports.models import (
     CaseFigure,
     NeedDayCount,
     NeedServiceDays,
+    RecordKey,
     ReferralAnswerCount,
     ReferralCount,
     ReferralFigure,
@@ -120,7 +122,25 @@ def _case_rows(case_id, unit_id, consent_ok, needs, first) -> tuple[list[dict], 
     return case_rows, day_rows
 
 
-def _referral_row(r, unit_id: int) -> dict:
+def record_keys(conn: sa.Connection, ids: Iterable[int], *, draw: bool = True) -> dict[int, int]:
+    """case id -> its record key (app.reports.disclosure); drawn now for cases that have none
+    (unless `draw` is false: then only the keys that exist)."""
+    ids = sorted(set(ids))
+    table = RecordKey.__table__
+    keys: dict[int, int] = {}
+    for batch in _batches(ids):
+        rows = conn.execute(
+            sa.select(table.c.case_id, table.c.record_key).where(table.c.case_id.in_(batch))
+        )
+        keys.update({case_id: record_key for case_id, record_key in rows})
+    missing = [{"case_id": i, "record_key": new_record_key()} for i in ids if i not in keys]
+    if missing and draw:
+        conn.execute(table.insert(), missing)
+        keys.update((row["case_id"], row["record_key"]) for row in missing)
+    return keys
+
+
+def _referral_row(r, unit_id: int, case_key: int) -> dict:
     created = _local_date(r.created_at)
     sent = _local_date(r.sent_at) if r.sent_at is not None else None
     answer_days = None
@@ -138,10 +158,11 @@ def _referral_row(r, unit_id: int) -> dict:
         "sent_half": half_of(sent) if sent else None,
         "answer_days": answer_days,
         "respond_by": r.respond_by,
+        "record_key": derived_key(case_key, "referral", r.id),
     }
 
 
-def _compute(conn: sa.Connection, ids: list[int]) -> dict[type, list[dict]]:
+def _compute(conn: sa.Connection, ids: list[int], keys: dict[int, int]) -> dict[type, list[dict]]:
     units = dict(conn.execute(sa.select(Case.id, Case.org_unit_id).where(Case.id.in_(ids))).all())
     consented = set(
         conn.execute(
@@ -183,7 +204,7 @@ def _compute(conn: sa.Connection, ids: list[int]) -> dict[type, list[dict]]:
         out[CaseFigure].extend(case_rows)
         out[NeedServiceDays].extend(day_rows)
     out[ReferralFigure] = [
-        _referral_row(r, units[r.case_id]) for r in referrals if r.case_id in units
+        _referral_row(r, units[r.case_id], keys[r.case_id]) for r in referrals if r.case_id in units
     ]
     return out
 
@@ -243,33 +264,59 @@ def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
     return out
 
 
-def _tally(rows: dict[type, list[dict]], sign: int, into: dict[type, Counter]) -> None:
+def _record_key_of(model: type, row: dict, keys: dict[int, int]) -> int:
+    """The key a figures row adds to the key sums: its case's for a case, its own for a
+    referral; days to service are never published as counts, so they carry none."""
+    if model is CaseFigure:
+        return keys[row["case_id"]]
+    if model is ReferralFigure:
+        return row["record_key"]
+    return 0
+
+
+Deltas = dict[type, defaultdict]
+
+
+def _new_deltas() -> Deltas:
+    return {model: defaultdict(lambda: [0, 0]) for model in COUNTS}
+
+
+def _tally(rows: dict[type, list[dict]], sign: int, into: Deltas, keys: dict[int, int]) -> None:
     for model, model_rows in rows.items():
         for row in model_rows:
+            record_key = _record_key_of(model, row, keys)
             for count_model, key in _count_keys(model, row):
-                into[count_model][key] += sign
+                delta = into[count_model][key]
+                delta[0] += sign
+                delta[1] += sign * record_key
 
 
-def _add_counts(conn: sa.Connection, deltas: dict[type, Counter]) -> None:
-    """Add each delta to its count row (created at 0 when missing), in key order."""
+def _add_counts(conn: sa.Connection, deltas: Deltas) -> None:
+    """Add each delta (count and key sum) to its count row (created at 0 when missing), in key
+    order."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for model, counter in deltas.items():
+    for model, changes in deltas.items():
         table = model.__table__
         names = [c.name for c in table.primary_key.columns]
-        rows = [dict(zip(names, key, strict=True), n=n) for key, n in sorted(counter.items()) if n]
+        keyed = "ksum" in table.c
+        rows = [
+            dict(zip(names, key, strict=True), n=n, **({"ksum": ksum} if keyed else {}))
+            for key, (n, ksum) in sorted(changes.items())
+            if n or ksum
+        ]
         if rows:
             stmt = insert(table)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=names, set_={"n": table.c.n + stmt.excluded.n}
-            )
-            conn.execute(stmt, rows)
+            update = {"n": table.c.n + stmt.excluded.n}
+            if keyed:
+                update["ksum"] = table.c.ksum + stmt.excluded.ksum
+            conn.execute(stmt.on_conflict_do_update(index_elements=names, set_=update), rows)
 
 
 FIGURES = (CaseFigure, NeedServiceDays, ReferralFigure)
 COUNTS = (CaseCount, NeedDayCount, ReferralAnswerCount, ReferralCount)
 
 
-def _replace_figures(conn: sa.Connection, ids: list[int], deltas: dict[type, Counter]) -> None:
+def _replace_figures(conn: sa.Connection, ids: list[int], deltas: Deltas) -> None:
     """Recompute the figures rows of these cases; tally the change of the counts."""
     for batch in _batches(ids):
         old = {
@@ -281,9 +328,10 @@ def _replace_figures(conn: sa.Connection, ids: list[int], deltas: dict[type, Cou
             ]
             for model in FIGURES
         }
-        new = _compute(conn, batch)
-        _tally(old, -1, deltas)
-        _tally(new, +1, deltas)
+        keys = record_keys(conn, batch)
+        new = _compute(conn, batch, keys)
+        _tally(old, -1, deltas, keys)
+        _tally(new, +1, deltas, keys)
         for model, model_rows in new.items():
             table = model.__table__
             conn.execute(table.delete().where(table.c.case_id.in_(batch)))
@@ -313,7 +361,7 @@ def refresh_cases(conn: sa.Connection, case_ids: Iterable[int]) -> None:
     if not ids:
         return
     _lock_provinces(conn, ids)
-    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
+    deltas = _new_deltas()
     _replace_figures(conn, ids, deltas)
     _add_counts(conn, deltas)
 
@@ -360,7 +408,7 @@ def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
     audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
     for model in COUNTS:
         conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
-    deltas: dict[type, Counter] = {model: Counter() for model in COUNTS}
+    deltas = _new_deltas()
     rows = {
         model: [
             dict(row._mapping)
@@ -370,7 +418,8 @@ def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
         ]
         for model in FIGURES
     }
-    _tally(rows, +1, deltas)
+    cases = {row["case_id"] for row in rows[CaseFigure]}
+    _tally(rows, +1, deltas, record_keys(conn, cases, draw=False))
     _add_counts(conn, deltas)
 
 

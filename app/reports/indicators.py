@@ -35,6 +35,7 @@ from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
 from app.referrals.queries import overdue_condition
 from app.referrals.status import ReferralStatus
+from app.reports.disclosure import Tally
 from app.reports.models import (
     WHOLE_CASE,
     CaseCount,
@@ -94,14 +95,27 @@ def fixed_period(year: int, half: int) -> Period:
 
 @dataclass
 class Counts:
-    """Cases counted for the connected rate: the denominator and the connected among them."""
+    """Cases counted for the connected rate: the denominator and the connected among them,
+    with the sums of their record keys (app.reports.disclosure)."""
 
     cases: int = 0
     connected: int = 0
+    cases_keys: int = 0
+    connected_keys: int = 0
 
     def add(self, other: Counts) -> None:
         self.cases += other.cases
         self.connected += other.connected
+        self.cases_keys += other.cases_keys
+        self.connected_keys += other.connected_keys
+
+    @property
+    def cases_tally(self) -> Tally:
+        return Tally(self.cases, self.cases_keys)
+
+    @property
+    def connected_tally(self) -> Tally:
+        return Tally(self.connected, self.connected_keys)
 
     @property
     def not_connected(self) -> int:
@@ -147,7 +161,11 @@ class CaseFigures:
 
     by_unit_month: dict[tuple[int, int, int], Counts] = field(default_factory=dict)
     declined: dict[int, int] = field(default_factory=dict)
+    declined_keys: dict[int, int] = field(default_factory=dict)
     categories: dict[int, dict[str, Counts]] = field(default_factory=dict)
+
+    def declined_tally(self, uid: int) -> Tally:
+        return Tally(self.declined.get(uid, 0), self.declined_keys.get(uid, 0))
 
 
 def _served(window: str, counts) -> sa.ColumnElement[bool]:
@@ -183,23 +201,40 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
             _sum_if(cc.counted, cc.n),
             _sum_if(connected, cc.n),
             _sum_if(sa.not_(cc.counted), cc.n),
+            _sum_if(cc.counted, cc.ksum),
+            _sum_if(connected, cc.ksum),
+            _sum_if(sa.not_(cc.counted), cc.ksum),
         )
         .where(in_period, cc.category == WHOLE_CASE)
         .group_by(cc.org_unit_id, cc.first_month)
     )
-    for uid, month, n_cases, n_conn, n_declined in db.session.execute(whole):
+    for uid, month, n_cases, n_conn, n_declined, k_cases, k_conn, k_declined in db.session.execute(
+        whole
+    ):
         if n_declined:
             out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
+            out.declined_keys[uid] = out.declined_keys.get(uid, 0) + int(k_declined)
         if month and n_cases:
-            out.by_unit_month[(uid, year, int(month))] = Counts(int(n_cases), int(n_conn))
+            out.by_unit_month[(uid, year, int(month))] = Counts(
+                int(n_cases), int(n_conn), int(k_cases), int(k_conn)
+            )
     by_category = (
-        sa.select(cc.category, cc.org_unit_id, sa.func.sum(cc.n), _sum_if(connected, cc.n))
+        sa.select(
+            cc.category,
+            cc.org_unit_id,
+            sa.func.sum(cc.n),
+            _sum_if(connected, cc.n),
+            sa.func.sum(cc.ksum),
+            _sum_if(connected, cc.ksum),
+        )
         .where(in_period, cc.category > WHOLE_CASE)
         .group_by(cc.category, cc.org_unit_id)
     )
-    for category, uid, n_cases, n_conn in db.session.execute(by_category):
+    for category, uid, n_cases, n_conn, k_cases, k_conn in db.session.execute(by_category):
         if category in CATEGORY_CODES and n_cases:
-            out.categories.setdefault(uid, {})[category] = Counts(int(n_cases), int(n_conn))
+            out.categories.setdefault(uid, {})[category] = Counts(
+                int(n_cases), int(n_conn), int(k_cases), int(k_conn)
+            )
     return out
 
 
@@ -290,6 +325,15 @@ class ReferralFigures:
     answered: dict[int, int] = field(default_factory=dict)
     statuses: dict[tuple[int, str], int] = field(default_factory=dict)
     reasons: dict[tuple[int, str], int] = field(default_factory=dict)
+    # The sums of the record keys of each count above, by the same keys (app.reports.disclosure).
+    keys: dict[str, dict] = field(
+        default_factory=lambda: {
+            name: {} for name in ("overdue", "sent", "answered", "statuses", "reasons")
+        }
+    )
+
+    def tally(self, store: str, key) -> Tally:
+        return Tally(getattr(self, store).get(key, 0), self.keys[store].get(key, 0))
 
 
 def _period_halves(period: Period) -> tuple[int, list[int]]:
@@ -308,45 +352,51 @@ def referral_figures(
     subtree = rf.org_unit_id.in_(_subtree_ids(unit))
     out = ReferralFigures()
 
-    def bump(store, key, n):
+    def bump(name, key, n, keys):
+        store, key_sums = getattr(out, name), out.keys[name]
         store[key] = store.get(key, 0) + int(n)
+        key_sums[key] = key_sums.get(key, 0) + int(keys or 0)
 
     overdue = (
-        sa.select(rf.org_unit_id, sa.func.count())
+        sa.select(rf.org_unit_id, sa.func.count(), sa.func.sum(rf.record_key))
         .where(rf.status == "requested", rf.respond_by < today, subtree)
         .group_by(rf.org_unit_id)
     )
-    for uid, n in db.session.execute(overdue):
-        bump(out.overdue, uid, n)
+    for uid, n, keys in db.session.execute(overdue):
+        bump("overdue", uid, n, keys)
     if period.key is None:
         return out
     year, halves = _period_halves(period)
     rc = ReferralCount
     created = (
-        sa.select(rc.org_unit_id, rc.status, rc.reason_code, sa.func.sum(rc.n))
+        sa.select(
+            rc.org_unit_id, rc.status, rc.reason_code, sa.func.sum(rc.n), sa.func.sum(rc.ksum)
+        )
         .where(rc.year == year, rc.half.in_(halves), rc.org_unit_id.in_(_subtree_ids(unit)))
         .group_by(rc.org_unit_id, rc.status, rc.reason_code)
     )
-    for uid, status, reason, n in db.session.execute(created):
+    for uid, status, reason, n, keys in db.session.execute(created):
         if n:
-            bump(out.statuses, (uid, status), n)
+            bump("statuses", (uid, status), n, keys)
             if reason:
-                bump(out.reasons, (uid, reason), n)
+                bump("reasons", (uid, reason), n, keys)
     ac = ReferralAnswerCount
     sent = (
         sa.select(
             ac.org_unit_id,
             sa.func.sum(ac.n),
             _sum_if(sa.and_(ac.answered, ac.answer_day <= answer_days), ac.n),
+            sa.func.sum(ac.ksum),
+            _sum_if(sa.and_(ac.answered, ac.answer_day <= answer_days), ac.ksum),
         )
         .where(ac.year == year, ac.half.in_(halves), ac.org_unit_id.in_(_subtree_ids(unit)))
         .group_by(ac.org_unit_id)
     )
-    for uid, n_sent, n_answered in db.session.execute(sent):
+    for uid, n_sent, n_answered, k_sent, k_answered in db.session.execute(sent):
         if n_sent:
-            bump(out.sent, uid, n_sent)
+            bump("sent", uid, n_sent, k_sent)
         if n_answered:
-            bump(out.answered, uid, n_answered)
+            bump("answered", uid, n_answered, k_answered)
     return out
 
 

@@ -1,15 +1,12 @@
-"""Fixed report shapes: the figures of a unit's subtree laid out as tables, suppressed for
-supervisors and exports (app.reports.suppression), plain for caseworkers.
+"""Fixed report shapes: the figures of a unit's subtree laid out as tables. Every figure is
+made by app.reports.disclosure: protected (cell-key perturbation) for supervisors, the API and
+every export; exact for caseworkers, who may open the cases anyway.
 
 The dashboard, the six-monthly and annual reports, their Excel and CSV exports and the JSON API
-all read the same `Report`, so they always show the same figures.
-
-A unit's row in its parent's report carries the same figures as the total row of the unit's own
-report. So that no figure is withheld in one and printed in the other, protected tables are
-built top-down from the top of the org tree to the unit shown: the marks of the unit's row one
-level up are forced onto its total row (`suppression.protect(forced_total_row=...)`). Breakdowns
-by category, month, status and reason add figures of other shapes; supervisors see them for
-their own unit only, never for the units below it, so no two of them can be subtracted.
+all read the same `Report`, so they always show the same figures. Because the layer gives the
+same set of people the same published value wherever it appears, a unit's row in its parent's
+report and the total row of the unit's own report agree without any coordination between the
+two tables, and breakdowns by category, month, status and reason can be shown at every level.
 """
 
 from __future__ import annotations
@@ -30,8 +27,9 @@ from app.outreach import indicators as outreach
 from app.outreach.queries import COMMUNE_LEVELS
 from app.outreach.vocab import AUDIENCES
 from app.referrals.status import REASON_LABELS, STATUS_LABELS
+from app.reports import disclosure, periods
 from app.reports import indicators as ind
-from app.reports import periods
+from app.reports.disclosure import Figure, Tally, pct
 from app.reports.models import (
     DEFAULT_ANSWER_DAYS,
     DEFAULT_CONNECTED_RATE_TARGET,
@@ -40,7 +38,6 @@ from app.reports.models import (
     Indicator,
     Plan,
 )
-from app.reports.suppression import COMPLEMENTARY, Protected, protect
 
 # Columns of the per-unit table, in order: key -> header (Vietnamese source).
 COLUMNS = {
@@ -65,19 +62,10 @@ BREAKDOWN_COLUMNS = {
 
 
 @dataclass
-class Cell:
-    """What a report prints, and the number behind it when that number is published."""
-
-    text: str
-    value: int | float | None = None
-    suppressed: bool = False
-
-
-@dataclass
 class Row:
     key: str  # org unit code, category, "YYYY-MM", status, reason, or "total"
     label: str
-    cells: dict[str, Cell] = field(default_factory=dict)
+    cells: dict[str, Figure] = field(default_factory=dict)
     is_total: bool = False
     unit_code: str | None = None
 
@@ -86,12 +74,19 @@ class Row:
 class TargetProgress:
     indicator: str
     label: str
-    target: float
+    target: float  # as the plan says (not data)
     target_text: str
-    actual: float | None
-    actual_text: str
+    figure: Figure  # what the unit achieved, from app.reports.disclosure
     is_percent: bool
     status: str  # ok | warn | bad | none
+
+    @property
+    def actual(self) -> float | None:
+        return self.figure.value
+
+    @property
+    def actual_text(self) -> str:
+        return self.figure.text
 
 
 @dataclass
@@ -111,8 +106,8 @@ class Report:
     plan: Plan | None
     connected_target: float
     answer_days: int
-    reached: dict[str, int]
-    communes: tuple[int, int]
+    reached: dict[str, Figure]  # audience code -> people reached
+    communes: Figure  # communes/wards with an activity (text "covered/total", value %)
     plans: list[PlanProgress] = field(default_factory=list)
     categories: list[Row] = field(default_factory=list)
     months: list[Row] = field(default_factory=list)
@@ -125,24 +120,6 @@ class Report:
     @property
     def total(self) -> Row:
         return self.rows[-1]
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def _count_cell(p: Protected, i: int, j: int) -> Cell:
-    if p.is_suppressed(i, j):
-        return Cell(p.display(i, j), None, True)
-    return Cell(str(p.values[i][j]), p.values[i][j])
-
-
-def _rate_cell(num: Cell, den: Cell) -> Cell:
-    """A rate is printed only when both its parts are."""
-    if num.value is None or den.value is None or not den.value:
-        return Cell("—")
-    rate = 100.0 * num.value / den.value
-    return Cell(pct(rate), round(rate, 1))
 
 
 # ------------------------------------------------------------------------------ the org tree
@@ -181,34 +158,6 @@ def _path_ids(unit: OrgUnit) -> list[int]:
     return [int(x) for x in unit.path.strip("/").split("/") if x]
 
 
-def _chain(unit: OrgUnit, protected: bool) -> list[OrgUnit]:
-    """The units from the top of the tree down to `unit` (only `unit` when nothing is withheld)."""
-    if not protected:
-        return [unit]
-    ids = _path_ids(unit)
-    found = {
-        u.id: u for u in db.session.execute(sa.select(OrgUnit).where(OrgUnit.id.in_(ids))).scalars()
-    }
-    return [found[i] for i in ids if i in found] or [unit]
-
-
-def _protect_chain(tree, chain, has_direct, vectors: dict[int, list[int]], width: int, k: int):
-    """Protect the table of the last unit of `chain`, forcing each level's marks downwards."""
-    forced = None
-    for depth, unit in enumerate(chain):
-        rows = tree.rows(unit, has_direct)
-        table = [
-            [sum(vectors.get(uid, [0] * width)[j] for uid in members) for j in range(width)]
-            for _unit, members, _own in rows
-        ]
-        protected = protect(table, k, forced)
-        if depth + 1 < len(chain):
-            nxt = chain[depth + 1]
-            index = next(i for i, (u, _, own) in enumerate(rows) if u.id == nxt.id and not own)
-            forced = protected.marks[index]
-    return rows, protected
-
-
 # ------------------------------------------------------------------------------ plans
 
 
@@ -240,57 +189,56 @@ def progress_status(actual: float | None, target: float) -> str:
     return "bad"
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def _plan_progress(plan: Plan, report: Report, answered_for) -> PlanProgress:
     out = []
     for target in plan.targets:
         indicator = Indicator(target.indicator)
         value = float(target.value)
         label = str(INDICATOR_LABELS[indicator])
-        actual: float | None = None
-        actual_text = "—"
+        figure = disclosure.withheld()
         if indicator is Indicator.CONNECTED_RATE:
-            actual = report.total.cells["rate"].value
-            actual_text = report.total.cells["rate"].text
+            figure = report.total.cells["rate"]
         elif indicator is Indicator.COMMUNES_WITH_OUTREACH:
-            covered, total = report.communes
-            if total:
-                actual = round(100.0 * covered / total, 1)
-                actual_text = f"{pct(actual)} ({covered}/{total})"
+            communes = report.communes
+            if communes.value is not None:
+                figure = disclosure.activity(
+                    communes.value, f"{pct(communes.value)} ({communes.text})"
+                )
         elif indicator is Indicator.PEOPLE_REACHED:
             if target.audience:
                 label = f"{label}: {AUDIENCES.get(target.audience, target.audience)}"
-                actual = float(report.reached.get(target.audience, 0))
+                figure = report.reached.get(target.audience) or disclosure.activity(0)
             else:
-                actual = float(sum(report.reached.values()))
-            actual_text = _number(actual)
+                figure = disclosure.activity(sum(f.value or 0 for f in report.reached.values()))
         elif indicator is Indicator.REFERRALS_ANSWERED:
             days = target.days or DEFAULT_ANSWER_DAYS
             label = _("%(label)s (trong %(days)d ngày)", label=label, days=days)
-            actual = answered_for(days)
-            actual_text = pct(actual)
+            figure = answered_for(days)
         elif indicator is Indicator.STAFF_TRAINED:
-            actual_text = _("Chưa có số liệu")
+            figure = disclosure.withheld(_("Chưa có số liệu"))
         is_percent = indicator in PERCENT_INDICATORS
         out.append(
             TargetProgress(
                 indicator=indicator.value,
                 label=label,
                 target=value,
-                target_text=pct(value) if is_percent else _number(value),
-                actual=actual,
-                actual_text=actual_text,
+                target_text=pct(value) if is_percent else disclosure.number_text(value),
+                figure=figure,
                 is_percent=is_percent,
-                status=progress_status(actual, value),
+                status=progress_status(figure.value, value),
             )
         )
     return PlanProgress(plan, out)
 
 
 # ------------------------------------------------------------------------------ the report
+
+
+def _sum_counts(items) -> ind.Counts:
+    out = ind.Counts()
+    for counts in items:
+        out.add(counts)
+    return out
 
 
 def build_report(
@@ -305,8 +253,8 @@ def build_report(
     breakdowns: bool = True,
     with_cases: bool = False,
 ) -> Report:
-    """Every figure of `unit`'s subtree for `period`; withheld as needed when `protected`."""
-    kk = k if protected else 0
+    """Every figure of `unit`'s subtree for `period`, each made by app.reports.disclosure:
+    protected when `protected`, exact otherwise."""
     ind.tune_for_aggregates()
     plans = applicable_plans(unit, period)
     plan = plan or (plans[0] if plans else None)
@@ -315,79 +263,53 @@ def build_report(
     answered_row = plan.target_for(Indicator.REFERRALS_ANSWERED) if plan else None
     answer_days = (answered_row.days if answered_row else None) or DEFAULT_ANSWER_DAYS
 
-    chain = _chain(unit, protected)
-    top = chain[0]
-    tree = Tree(top)
-    mine = tree.members(unit)
+    def figure(tally: Tally) -> Figure:
+        return disclosure.count(tally, protected=protected, k=k)
 
-    cases = ind.case_figures(top, period, window)
-    connected: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    tree = Tree(unit)
+    mine = tree.members(unit)
+    cases = ind.case_figures(unit, period, window)
+    by_unit: dict[int, ind.Counts] = defaultdict(ind.Counts)
     month_counts: dict[tuple[int, int], ind.Counts] = defaultdict(ind.Counts)
     for (uid, y, m), counts in cases.by_unit_month.items():
-        connected[uid][0] += counts.connected
-        connected[uid][1] += counts.not_connected
-        if uid in mine:
-            month_counts[(y, m)].add(counts)
-    declined = {uid: [n] for uid, n in cases.declined.items()}
-    referrals = ind.referral_figures(top, period, today, answer_days)
-    overdue = {uid: [n] for uid, n in referrals.overdue.items()}
-    answered = {
-        uid: [referrals.answered.get(uid, 0), n - referrals.answered.get(uid, 0)]
-        for uid, n in referrals.sent.items()
-    }
-
-    has_direct = {
-        uid
-        for vectors in (connected, declined, overdue, answered)
-        for uid, vector in vectors.items()
-        if any(vector)
-    }
-    rows_def, connected_t = _protect_chain(tree, chain, has_direct, connected, 2, kk)
+        by_unit[uid].add(counts)
+        month_counts[(y, m)].add(counts)
+    referrals = ind.referral_figures(unit, period, today, answer_days)
+    has_direct = {uid for uid, c in by_unit.items() if c.cases}
+    has_direct |= set(cases.declined) | set(referrals.overdue) | set(referrals.sent)
+    rows_def = tree.rows(unit, has_direct)
     # Days to service per report row (the last group: units of the subtree in no row).
     groups = dict.fromkeys(mine, len(rows_def))
     for i, (_u, members, _own) in enumerate(rows_def):
         groups.update(dict.fromkeys(members, i))
     days_by_row = ind.service_days(unit, period, window, groups)
-    _r, declined_t = _protect_chain(tree, chain, has_direct, declined, 1, kk)
-    _r, overdue_t = _protect_chain(tree, chain, has_direct, overdue, 1, kk)
-    _r, answered_t = _protect_chain(tree, chain, has_direct, answered, 2, kk)
 
-    activities = outreach.by_unit(top, period.start, period.end)
-    reached = _reached(activities, mine)
-    communes_total = _communes_covered(tree, activities, mine)
-    labels = [(u, members, own) for u, members, own in rows_def] + [(None, mine, False)]
+    activities = outreach.by_unit(unit, period.start, period.end)
+    labels = [*rows_def, (None, mine, False)]
     rows = []
     for i, (row_unit, members, own) in enumerate(labels):
-        cells: dict[str, Cell] = {}
-        cells["cases"] = _count_cell(connected_t, i, 2)
-        cells["connected"] = _count_cell(connected_t, i, 0)
-        cells["rate"] = rate = _rate_cell(cells["connected"], cells["cases"])
-        cells["target"] = Cell(pct(connected_target), connected_target)
-        if rate.value is None or not connected_target:
-            cells["achievement"] = Cell("—")
-        else:
-            achievement = round(100.0 * rate.value / connected_target, 1)
-            cells["achievement"] = Cell(pct(achievement), achievement)
+        counts = _sum_counts(by_unit[uid] for uid in members if uid in by_unit)
+        cells: dict[str, Figure] = {}
+        cells["cases"] = figure(counts.cases_tally)
+        cells["connected"] = connected = figure(counts.connected_tally)
+        cells["rate"] = rate = disclosure.rate(connected, cells["cases"])
+        cells["target"] = disclosure.setting(connected_target, pct(connected_target))
+        cells["achievement"] = disclosure.share(rate, connected_target)
         if row_unit is None:
             row_days: Counter[int] = Counter()
             for hist in days_by_row.values():
                 row_days.update(hist)
         else:
             row_days = days_by_row.get(i, Counter())
-        median = ind.median_days(row_days)
-        if cells["connected"].value is not None and median is not None and row_days.total() >= kk:
-            cells["median_days"] = Cell(f"{median:.0f}", round(median, 1))
-        else:
-            cells["median_days"] = Cell("—")
-        cells["declined"] = _count_cell(declined_t, i, 1)
-        cells["overdue"] = _count_cell(overdue_t, i, 1)
-        cells["answered"] = _rate_cell(_count_cell(answered_t, i, 0), _count_cell(answered_t, i, 2))
-        covered, total = _communes_covered(tree, activities, members)
-        people = sum(_reached(activities, members).values())
-        cells["communes"] = (
-            Cell(f"{covered}/{total}", round(100.0 * covered / total, 1)) if total else Cell("—")
-        )
-        cells["reached"] = Cell(_number(people), people)
+        days = ind.median_days(row_days)
+        cells["median_days"] = disclosure.median(days, row_days.total(), connected, k)
+        cells["declined"] = figure(disclosure.total(cases.declined_tally(u) for u in members))
+        cells["overdue"] = figure(disclosure.total(referrals.tally("overdue", u) for u in members))
+        sent = figure(disclosure.total(referrals.tally("sent", u) for u in members))
+        answered = figure(disclosure.total(referrals.tally("answered", u) for u in members))
+        cells["answered"] = disclosure.rate(answered, sent)
+        cells["communes"] = _communes_covered(tree, activities, members)
+        cells["reached"] = disclosure.activity(sum(_reached(activities, members).values()))
         if row_unit is None:
             rows.append(Row("total", _("Tổng cộng"), cells, is_total=True))
         else:
@@ -404,34 +326,31 @@ def build_report(
         plan=plan,
         connected_target=connected_target,
         answer_days=answer_days,
-        reached=reached,
-        communes=communes_total,
+        reached={code: disclosure.activity(n) for code, n in _reached(activities, mine).items()},
+        communes=rows[-1].cells["communes"],
     )
     if breakdowns:
-        total_withheld = any(connected_t.marks[-1])
         by_category: dict[str, ind.Counts] = defaultdict(ind.Counts)
-        for uid, cats in cases.categories.items():
-            if uid in mine:
-                for code, counts in cats.items():
-                    by_category[code].add(counts)
+        for cats in cases.categories.values():
+            for code, counts in cats.items():
+                by_category[code].add(counts)
         report.categories = _pair_rows(
-            [(c.value, category_label(c), by_category.get(c.value)) for c in SupportCategory], kk
+            [(c.value, category_label(c), by_category.get(c.value)) for c in SupportCategory],
+            figure,
         )
-        report.months = _pair_rows(_month_defs(period, month_counts), kk, withhold=total_withheld)
-        report.statuses = _single_rows(_mine(referrals.statuses, mine), STATUS_LABELS, kk)
-        report.reasons = _single_rows(_mine(referrals.reasons, mine), REASON_LABELS, kk)
+        report.months = _pair_rows(_month_defs(period, month_counts), figure)
+        report.statuses = _single_rows(referrals, "statuses", STATUS_LABELS, figure)
+        report.reasons = _single_rows(referrals, "reasons", REASON_LABELS, figure)
         report.has_breakdowns = True
 
-    def answered_for(days: int) -> float | None:
+    def answered_for(days: int) -> Figure:
         if days == answer_days:
             figures = referrals
         else:
             figures = ind.referral_figures(unit, period, today, days)
-        sent = sum(n for uid, n in figures.sent.items() if uid in mine)
-        done = sum(n for uid, n in figures.answered.items() if uid in mine)
-        if protected and any(1 <= v < k for v in (sent, done, sent - done)):
-            return None
-        return round(100.0 * done / sent, 1) if sent else None
+        sent = disclosure.total(figures.tally("sent", u) for u in figures.sent)
+        done = disclosure.total(figures.tally("answered", u) for u in figures.answered)
+        return disclosure.rate(figure(done), figure(sent))
 
     report.plans = [_plan_progress(p, report, answered_for) for p in plans]
     if with_cases and not protected:
@@ -441,15 +360,16 @@ def build_report(
 
 
 def suppression_k() -> int:
-    """Disclosure control's k (config SUPPRESSION_K): protected counts below it are withheld."""
+    """Disclosure control's k (config SUPPRESSION_K): protected counts below it are never
+    printed as themselves."""
     return int(current_app.config.get("SUPPRESSION_K", 5))
 
 
 def upward_report(
     unit: OrgUnit, kind: str, year: int, today: date, plan: Plan | None = None
 ) -> Report:
-    """A six-monthly or annual report, as pages, files and the API give it."""
-    # Reports sent upward are always made of protected counts, whoever makes them.
+    """A six-monthly or annual report, as pages, files and the API give it: always protected,
+    whoever makes it (the official report takes its figures from here)."""
     return build_report(
         unit,
         periods.report_period(kind, year),
@@ -462,14 +382,6 @@ def upward_report(
     )
 
 
-def _mine(store: dict[tuple[int, str], int], mine: set[int]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for (uid, code), n in store.items():
-        if uid in mine:
-            out[code] = out.get(code, 0) + n
-    return out
-
-
 def _reached(activities: dict[int, outreach.UnitOutreach], members: set[int]) -> dict[str, int]:
     """Audience code -> people reached by the activities of these units."""
     out = dict.fromkeys(AUDIENCES, 0)
@@ -479,15 +391,20 @@ def _reached(activities: dict[int, outreach.UnitOutreach], members: set[int]) ->
     return out
 
 
-def _communes_covered(tree: Tree, activities, members: set[int]) -> tuple[int, int]:
-    """(communes/wards among these units with an activity, communes/wards among them), retired
-    ones left out."""
+def _communes_covered(tree: Tree, activities, members: set[int]) -> Figure:
+    """Communes/wards among these units with an activity out of those among them ("covered/
+    total", the value the percentage), retired ones left out."""
     communes = [
         uid
         for uid in members
         if tree.units[uid].level in COMMUNE_LEVELS and not tree.units[uid].is_retired
     ]
-    return sum(1 for uid in communes if uid in activities), len(communes)
+    if not communes:
+        return disclosure.withheld()
+    covered = sum(1 for uid in communes if uid in activities)
+    return disclosure.activity(
+        round(100.0 * covered / len(communes), 1), f"{covered}/{len(communes)}"
+    )
 
 
 def _month_defs(period: ind.Period, counts: dict[tuple[int, int], ind.Counts]):
@@ -499,29 +416,25 @@ def _month_defs(period: ind.Period, counts: dict[tuple[int, int], ind.Counts]):
     return out
 
 
-def _pair_rows(defs, k: int, withhold: bool = False) -> list[Row]:
-    """Rows of (cases, connected, rate) from [(key, label, Counts | None)], protected."""
-    table = [[c.connected if c else 0, c.not_connected if c else 0] for _key, _label, c in defs]
-    p = protect(table, k)
-    if withhold and k:
-        for i in range(p.rows):
-            for j in range(p.cols):
-                if p.values[i][j]:
-                    p.marks[i][j] = p.marks[i][j] or COMPLEMENTARY
+def _pair_rows(defs, figure) -> list[Row]:
+    """Rows of (cases, connected, rate) from [(key, label, Counts | None)]."""
     rows = []
-    for i, (key, label, _counts) in enumerate(defs):
-        cells = {"cases": _count_cell(p, i, 2), "connected": _count_cell(p, i, 0)}
-        cells["rate"] = _rate_cell(cells["connected"], cells["cases"])
+    for key, label, counts in defs:
+        counts = counts or ind.Counts()
+        cells = {"cases": figure(counts.cases_tally), "connected": figure(counts.connected_tally)}
+        cells["rate"] = disclosure.rate(cells["connected"], cells["cases"])
         rows.append(Row(key, str(label), cells))
     return rows
 
 
-def _single_rows(counts: dict[str, int], labels: dict, k: int) -> list[Row]:
-    """One row per code of `labels` (fixed shape) and a total, protected as one column."""
+def _single_rows(referrals: ind.ReferralFigures, store: str, labels: dict, figure) -> list[Row]:
+    """One row per code of `labels` (fixed shape) and a total, over the whole subtree."""
     keys = [str(code) for code in labels if str(code) != ind.EXCLUDED_STATUS]
-    p = protect([[counts.get(key, 0)] for key in keys], k)
-    rows = [
-        Row(key, str(labels[key]), {"count": _count_cell(p, i, 0)}) for i, key in enumerate(keys)
-    ]
-    rows.append(Row("total", _("Tổng cộng"), {"count": _count_cell(p, len(keys), 0)}, True))
+    tallies = {key: Tally() for key in keys}
+    for uid, code in getattr(referrals, store):
+        if code in tallies:
+            tallies[code] = tallies[code] + referrals.tally(store, (uid, code))
+    rows = [Row(key, str(labels[key]), {"count": figure(tallies[key])}) for key in keys]
+    total = disclosure.total(tallies.values())
+    rows.append(Row("total", _("Tổng cộng"), {"count": figure(total)}, True))
     return rows

@@ -195,6 +195,8 @@ class ReferralFigure(db.Model):
     sent_half: Mapped[int | None] = mapped_column(sa.SmallInteger)
     answer_days: Mapped[float | None] = mapped_column(sa.Float)
     respond_by: Mapped[date | None] = mapped_column(sa.Date)
+    # The referral's record key (app.reports.disclosure.derived_key): overdue counts sum it.
+    record_key: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
     __table_args__ = (
         sa.Index(
@@ -216,9 +218,23 @@ class ReferralFigure(db.Model):
     )
 
 
+class RecordKey(db.Model):
+    """A case's record key for the cell-key method (app.reports.disclosure): drawn once, when
+    the case is first counted, and kept for the life of the case (a rebuild of the figures
+    keeps it), so the same people always give the same published figures."""
+
+    __tablename__ = "report_record_keys"
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cases.id"), primary_key=True, autoincrement=False
+    )
+    record_key: Mapped[int] = mapped_column(sa.BigInteger)
+
+
 # Counts of the rows above, summed over every dimension the reports group or filter by (kept
 # with them by app.reports.figures), so that a dashboard reads a few thousand rows whatever the
-# number of cases. `n` may be 0 once the rows it counted are gone.
+# number of cases. `n` may be 0 once the rows it counted are gone. `ksum` is the sum of the record
+# keys of the rows counted (app.reports.disclosure): the cell key of any sum of count rows.
 
 
 class CaseCount(db.Model):
@@ -240,6 +256,7 @@ class CaseCount(db.Model):
     served_90: Mapped[bool] = mapped_column(primary_key=True)
     served_in_period: Mapped[bool] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column()
+    ksum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
 
 class NeedDayCount(db.Model):
@@ -267,6 +284,7 @@ class ReferralCount(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     reason_code: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     n: Mapped[int] = mapped_column()
+    ksum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
 
 class ReferralAnswerCount(db.Model):
@@ -281,3 +299,4 @@ class ReferralAnswerCount(db.Model):
     answered: Mapped[bool] = mapped_column(primary_key=True)
     answer_day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column()
+    ksum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")

@@ -25,7 +25,7 @@ from app.home.panels import register_panel
 from app.orgs.models import OrgUnit
 from app.outreach.vocab import AUDIENCES
 from app.permissions import Actor, PermissionDenied, Role, current_actor, roles_required
-from app.reports import exports, layout, periods, permissions, queries, services
+from app.reports import disclosure, exports, layout, periods, permissions, queries, services
 from app.reports.forms import PlanForm, as_decimal, reached_fields
 from app.reports.indicators import DEFAULT_WINDOW, WINDOWS, Period
 from app.reports.models import PERCENT_INDICATORS, Indicator, Plan
@@ -61,6 +61,18 @@ WINDOW_LABELS = {
     "90": _l("trong 90 ngày"),
     "period": _l("trong kỳ báo cáo"),
 }
+
+
+def legend_text(k: int) -> str:
+    """The note on every protected page and export (app.reports.disclosure says why)."""
+    return _(
+        "Số liệu nhỏ đã được bảo vệ để không thể nhận ra ai: mỗi số được cộng hoặc trừ một "
+        "lượng nhỏ cố định (thường 0–2, không quá %(width)d), cùng một nhóm người luôn cho "
+        "cùng một số; nhóm có người mà số nhỏ hơn %(k)d được ghi “<%(k)d”; tổng có thể lệch "
+        "đôi chút so với tổng các dòng; “—” là tỷ lệ không công bố.",
+        width=disclosure.WIDTH,
+        k=k,
+    )
 
 
 def case_link(code: str) -> str | None:
@@ -110,9 +122,10 @@ def dashboard():
         protected=protected,
         k=layout.suppression_k(),
         today=today,
-        breakdowns=not protected or unit.id == actor.org_unit_id,
         with_cases=permissions.may_open_cases(actor),
     )
+    if protected:
+        disclosure.release(report)
     return render_template(
         "reports/dashboard.html",
         report=report,
@@ -123,6 +136,7 @@ def dashboard():
         columns=layout.COLUMNS,
         breakdown_columns=layout.BREAKDOWN_COLUMNS,
         case_link=case_link if permissions.may_open_cases(actor) else None,
+        legend_help=legend_text(report.k),
         parent=unit.parent if unit.parent and actor.covers_path(unit.parent.path) else None,
     )
 
@@ -151,7 +165,7 @@ def _report_args(actor: Actor):
 def report():
     actor = current_actor()
     unit, kind, year, plan, plans, today = _report_args(actor)
-    built = layout.upward_report(unit, kind, year, today, plan)
+    built = disclosure.release(layout.upward_report(unit, kind, year, today, plan))
     services.record_view(actor, unit, kind, str(year))
     db.session.commit()
     return render_template(
@@ -164,6 +178,7 @@ def report():
         due=periods.due_date(kind, year),
         years=list(reversed(periods.year_range(today))),
         columns=layout.COLUMNS,
+        legend_help=legend_text(built.k),
     )
 
 
@@ -208,12 +223,7 @@ def _export_meta(actor, built: layout.Report, kind, year, checkpoint) -> exports
         made_at=utcnow().astimezone(periods.LOCAL_TZ),
         made_by=actor.username,
         checkpoint=checkpoint,
-        notice=_(
-            "Số từ 1 đến %(k)d được ghi “<%(k1)d”; “×” là số được ẩn để không thể suy ra số nhỏ; "
-            "“—” là tỷ lệ không công bố.",
-            k=built.k - 1,
-            k1=built.k,
-        ),
+        notice=legend_text(built.k),
     )
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.reports.disclosure import NOTE, WIDTH
+
 
 class CellSchema(Schema):
+    """A figure of app.reports.disclosure: its printed text, its number when published, and
+    what kind of figure it is (count, rate, median, activity, setting)."""
+
     text = fields.String()
     value = fields.Float(allow_none=True)
     suppressed = fields.Boolean()
+    kind = fields.Function(lambda f: str(f.kind))
+    protected = fields.Boolean()
 
 
 class RowSchema(Schema):
@@ -22,8 +29,7 @@ class TargetSchema(Schema):
     indicator = fields.String()
     label = fields.String()
     target = fields.Float()
-    actual = fields.Float(allow_none=True)
-    actual_text = fields.String()
+    actual = fields.Nested(CellSchema, attribute="figure")
     status = fields.String()
 
 
@@ -49,7 +55,12 @@ class ReportSchema(Schema):
     statuses = fields.List(fields.Nested(RowSchema))
     reasons = fields.List(fields.Nested(RowSchema))
     plans = fields.List(fields.Nested(PlanProgressSchema))
-    people_reached = fields.Function(lambda r: r.reached)
-    communes_with_activity = fields.Function(
-        lambda r: {"with_activity": r.communes[0], "communes": r.communes[1]}
+    people_reached = fields.Dict(
+        keys=fields.String(), values=fields.Nested(CellSchema), attribute="reached"
+    )
+    communes_with_activity = fields.Nested(CellSchema, attribute="communes")
+    disclosure = fields.Function(
+        lambda r: (
+            {"method": "cell-key", "k": r.k, "width": WIDTH, "note": NOTE} if r.protected else None
+        )
     )

@@ -37,11 +37,32 @@ def rq_settings(tmp_path) -> dict:
     }
 
 
-def flask_jobs(app, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+def flask_jobs(app, *args: str, timeout: float = 180, **env) -> subprocess.CompletedProcess:
     """Run `flask --app app jobs ARGS` in a process of its own against `app`'s database/queue.
 
     Bounded: a process still running after `timeout` seconds is killed and the test fails
     with what it printed (a loaded CI machine takes ~10 s just to start one)."""
+    try:
+        return subprocess.run(  # noqa: S603
+            flask_command(app, "jobs", *args),
+            cwd=ROOT,
+            env=process_env(app, **env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = (exc.stderr or b"")[-3000:]
+        pytest.fail(f"`flask jobs {' '.join(args)}` still running after {timeout}s: {output!r}")
+
+
+def flask_command(app, *args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "app", *args]
+
+
+def process_env(app, **overrides) -> dict:
+    """The environment of a `flask` process that works on `app`'s database and queue."""
     env = {
         **os.environ,
         "CAUNOI_ENV": "development",
@@ -49,21 +70,14 @@ def flask_jobs(app, *args: str, timeout: float = 180) -> subprocess.CompletedPro
         "CAUNOI_KEY_FILE": app.config["CAUNOI_KEY_FILE"],
         "CAUNOI_INSTANCE_PATH": app.instance_path,
         "SECRET_KEY": "test-secret-key-for-a-job-process-0123456789",
-        "JOBS_BACKEND": "rq",
-        "JOBS_REDIS_URL": app.config["JOBS_REDIS_URL"],
-        "JOBS_QUEUE": app.config["JOBS_QUEUE"],
         "PYTHONPATH": str(ROOT),
     }
-    for name, value in app.config.get("JOBS_TEST_ENV", {}).items():
-        env[name] = value
-    command = [sys.executable, "-m", "flask", "--app", "app", "jobs", *args]
-    try:
-        return subprocess.run(  # noqa: S603
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = (exc.stderr or b"")[-3000:]
-        pytest.fail(f"`flask jobs {' '.join(args)}` still running after {timeout}s: {output!r}")
+    if app.config.get("JOBS_BACKEND") == "rq":
+        env["JOBS_BACKEND"] = "rq"
+        env["JOBS_REDIS_URL"] = app.config["JOBS_REDIS_URL"]
+        env["JOBS_QUEUE"] = app.config["JOBS_QUEUE"]
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
 
 
 def drop_queue(app) -> None:

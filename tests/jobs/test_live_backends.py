@@ -12,6 +12,7 @@ from app import jobs
 from app.extensions import db
 from app.jobs.backends import ThreadBackend
 from app.orgs.models import OrgUnit
+from tests.conftest import reset_schema
 from tests.jobs.redis_support import drop_queue, flask_jobs, require_redis, rq_settings
 from tests.live import own_app
 
@@ -23,6 +24,14 @@ def _has_unit(app, code: str) -> bool:
         found = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code))
         db.session.remove()
         return found is not None
+
+
+def _forget(app) -> None:
+    """On PostgreSQL own_app uses the suite's database: leave it empty for the tests after."""
+    reset_schema(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _wait_for(predicate, seconds: float = 15) -> bool:
@@ -51,8 +60,7 @@ def test_in_process_threads_run_jobs_after_commit_and_tick_periodic_ones(tmp_pat
         assert _wait_for(lambda: backend.ran >= expected)
     finally:
         backend.stop()
-        with app.app_context():
-            db.engine.dispose()
+        _forget(app)
 
 
 @pytest.mark.real_db
@@ -75,8 +83,7 @@ def test_rq_worker_runs_queued_jobs_once(tmp_path):
             assert app.extensions["jobs"].queue().count == 0
     finally:
         drop_queue(app)
-        with app.app_context():
-            db.engine.dispose()
+        _forget(app)
 
 
 @pytest.mark.real_db
@@ -99,5 +106,4 @@ def test_rq_scheduler_enqueues_every_periodic_job_and_the_worker_runs_them(tmp_p
             assert FailedJobRegistry(queue=queue).count == 0
     finally:
         drop_queue(app)
-        with app.app_context():
-            db.engine.dispose()
+        _forget(app)

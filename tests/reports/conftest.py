@@ -18,6 +18,20 @@ def frozen_today(monkeypatch):
     return TODAY
 
 
+def assert_protected(text: str, true_count: int, k: int = 5) -> None:
+    """A protected count as printed: "0" only for nobody, never 1..k-1, else "<k" or a number
+    of at least k within the layer's width of the truth (app.reports.disclosure)."""
+    from app.reports.disclosure import WIDTH
+
+    if true_count == 0:
+        assert text == "0"
+        return
+    assert text not in {str(n) for n in range(k)}, (text, true_count)
+    if text != f"<{k}":
+        value = int(text.replace(".", ""))
+        assert value >= k and abs(value - true_count) <= WIDTH, (text, true_count)
+
+
 def forget_user() -> None:
     # The tests' app context outlives each request, and with it `g`: forget the last user.
     g.pop("actor", None)

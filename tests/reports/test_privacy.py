@@ -11,7 +11,7 @@ from app.extensions import db
 from app.permissions import Actor
 from app.reports import indicators as ind
 from app.reports.layout import build_report
-from tests.reports.conftest import TODAY, second_client
+from tests.reports.conftest import TODAY, assert_protected, second_client
 
 CANARY = "Canary Nguyễn Thị Kiểmtra"
 CANARY_PHONE = "0912999888"
@@ -67,7 +67,7 @@ def test_canary_names_never_appear(client, world, known, login_as):
 
 def test_district_row_and_district_report_agree(world, population):
     """A district's row in the province report and the total row of the district's own report
-    withhold the same figures."""
+    count the same people, so they print the same figures: nothing to subtract."""
     p = population
     # District A: commune A1 has 12 cases (8 connected); a second commune has 3 (2 connected).
     from tests.factories import OrgUnitFactory
@@ -89,7 +89,14 @@ def test_district_row_and_district_report_agree(world, population):
     row = next(r for r in province.rows if r.key == "37-A")
     for key in ("cases", "connected", "declined", "overdue"):
         assert row.cells[key].text == district.total.cells[key].text, key
-    # Commune A2's 3 cases are hidden in the district report, with a complement.
+    # Commune A2's 3 cases (2 connected) are never printed as 3 or 2.
     a2_row = next(r for r in district.rows if r.key == "37-A2")
-    assert a2_row.cells["cases"].text == "<5"
-    assert sum(c.suppressed for r in district.rows for c in r.cells.values()) >= 4
+    assert_protected(a2_row.cells["cases"].text, 3)
+    assert_protected(a2_row.cells["connected"].text, 2)
+    # The district total is the sum of its communes' 15 cases, perturbed as a cell of its own.
+    assert_protected(district.total.cells["cases"].text, 15)
+    # A caseworker of the district sees the true counts.
+    plain = build_report(
+        world.district_a, period, "90", protected=False, k=5, today=TODAY, breakdowns=False
+    )
+    assert [r.cells["cases"].text for r in plain.rows] == ["12", "3", "15"]

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.reports.layout import COLUMNS
 from app.reports.models import Plan, PlanTarget
 from tests.conftest import audit_actions
+from tests.reports.conftest import assert_protected
 
 
 def _plan(world, target="80"):
@@ -40,8 +41,9 @@ def test_supervisor_dashboard_is_suppressed_with_svg_bars(client, world, known, 
     html = response.get_data(as_text=True)
     assert "<svg" in html and 'class="progress-target"' in html
     assert "style=" not in html and "<script" not in html
-    # District B has 4 cases, 2 connected: both below k=5, so shown "<5".
-    assert "&lt;5" in html
+    # The note every protected page carries, with its help text.
+    assert "Số liệu nhỏ đã được bảo vệ để không thể nhận ra ai" in html
+    assert "<details>" in html and "không quá 10" in html
     # No case code and no link to a case anywhere on a supervisor's page.
     for case in known.values():
         assert case.code not in html
@@ -148,14 +150,19 @@ def test_csv_export_is_audited(client, world, known, login_as):
     assert "report.exported" in audit_actions()
 
 
-def test_api_same_suppression(client, world, known, login_as):
+def test_api_same_protection(client, world, known, login_as):
     login_as(world.users["supervisor"])
     body = client.get("/api/v1/reports/dashboard?period=2026-H1&window=90").get_json()
     page = client.get("/reports/?period=2026-H1&window=90").get_data(as_text=True)
     rows = {r["key"]: r for r in body["rows"]}
-    assert rows["37-B"]["cells"]["cases"]["text"] == "<5"
-    assert rows["37-B"]["cells"]["cases"]["value"] is None
+    # District B: c4 declined, c5 c6 c7 c10 counted (4 cases), c5 and c10 connected.
+    cases = rows["37-B"]["cells"]["cases"]
+    assert_protected(cases["text"], 4)
+    assert cases["kind"] == "count" and cases["protected"] is True
+    assert (cases["value"] is None) == (cases["text"] == "<5")
+    assert_protected(rows["37-B"]["cells"]["connected"]["text"], 2)
     assert rows["total"]["cells"]["cases"]["text"] in page
+    assert body["disclosure"]["method"] == "cell-key" and body["disclosure"]["k"] == 5
     for case in known.values():
         assert case.code not in str(body)
 

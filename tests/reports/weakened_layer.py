@@ -1,4 +1,8 @@
-"""Disclosure control for supervisors' figures: pure functions over a table of counts.
+"""The weakened layer: the per-table suppression Cầu Nối used before app.reports.disclosure,
+kept only for the tests, which show that the linear-programming attacker of
+test_disclosure_attack.py recovers small counts from it (issue #11). Never imported by the app.
+
+Disclosure control for supervisors' figures: pure functions over a table of counts.
 
 A table is published with its row totals, column totals and grand total (the "extended" table).
 Counts from 1 to k-1 are suppressed (shown "<k"); then complementary cells are suppressed so

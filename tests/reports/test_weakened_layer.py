@@ -1,4 +1,6 @@
-"""Disclosure control: no suppressed cell can be solved back from what a report publishes."""
+"""The weakened layer (the per-table suppression used before app.reports.disclosure) held
+table by table: no suppressed cell of one table can be solved back from that table alone. It
+fell only to a reader who links tables (test_disclosure_attack.py): the reason for the layer."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from app.reports.suppression import WITHHELD, protect, rate_text
+from tests.reports.weakened_layer import WITHHELD, protect, rate_text
 
 K = 5
 
