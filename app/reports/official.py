@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.orgs.models import OrgUnit
-from app.reports import layout, periods
+from app.reports import disclosure, layout, periods
 from app.reports.indicators import Period
 from app.reports.models import Plan
 from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDates
@@ -95,6 +95,7 @@ class OfficialReport:
     signer_title: str = ""
     signer_name: str = ""
     k: int = 5
+    note: str = disclosure.NOTE
 
 
 def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Plan | None):
@@ -103,7 +104,7 @@ def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Pla
     The figures tables count calendar halves and years; until the layer counts statutory
     periods, the report states the calendar period its figures cover (see `figures_period`).
     """
-    return layout.build_report(
+    report = layout.build_report(
         unit,
         figures_period(kind, year),
         "period",
@@ -113,6 +114,8 @@ def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Pla
         plan=plan,
         breakdowns=True,
     )
+    disclosure.release(report)  # raises if any raw number would reach the document
+    return report
 
 
 def figures_period(kind: str, year: int) -> Period:

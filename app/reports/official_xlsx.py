@@ -119,14 +119,7 @@ def to_xlsx(doc: OfficialReport) -> bytes:
         _line(ws, f"III.{n}. {part.label}", bold=True)
         _table(ws, [part.label, _("Kỳ này"), same, ""], [[a, b, c, ""] for a, b, c in part.rows])
     ws.append([])
-    _line(
-        ws,
-        _("Các số nhỏ hơn %(k)d được ghi là “<%(k)d” để bảo vệ người được hỗ trợ.", k=doc.k)
-        + " "
-        + _("Dấu “×”: số được ẩn thêm để không thể suy ra các số đã ẩn."),
-        italic=True,
-        size=11,
-    )
+    _line(ws, f"{doc.note}.", italic=True, size=11)
     ws.append([])
     _pair(ws, _("Nơi nhận:"), doc.signer_title, bold_left=True, bold_right=True)
     for i, line in enumerate(doc.recipients):
