@@ -23,6 +23,16 @@ def _env_roles(name: str, default: str) -> frozenset[str]:
     return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """`name` from the environment, or the contents of the file `name`_FILE names (Docker and
+    compose secrets, /run/secrets/...): secrets need not sit in the environment or a compose
+    file."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
 def instance_secret(filename: str, instance_dir: Path = INSTANCE_DIR) -> str:
     """Read a secret from instance/, generating it once with 0600 permissions.
 
@@ -44,20 +54,21 @@ class Config:
     ENV_NAME = "base"
     DEBUG = False
     TESTING = False
-    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SECRET_KEY: str | None = env_secret("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env_secret(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'caunoi.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # PostgreSQL: app.configure_engine
+    # PostgreSQL cancels any statement running longer (milliseconds): none holds locks for minutes.
+    DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
     # Key file (master keys, blind-index key, audit key): outside the database, never committed.
     CAUNOI_KEY_FILE = os.environ.get("CAUNOI_KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     CAUNOI_KEYS_ENV = "CAUNOI_KEYS"
     # Signed checkpoints of every audit shard head, outside the database (app/audit/checkpoints.py),
-    # written every AUDIT_CHECKPOINT_MINUTES, on every report export, by `flask audit checkpoint`.
+    # written by the job `audit-checkpoint`, on every report export, by `flask audit checkpoint`.
     AUDIT_CHECKPOINT_FILE = os.environ.get(
         "AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log")
     )
-    AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
 
     # Sessions: the signed cookie only carries an opaque token; the session lives in the database.
     SESSION_COOKIE_NAME = "caunoi_session"
@@ -144,7 +155,6 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_BACKEND = "memory"  # jobs wait for app.jobs.drain()
     AUDIT_CHECKPOINT_FILE = ""  # tests that need one set it under their tmp_path
-    AUDIT_CHECKPOINT_MINUTES = 0
     NOTIFY_SMTP_HOST = NOTIFY_SMS_URL = NOTIFY_ZALO_URL = None  # tests turn channels on
     # Cheap hashes keep the suite fast; production uses the defaults above.
     ARGON2_TIME_COST = 1

@@ -41,7 +41,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_request_hooks(app)  # first, so its before_request runs before the modules' hooks
     register_blueprints(app)
-    register_schedules(app)
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -52,11 +51,24 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     return app
 
 
-def register_schedules(app: Flask) -> None:
-    """Periodic work of a serving process (audit checkpoints)."""
-    from app.audit.checkpoints import start_in_process_schedule
+def configure_engine(app: Flask) -> None:
+    """PostgreSQL: settings per connection, never per request. `jit` off (it costs more than our
+    short queries run), a statement_timeout so that no statement holds locks for minutes, and
+    no ping before each checkout (a connection that died answers 503 once, see app/web/errors)."""
+    from sqlalchemy.engine import make_url
 
-    start_in_process_schedule(app)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["pool_pre_ping"] = False
+    options.setdefault("pool_recycle", 1800)
+    connect_args = dict(options.get("connect_args") or {})
+    timeout_ms = int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"])
+    settings = f"-c jit=off -c statement_timeout={timeout_ms}"
+    connect_args["options"] = f"{connect_args.get('options', '')} {settings}".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _prepare_instance(app: Flask) -> None:
@@ -98,6 +110,7 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, translation_directories
 
+    configure_engine(app)
     db.init_app(app)
     migrate.init_app(
         app,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -82,6 +83,20 @@ READ_SNAPSHOT = "caunoi_read_snapshot"  # execution option: begin this transacti
 _IN_SNAPSHOT = "caunoi_in_read_snapshot"  # connection info: the snapshot is open right now
 
 
+# Inside a page that reads first, every transaction begins as a snapshot, not only the first:
+# after the session's own write commits (last seen), the page's reads must not run under the
+# write lock either. Set per request by app/web/transactions.py.
+_read_first_scope: ContextVar[bool] = ContextVar("caunoi_read_first_scope", default=False)
+
+
+def enter_read_first_scope() -> Token:
+    return _read_first_scope.set(True)
+
+
+def leave_read_first_scope(token: Token) -> None:
+    _read_first_scope.reset(token)
+
+
 def reads_first(view):
     """Mark a view whose reads need no write lock: see `begin_writing` (SQLite only)."""
     view.reads_first = True
@@ -92,7 +107,7 @@ def reads_first(view):
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    if conn.get_execution_options().get(READ_SNAPSHOT):
+    if conn.get_execution_options().get(READ_SNAPSHOT) or _read_first_scope.get():
         conn.exec_driver_sql("BEGIN")
         conn.info[_IN_SNAPSHOT] = True
     else:

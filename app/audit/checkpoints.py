@@ -3,10 +3,11 @@
 A checkpoint binds all shard heads of a moment together: the RFC 9162 Merkle root of the heads
 (shard, position, hash), signed with HMAC under the audit key. Checkpoints are appended, one per
 line, to a file outside the database (``AUDIT_CHECKPOINT_FILE``, by default
-``instance/audit-checkpoints.log``, mode 0600): automatically on a schedule, on every report
-export and by ``flask audit checkpoint``. `flask audit verify` reads them all back: whoever holds
-only the database cannot cut the end off a shard, wipe one, or remove one without the chain
-falling short of a checkpoint; whoever edits the file breaks its signature.
+``instance/audit-checkpoints.log``, mode 0600): every 15 minutes (the job `audit-checkpoint`,
+app/audit/tasks.py), on every report export and by ``flask audit checkpoint``. `flask audit
+verify` reads them all back: whoever holds only the database cannot cut the end off a shard,
+wipe one, or remove one without the chain falling short of a checkpoint; whoever edits the
+file breaks its signature.
 
 A checkpoint that names an uncommitted event would name a chain that never existed, so those
 made inside a transaction are written to the file only after it commits.
@@ -21,7 +22,6 @@ import hmac
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,46 +209,3 @@ def write_checkpoint_now(engine: sa.Engine, key: bytes, path: Path) -> Checkpoin
         connection.rollback()
     append_checkpoint(path, checkpoint)
     return checkpoint
-
-
-# ------------------------------------------------------------------------------ the schedule
-
-
-def scheduled_checkpoint(app) -> Checkpoint | None:
-    """The scheduled job: one checkpoint of every shard head (no audit event: nothing acts)."""
-    from app.crypto.keyring import keyring
-    from app.extensions import db
-
-    with app.app_context():
-        path = checkpoint_path(app)
-        if not str(path):
-            return None
-        return write_checkpoint_now(db.engine, keyring().audit_key, path)
-
-
-def start_in_process_schedule(app) -> None:
-    """Checkpoints every AUDIT_CHECKPOINT_MINUTES from a daemon thread of a serving process,
-    started at its first request (so commands and forked workers do not inherit it)."""
-    minutes = float(app.config.get("AUDIT_CHECKPOINT_MINUTES") or 0)
-    if minutes <= 0:
-        return
-    started = threading.Event()
-    starting = threading.Lock()
-
-    def loop():
-        while not stop.wait(minutes * 60):
-            try:
-                scheduled_checkpoint(app)
-            except Exception:  # noqa: BLE001 - a failed run must not end the schedule
-                log.exception("scheduled audit checkpoint failed")
-
-    stop = threading.Event()
-
-    @app.before_request
-    def _start_once():
-        if started.is_set():
-            return
-        with starting:
-            if not started.is_set():
-                started.set()
-                threading.Thread(target=loop, name="audit-checkpoints", daemon=True).start()

@@ -8,7 +8,7 @@ from flask import current_app
 from app.audit.services import record
 from app.auth import mfa, passwords, sessions
 from app.auth.models import AuthSession, RecoveryCode
-from app.db import utcnow
+from app.db import begin_writing, utcnow
 from app.extensions import db
 from app.orgs.models import User
 from app.permissions import Actor
@@ -88,6 +88,7 @@ def pending_enrolment_secret(user: User) -> str:
     if has_mfa(user):
         raise ValueError("already enrolled")
     if user.mfa_secret_enc is None:
+        begin_writing(db.session)  # the page began as a read snapshot (app/web/transactions.py)
         user.mfa_secret = mfa.new_secret()
         db.session.flush()
     return user.mfa_secret

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -252,70 +252,55 @@ def _count(stmt: sa.Select) -> int:
     ).scalar_one()
 
 
-# The case list's totals, per process: counting 60,000 rows of a large district on every page
-# costs more than the rest of the page. A total is reused for COUNT_TTL seconds at most, and
-# never after this process changed a case (`_cases_changed`); another worker's change shows in
-# "Trang p / n" within COUNT_TTL. Whether there is a next page never depends on it (one extra
-# row is fetched), and a total contradicted by the rows fetched is recounted.
-COUNT_TTL = 10.0
-_COUNT_LIMIT = 1024
-_counts: dict[tuple, tuple[float, int, int]] = {}
-_generation = 0
+# The case list counts at most COUNT_CAP + 1 rows of its scope and filters ("hơn 1.000" beyond):
+# an exact count of a province of a million cases on every page would cost more than the page.
+COUNT_CAP = 1000
 
 
-def _cases_changed(*_args) -> None:
-    global _generation
-    _generation += 1
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of the case list, newest first, reached by keyset (never OFFSET): `next_after`
+    and `prev_before` are the case ids the neighbouring pages start after or before. `total`
+    counts the scope up to COUNT_CAP; `is_capped` says there are more."""
+
+    total: int
+    is_capped: bool
+    next_after: int | None
+    prev_before: int | None
 
 
-for _event in ("after_insert", "after_update", "after_delete"):
-    sa.event.listen(Case, _event, _cases_changed)
-
-
-@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
-def _bulk_case_change(state) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and any(
-        m.class_ is Case for m in state.all_mappers
-    ):
-        _cases_changed()
-
-
-def _cached_count(stmt: sa.Select, key: tuple, at_least: int) -> int:
-    now = time.monotonic()
-    key = (str(db.engine.url), *key)
-    hit = _counts.get(key)
-    if (
-        hit is not None
-        and hit[1] == _generation
-        and now - hit[0] < COUNT_TTL
-        and hit[2] >= at_least
-    ):
-        return hit[2]
-    generation = _generation
-    total = _count(stmt)
-    if len(_counts) >= _COUNT_LIMIT:
-        _counts.clear()
-    _counts[key] = (now, generation, total)
-    return total
+def capped_count(stmt: sa.Select, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """Rows of `stmt` up to `cap`, and whether there are more; over ids only."""
+    ids = stmt.with_only_columns(Case.id).order_by(None).limit(cap + 1).subquery()
+    n = db.session.execute(sa.select(sa.func.count()).select_from(ids)).scalar_one()
+    return min(n, cap), n > cap
 
 
 def list_page(
-    stmt: sa.Select, page: int, count_key: tuple, per_page: int = PER_PAGE
-) -> tuple[Page, list]:
+    stmt: sa.Select,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = PER_PAGE,
+) -> tuple[KeysetPage, list]:
     """A page of the case list as plain rows (id, code, status, is_restricted, opened_on,
-    erased_at, full_name_enc, unit name, data key), in one query: one row more than shown tells
-    whether a next page exists; the total comes from the rows themselves when this is the last
-    page, otherwise from `_cached_count` (`count_key` names the scope and filters).
+    erased_at, full_name_enc, unit name, data key), newest first: the `per_page` cases after
+    the id `after` (older), or before the id `before` (newer). One row more than shown tells
+    whether the list goes on. Cases added meanwhile never shift a page: each case is shown
+    exactly once while walking the pages.
 
     The data key is a plain row with the DataKey attributes `unseal` reads, not an ORM object:
     a commit cannot expire it, and loading it costs half as much."""
     from app.crypto.models import DataKey
 
-    page = max(1, page)
-    offset = (page - 1) * per_page
+    ids = stmt.with_only_columns(Case.id)
+    if before is not None:
+        ids = ids.where(Case.id > before).order_by(None).order_by(Case.id.asc())
+    elif after is not None:
+        ids = ids.where(Case.id < after)
     # The page's ids first, over the scope's index only; then their rows with unit and key (a
     # join in the same query makes SQLite read and sort the whole scope).
-    ids = stmt.with_only_columns(Case.id).limit(per_page + 1).offset(offset).subquery()
+    ids = ids.limit(per_page + 1).subquery()
     rows_stmt = (
         sa.select(
             Case.id,
@@ -340,13 +325,24 @@ def list_page(
         .order_by(Case.id.desc())
     )
     rows = list(db.session.execute(rows_stmt))
-    has_next = len(rows) > per_page
-    rows = rows[:per_page]
-    if not has_next and (rows or page == 1):
-        total = offset + len(rows)
+    more = len(rows) > per_page
+    if before is not None:
+        rows = rows[1:] if more else rows  # the extra row is the newest one
+        has_newer, has_older = more, True
     else:
-        total = _cached_count(stmt, count_key, offset + len(rows) + has_next)
-    return Page(rows, page, per_page, total), rows
+        rows = rows[:per_page]
+        has_newer, has_older = after is not None, more
+    if before is None and after is None and not more:
+        total, capped = len(rows), False  # the whole list is on this page: no count needed
+    else:
+        total, capped = capped_count(stmt)
+    page = KeysetPage(
+        total=total,
+        is_capped=capped,
+        next_after=rows[-1][0] if rows and has_older else None,
+        prev_before=rows[0][0] if rows and has_newer else None,
+    )
+    return page, rows
 
 
 def paginate_cases(stmt: sa.Select, page: int, per_page: int = PER_PAGE) -> Page:

@@ -162,8 +162,8 @@ def index():
     filters = _list_filters()
     page, items = queries.list_page(
         queries.filtered_cases(actor, **filters),
-        request.args.get("page", 1, type=int),
-        count_key=(actor.role, actor.org_path, actor.user_id, *filters.values()),
+        after=_case_id_arg("after"),
+        before=_case_id_arg("before"),
     )
     transfers = queries.incoming_transfers(actor)
     # Everything the page needs is read first, in a read snapshot (SQLite: without the write
@@ -187,6 +187,12 @@ def index():
         transfers=transfers,
         searched=False,
     )
+
+
+def _case_id_arg(name: str) -> int | None:
+    """A page boundary from the URL: a case id, or None when absent or out of range."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**63 else None
 
 
 def _list_rows(items, unreadable: list[str]) -> list[dict]:

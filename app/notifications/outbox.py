@@ -88,7 +88,7 @@ def notify(
         if settings.wants_digest or str(kind) in settings.muted_kinds:
             continue  # in the inbox only (and in tomorrow's digest)
         for channel in settings.channels:
-            if channel in channels and settings.address(channel):
+            if channel in channels and settings.has_address(channel):
                 note.deliveries.append(_delivery(channel, settings, now))
     db.session.flush()
     if any(n.deliveries for n in written):
@@ -124,5 +124,5 @@ def _recipients(recipients: Iterable[User | int], actor: Actor | None) -> list[U
 def digest_delivery(note: Notification, settings: preferences.Effective, now) -> None:
     """The morning digest goes out on every channel the user chose, quiet hours permitting."""
     for channel in settings.channels:
-        if channel in enabled_channels() and settings.address(channel):
+        if channel in enabled_channels() and settings.has_address(channel):
             note.deliveries.append(_delivery(channel, settings, now))

@@ -35,7 +35,8 @@ EMAIL_RE = re.compile(
 
 @dataclass(frozen=True)
 class Effective:
-    """The settings that apply to one user now (her row, or her role's defaults)."""
+    """The settings that apply to one user now (her row, or her role's defaults). Addresses stay
+    sealed here: whether she has one is enough to queue a delivery; the worker opens it."""
 
     user_id: int
     channels: tuple[str, ...]
@@ -43,11 +44,11 @@ class Effective:
     quiet_start: time | None
     quiet_end: time | None
     wants_digest: bool
-    email: str | None = None
-    phone: str | None = None
+    has_email: bool = False
+    has_phone: bool = False
 
-    def address(self, channel: str) -> str | None:
-        return self.email if channel == Channel.EMAIL else self.phone
+    def has_address(self, channel: str) -> bool:
+        return self.has_email if channel == Channel.EMAIL else self.has_phone
 
 
 def defaults_for(user_id: int, role: str | None) -> Effective:
@@ -67,8 +68,8 @@ def effective(row: NotificationSettings | None, user_id: int, role: str | None) 
         row.quiet_start,
         row.quiet_end,
         row.wants_digest,
-        email=contact(row, "email"),
-        phone=contact(row, "phone"),
+        has_email=row.email_enc is not None,
+        has_phone=row.phone_enc is not None,
     )
 
 

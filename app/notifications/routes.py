@@ -113,8 +113,8 @@ def _settings_form(actor, row) -> SettingsForm:
         form.kinds.data = [k.value for k in role_kinds if k.value not in current.muted_kinds]
         form.quiet_start.data, form.quiet_end.data = current.quiet_start, current.quiet_end
         form.wants_digest.data = current.wants_digest
-        form.email.data = current.email or ""
-        form.phone.data = current.phone or ""
+        form.email.data = (preferences.contact(row, "email") if row else None) or ""
+        form.phone.data = (preferences.contact(row, "phone") if row else None) or ""
     return form
 
 

@@ -403,11 +403,8 @@ def counted_units_after(conn: sa.Connection, after: int, limit: int) -> list[int
     return list(conn.execute(sa.select(union.c.unit).order_by(union.c.unit).limit(limit)).scalars())
 
 
-def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
-    """Recompute the counts of these org units from their figures rows."""
-    audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
-    for model in COUNTS:
-        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
+def _tally_units(conn: sa.Connection, unit_ids: list[int]) -> Deltas:
+    """The counts (and key sums) of these org units as their figures rows say."""
     deltas = _new_deltas()
     rows = {
         model: [
@@ -420,7 +417,43 @@ def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
     }
     cases = {row["case_id"] for row in rows[CaseFigure]}
     _tally(rows, +1, deltas, record_keys(conn, cases, draw=False))
-    _add_counts(conn, deltas)
+    return deltas
+
+
+def units_with_wrong_counts(conn: sa.Connection, unit_ids: list[int]) -> list[int]:
+    """Those of these org units whose stored counts differ from their figures rows."""
+    wanted = _tally_units(conn, unit_ids)
+    wrong: set[int] = set()
+    for model in COUNTS:
+        table = model.__table__
+        names = [c.name for c in table.primary_key.columns]
+        unit_at = names.index("org_unit_id")
+        keyed = "ksum" in table.c
+        columns = [*table.primary_key.columns, table.c.n, table.c.ksum if keyed else sa.literal(0)]
+        stored = {
+            tuple(row[: len(names)]): (row[-2], row[-1])
+            for row in conn.execute(sa.select(*columns).where(table.c.org_unit_id.in_(unit_ids)))
+            if row[-2] or row[-1]
+        }
+        expected = {
+            key: (n, ksum if keyed else 0)
+            for key, (n, ksum) in wanted[model].items()
+            if n or (keyed and ksum)
+        }
+        for key in stored.keys() ^ expected.keys():
+            wrong.add(key[unit_at])
+        for key in stored.keys() & expected.keys():
+            if stored[key] != expected[key]:
+                wrong.add(key[unit_at])
+    return sorted(wrong)
+
+
+def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
+    """Recompute the counts of these org units from their figures rows."""
+    audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
+    for model in COUNTS:
+        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
+    _add_counts(conn, _tally_units(conn, unit_ids))
 
 
 def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:

@@ -126,13 +126,6 @@ class Counts:
         return 100.0 * self.connected / self.cases if self.cases else None
 
 
-def tune_for_aggregates() -> None:
-    """PostgreSQL only: for the rest of this transaction, no JIT compilation (it costs more than
-    these small aggregate queries take to run)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL jit = off"))
-
-
 def _subtree_ids(unit: OrgUnit):
     """Ids of the org units of `unit`'s subtree (a small list, read once by the database)."""
     return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))

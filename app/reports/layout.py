@@ -255,7 +255,6 @@ def build_report(
 ) -> Report:
     """Every figure of `unit`'s subtree for `period`, each made by app.reports.disclosure:
     protected when `protected`, exact otherwise."""
-    ind.tune_for_aggregates()
     plans = applicable_plans(unit, period)
     plan = plan or (plans[0] if plans else None)
     target_row = plan.target_for(Indicator.CONNECTED_RATE) if plan else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -173,7 +174,11 @@ def checkpoint_for(event) -> str:
     return audit.checkpoint_after(event).encode()
 
 
-REBUILD_CASES = 200  # cases per step: each step's locks last tens of milliseconds
+# A rebuild step holds the shard locks of the provinces it touches until it commits: its size
+# adapts so that a step lasts about REBUILD_STEP_SECONDS, whatever the machine's load.
+REBUILD_STEP_SECONDS = 0.025
+REBUILD_CASES = 4  # cases in the first step; then between 1 and REBUILD_MAX_CASES
+REBUILD_MAX_CASES = 2000
 REBUILD_UNITS = 50  # org units per step of the recount
 
 
@@ -183,22 +188,31 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
     event, so that the rest of the service goes on meanwhile. Returns the number of cases.
 
     Counts stay consistent at every commit: each step of cases changes them by the difference
-    it makes; the last steps recount each org unit from its figures rows (mending counts that
-    were wrong, not just missing)."""
+    it makes; the last steps recount the org units whose counts differ from their figures rows
+    (mending counts that were wrong, not just missing)."""
     from app.reports import figures
 
     done = last = 0
-    while ids := figures.case_ids_after(db.session.connection(), last, REBUILD_CASES):
+    size = REBUILD_CASES
+    while ids := figures.case_ids_after(db.session.connection(), last, size):
+        started = time.perf_counter()
         figures.refresh_cases(db.session.connection(), ids)
         _rebuild_step(actor, "cases", len(ids))
+        took = max(time.perf_counter() - started, 1e-4)
+        size = int(min(size * 2, max(size / 2, size * REBUILD_STEP_SECONDS / took)))
+        size = max(1, min(REBUILD_MAX_CASES, size))
         done, last = done + len(ids), ids[-1]
         if progress:
             progress(len(ids))
     figures.drop_orphan_figures(db.session.connection())
+    db.session.commit()
     last = 0
     while units := figures.counted_units_after(db.session.connection(), last, REBUILD_UNITS):
-        figures.recount_units(db.session.connection(), units)
-        _rebuild_step(actor, "counts", len(units))
+        # Compared without locks; only units whose counts are off are recounted under them.
+        stale = figures.units_with_wrong_counts(db.session.connection(), units)
+        if stale:
+            figures.recount_units(db.session.connection(), stale)
+        _rebuild_step(actor, "counts", len(stale))
         last = units[-1]
     return done
 

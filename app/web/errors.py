@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+import sqlalchemy.exc as sa_exc
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,7 +42,55 @@ def _render(status: int):
     ), status
 
 
+RETRY_AFTER_SECONDS = 5
+# The database did not answer (down, restarting, failing over, a statement past its
+# statement_timeout, a pool with no free connection): answer 503 and let the page retry.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def _unavailable():
+    """The 503 page, rendered without the database: no context processors (they read the
+    signed-in user), only the language the request asked for."""
+    try:
+        locale = str(get_locale())
+    except Exception:  # noqa: BLE001 - the page must render whatever failed
+        locale = "vi"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith("/api/"):
+        body = jsonify(error=str(_l("Hệ thống tạm thời gián đoạn")), status=503)
+        return body, 503, headers
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    html = template.render(current_locale=locale, retry_after=RETRY_AFTER_SECONDS)
+    return html, 503, headers
+
+
+def _discard_session() -> None:
+    try:
+        from app.extensions import db
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection may be gone; the pool replaces it
+        pass
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(sa_exc.DBAPIError)
+    def database_error(exc: sa_exc.DBAPIError):
+        if not isinstance(exc, DATABASE_UNAVAILABLE) and not exc.connection_invalidated:
+            return unexpected_error(exc)
+        from flask import g
+
+        log.warning(
+            "database unavailable (%s) request_id=%s", type(exc.orig).__name__, g.get("request_id")
+        )
+        _discard_session()
+        return _unavailable()
+
+    @app.errorhandler(sa_exc.TimeoutError)
+    def pool_timeout(exc):
+        _discard_session()
+        return _unavailable()
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return _render(400)

@@ -425,3 +425,20 @@ def test_malformed_value_is_named_not_a_crash(committed):
     )
     problem = committed.verify().problem
     assert (problem.position, problem.kind) == (3, "edited")
+
+
+def test_the_scheduled_job_writes_checkpoints_that_catch_a_cut(committed):
+    """Nobody has to remember: the periodic job `audit-checkpoint` writes them."""
+    from app import jobs
+    from app.audit.tasks import write_checkpoint
+
+    assert "audit-checkpoint" in {p.name for p in jobs.periodic_jobs()}
+    committed.append(6)
+    with committed.app.app_context():
+        assert write_checkpoint() == 1
+    committed.drop_guards()
+    committed.execute("DELETE FROM audit_events WHERE shard_seq > 4")
+    committed.execute("DELETE FROM audit_shards")
+    problem = committed.verify().problem
+    assert (problem.shard, problem.kind) == (1, "truncated")
+    assert "events 5–6" in problem.message

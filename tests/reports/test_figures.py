@@ -142,3 +142,27 @@ def test_rebuild_command_recomputes_and_is_audited(app, world, known):
 def test_median_of_a_histogram_is_the_median_of_its_days(days):
     expected = statistics.median(days) if days else None
     assert ind.median_days(Counter(days)) == expected
+
+
+def test_rebuild_service_works_in_audited_steps(world, known, monkeypatch):
+    """`flask reports rebuild-figures` commits step by step, each step with its own event, and
+    mends counts that were wrong (not only missing)."""
+    from app.reports import services as report_services
+    from app.reports.models import CaseCount
+
+    kept = _snapshot()
+    db.session.execute(sa.update(CaseCount.__table__).values(n=CaseCount.n + 7))
+    db.session.execute(sa.delete(CaseFigure.__table__).where(CaseFigure.case_id == known["c9"].id))
+    db.session.commit()
+    assert _snapshot() != kept
+    monkeypatch.setattr(report_services, "REBUILD_CASES", 2)
+    monkeypatch.setattr(report_services, "REBUILD_UNITS", 1)
+    before = len(audit_actions())
+    count = report_services.rebuild_figures(Actor.system("reports-rebuild"))
+    assert _snapshot() == kept
+    steps = audit_actions()[before:]
+    assert set(steps) == {"report.figures_rebuilt"}
+    from app.cases.models import Case
+
+    assert count == db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    assert len(steps) >= 3
