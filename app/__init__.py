@@ -145,6 +145,10 @@ def _import_optional(name: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web.params import IdConverter
+
+    # Before any rule is added: every <int:...> in a URL is a bounded id (app/web/params.py).
+    app.url_map.converters["int"] = IdConverter
     for module in MODULES:
         for part in ("routes", "api", "fhir_api", "hsds_routes", "official_routes"):
             mod = _import_optional(f"app.{module}.{part}")

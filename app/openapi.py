@@ -1,8 +1,38 @@
-"""A small registry of OpenAPI 3 paths: each module adds its own; the API serves the merge."""
+"""A small registry of OpenAPI 3 paths: each module adds its own; the API serves the merge.
+
+The merge also states what every operation shares, so that no module can forget it and the
+document matches every answer (schemathesis checks it in CI, tests/fuzz): the JSON error body,
+401 without a valid token, 403 for a role the operation refuses, 404 where a path names an
+object (out of range ids too), 400 where a query or a body can be malformed, and the ranges of
+ids and pages.
+"""
 
 from __future__ import annotations
 
 import copy
+
+from app.web.params import MAX_ID, MAX_PAGE
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {
+        "error": {"type": "string", "description": "in the user's language"},
+        "status": {"type": "integer"},
+        "fields": {
+            "type": "object",
+            "description": "per field, what is wrong with it (invalid input only)",
+        },
+        "message": {"type": "string"},
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_SHARED_ERRORS = {
+    "400": "Malformed query or body",
+    "401": "No valid bearer token",
+    "403": "Your role may not use this operation",
+    "404": "Not found, out of range or outside your scope",
+}
 
 _PATHS: dict[str, dict[str, dict]] = {}
 _SCHEMAS: dict[str, dict] = {}
@@ -38,6 +68,37 @@ def register_schema(name: str, schema: dict) -> None:
     _SCHEMAS[name] = copy.deepcopy(schema)
 
 
+def _bound(param: dict) -> None:
+    schema = param.setdefault("schema", {"type": "string"})
+    if schema.get("type") != "integer":
+        return
+    if param.get("in") == "path" or param.get("name", "").endswith("_id"):
+        schema.setdefault("minimum", 0 if param.get("in") == "path" else 1)
+        schema.setdefault("maximum", MAX_ID)
+    elif param.get("name") in ("page", "per_page"):
+        schema.setdefault("minimum", 1)
+        schema.setdefault("maximum", MAX_PAGE)
+
+
+def _complete(operation: dict) -> dict:
+    """What every operation shares (the module docstring says why)."""
+    params = operation.get("parameters", [])
+    for param in params:
+        _bound(param)
+    responses = operation.setdefault("responses", {})
+    shared = {"401", "403"}
+    if any(p.get("in") == "path" for p in params):
+        shared.add("404")
+    if any(p.get("in") == "query" for p in params) or "requestBody" in operation:
+        shared.add("400")
+    for code in sorted(shared):
+        responses.setdefault(code, {"description": _SHARED_ERRORS[code]})
+    for code, response in responses.items():
+        if code.startswith(("4", "5")) and "content" not in response:
+            response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    return operation
+
+
 def document(title: str = "Cầu Nối API", version: str = "1") -> dict:
     return {
         "openapi": "3.0.3",
@@ -45,8 +106,11 @@ def document(title: str = "Cầu Nối API", version: str = "1") -> dict:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": copy.deepcopy(_SCHEMAS),
+            "schemas": {"Error": copy.deepcopy(ERROR), **copy.deepcopy(_SCHEMAS)},
         },
         "security": [{"bearer": []}],
-        "paths": {p: copy.deepcopy(ops) for p, ops in sorted(_PATHS.items())},
+        "paths": {
+            path: {method: _complete(copy.deepcopy(op)) for method, op in ops.items()}
+            for path, ops in sorted(_PATHS.items())
+        },
     }

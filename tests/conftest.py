@@ -23,6 +23,59 @@ from config import TestingConfig
 from tests.factories import PASSWORD, OrgUnitFactory, UserFactory
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz", action="store_true", help="also run the schemathesis API run (tests/fuzz)"
+    )
+
+
+# A skip that the other database's run of the suite covers (.ci/run runs SQLite, then
+# PostgreSQL): it stays a skip under CI=true. Every other skip is a failure there.
+OTHER_BACKEND = "[run on the other database] "
+
+
+def other_backend(reason: str) -> str:
+    return OTHER_BACKEND + reason
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skip is a failure: a missing PostgreSQL, Redis, Chromium, pg_dump or
+    ../shared must not let a run pass on the tests that could not run. Locally it stays a skip,
+    and `-rs` (pyproject.toml) prints every reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        if str(reason).removeprefix("Skipped: ").startswith(OTHER_BACKEND):
+            return
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which requires it: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at import (pytest.skip(allow_module_level=True))."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _ci():
+        report.outcome = "failed"
+
+
+def pytest_collection_modifyitems(config, items):
+    """tests/fuzz runs only with --fuzz (.ci/run): deselected, not skipped, otherwise."""
+    if config.getoption("--fuzz"):
+        return
+    kept = [item for item in items if item.get_closest_marker("fuzz") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def make_config(tmp_path, database_url: str | None = None) -> type[TestingConfig]:
     key_file = tmp_path / "keys.json"
     if not key_file.exists():

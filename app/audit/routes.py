@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.home.panels import register_panel
 from app.permissions import Role, current_actor, roles_required
+from app.web.params import page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 
@@ -84,7 +85,7 @@ def _activity(actor, export: bool):
         db.session.commit()
         batches = activity.export_batches(actor, filters, before_seq=seq)
         return _csv_response(activity.EXPORT_COLUMNS, batches, "hoat-dong-can-bo")
-    page = activity.activity_page(actor, filters, request.args.get("page", 1, type=int) or 1)
+    page = activity.activity_page(actor, filters, page_arg())
     counts = activity.activity_counts(actor, filters)
     services.record_audit_viewed(actor, filters.recorded())
     db.session.commit()
@@ -106,7 +107,7 @@ def index():
     if not form.validate():
         return render_template("audit/index.html", form=form, page=None, codes={}, args={}), 400
     filters = form.filters()
-    page, codes = queries.search_events(actor, filters, request.args.get("page", 1, type=int) or 1)
+    page, codes = queries.search_events(actor, filters, page_arg())
     services.record_audit_viewed(actor, queries.recorded_filters(filters))
     db.session.commit()
     return render_template(

@@ -36,7 +36,8 @@ def load_user(token: str):
 
 def refuse_unauthenticated():
     if is_api_path(request.path):
-        return jsonify(error="unauthorized"), 401
+        # The API's one error body (app/openapi.py), like every other refusal.
+        return jsonify(error=_("Cần đăng nhập"), status=401), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
     return redirect(
         url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None)

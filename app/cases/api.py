@@ -22,6 +22,7 @@ from app.cases.unreadable import report_unreadable, unreadable_name
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
 from app.permissions import ALL_ROLES, current_actor, deny, is_api_path, public, roles_required
+from app.web.params import page_arg
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -108,7 +109,7 @@ def list_cases():
     stmt = queries.filtered_cases(
         actor, status=status if status in set(CaseStatus) else None
     ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
-    page = queries.paginate_cases(stmt, request.args.get("page", 1, type=int))
+    page = queries.paginate_cases(stmt, page_arg())
     unreadable: list[str] = []
     items = schemas.CaseSummarySchema(many=True).dump([_summary(c, unreadable) for c in page.items])
     services.record_list_view(actor, page.items, via="api")

@@ -42,7 +42,7 @@ def import_command(file: Path, org_unit_code: str, username: str | None):
             raise click.ClickException(f"{username} is not a caseworker")
         actor = Actor.from_user(user)
     try:
-        rows = importer.read_rows(file.name, file.read_bytes())
+        rows = importer.read_rows(file.name, file.read_bytes(), importer.MAX_ROWS_CLI)
     except importer.ImportError_ as exc:
         raise click.ClickException(str(exc)) from None
 

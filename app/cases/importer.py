@@ -1,10 +1,19 @@
 """Importing cases from the template (.xlsx or .csv): every row is checked first; nothing is
-imported if any row is wrong; errors are reported by row number, never by value."""
+imported if any row is wrong; errors are reported by row number, never by value.
+
+An upload is bounded before it is believed: at most MAX_BYTES of file, at most MAX_XLSX_UNPACKED
+of sheet XML once unzipped (a small .xlsx can unpack to gigabytes), and at most `max_rows` rows,
+counted while the rows stream in (openpyxl's read-only mode, the csv reader) so that a file with
+a million rows is refused at row MAX_ROWS + 1 instead of being read whole. The web page imports
+in the request, so its limit is what one request can write well inside a worker's time-out.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -55,6 +64,13 @@ EXAMPLE = [
     "self",
     "",
 ]
+# One upload through the web page (written in the request, ~60 ms a row on SQLite).
+MAX_ROWS = 500
+# The command line (`flask cases import`), run by an admin at a quiet hour.
+MAX_ROWS_CLI = 20_000
+MAX_BYTES = 5 * 1024 * 1024
+MAX_XLSX_UNPACKED = 40 * 1024 * 1024
+
 YES = {"có", "co", "yes", "y", "x", "1", "true"}
 NO = {"không", "khong", "no", "n", "0", "false", ""}
 
@@ -94,28 +110,61 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
-    """Rows as {key: text}; raises ImportError_ for a wrong format or missing columns."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+def _too_many(max_rows: int) -> ImportError_:
+    return ImportError_(
+        _("Tệp có quá %(n)d dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.", n=max_rows)
+    )
 
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 (any unreadable workbook is the same answer)
-            raise ImportError_(_("Không đọc được tệp .xlsx.")) from None
-        raw = [
-            ["" if v is None else str(v) for v in row]
-            for row in wb.worksheets[0].iter_rows(values_only=True)
-        ]
+
+def _xlsx_rows(content: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(i.file_size for i in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportError_(_("Không đọc được tệp .xlsx.")) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ImportError_(_("Tệp .xlsx quá lớn khi giải nén; hãy chia thành nhiều tệp nhỏ hơn."))
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 (any unreadable workbook is the same answer)
+        raise ImportError_(_("Không đọc được tệp .xlsx.")) from None
+    try:
+        for row in wb.worksheets[0].iter_rows(values_only=True):
+            yield ["" if v is None else str(v) for v in row]
+    finally:
+        wb.close()
+
+
+def _csv_rows(content: bytes):
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportError_(_("Tệp .csv phải dùng mã UTF-8.")) from None
+    yield from csv.reader(io.StringIO(text))
+
+
+def read_rows(filename: str, content: bytes, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
+    """Rows as {key: text}; raises ImportError_ for a wrong format, missing columns, or a file
+    over the limits (checked while reading: the module docstring says why)."""
+    name = filename.lower()
+    if len(content) > MAX_BYTES:
+        raise ImportError_(
+            _("Tệp lớn quá %(mb)d MB; hãy chia thành nhiều tệp nhỏ hơn.", mb=MAX_BYTES // 2**20)
+        )
+    if name.endswith(".xlsx"):
+        stream = _xlsx_rows(content)
     elif name.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportError_(_("Tệp .csv phải dùng mã UTF-8.")) from None
-        raw = list(csv.reader(io.StringIO(text)))
+        stream = _csv_rows(content)
     else:
         raise ImportError_(_("Chỉ nhận tệp .xlsx hoặc .csv."))
+    # The header and max_rows rows; one more row means the file is over the limit. Blank rows
+    # count too: a sheet of a million empty rows is refused as early as a full one.
+    raw = list(itertools.islice(stream, max_rows + 2))
+    if len(raw) > max_rows + 1:
+        stream.close()
+        raise _too_many(max_rows)
     if not raw:
         raise ImportError_(_("Tệp trống."))
     headers = [h.strip() for h in raw[0]]

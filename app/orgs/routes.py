@@ -28,6 +28,7 @@ from app.orgs.forms import (
     role_choices,
 )
 from app.permissions import Role, current_actor, roles_required
+from app.web.params import page_arg
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -228,9 +229,7 @@ def users():
         if valid and filters.org_unit.data
         else None
     )
-    page = queries.users_page(
-        actor, role=role or None, org_unit=unit, page=request.args.get("page", 1, type=int)
-    )
+    page = queries.users_page(actor, role=role or None, org_unit=unit, page=page_arg())
     args = {k: v for k, v in (("role", role), ("org_unit", unit.code if unit else None)) if v}
     return render_template("orgs/users.html", filters=filters, page=page, args=args), (
         200 if valid else 400

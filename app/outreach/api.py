@@ -16,6 +16,7 @@ from app.extensions import csrf, db
 from app.outreach import permissions, queries, services
 from app.outreach.schemas import ActivityInSchema, ActivityOutSchema, entry_from, error_messages
 from app.permissions import Role, current_actor, deny, roles_required
+from app.web.params import int_arg, page_arg
 
 bp = Blueprint("outreach_api", __name__, url_prefix="/api/v1/outreach")
 # CSRF is checked in `_check_csrf` after authentication, so that callers without a session
@@ -37,6 +38,7 @@ def _dump(activity, actor) -> dict:
 def _invalid(errors: dict[str, str], status: int = 400):
     return jsonify(
         error="invalid",
+        status=status,
         message=_("Vui lòng sửa các mục được đánh dấu."),
         errors=errors,
     ), status
@@ -51,7 +53,7 @@ def _check_csrf():
     try:
         validate_csrf(request.headers.get("X-CSRFToken"))
     except (CSRFError, WTFValidationError):
-        return jsonify(error="csrf", message=_("Hãy tải lại trang rồi gửi lại.")), 400
+        return jsonify(error="csrf", status=400, message=_("Hãy tải lại trang rồi gửi lại.")), 400
     return None
 
 
@@ -59,16 +61,14 @@ def _check_csrf():
 @roles_required(*permissions.LOGGING_ROLES)
 def list_activities():
     actor = current_actor()
-    unit_id = request.args.get("org_unit_id", type=int)
+    unit_id = int_arg("org_unit_id")
     if unit_id is not None:
         queries.get_commune_or_404(actor, unit_id)
     stmt = queries.visible_activities(
         actor, mine=request.args.get("mine") in ("1", "true"), org_unit_id=unit_id
     )
-    per_page = min(request.args.get("per_page", 50, type=int) or 50, MAX_PER_PAGE)
-    page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=per_page, error_out=False
-    )
+    per_page = int_arg("per_page", 50, high=MAX_PER_PAGE)
+    page = db.paginate(stmt, page=page_arg(), per_page=per_page, error_out=False)
     return jsonify(
         items=[_dump(a, actor) for a in page.items],
         page=page.page,

@@ -26,6 +26,7 @@ from app.outreach.models import new_idempotency_key
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
 from app.permissions import Role, current_actor, deny, public, roles_required
 from app.web.forms import choices
+from app.web.params import int_arg, page_arg
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach", template_folder="templates")
 
@@ -177,13 +178,11 @@ def index():
     if view not in ("mine", "unit"):
         view = "mine"
     communes = queries.communes_in_scope(actor)
-    unit_id = request.args.get("org_unit", type=int)
+    unit_id = int_arg("org_unit")
     if unit_id is not None:
         queries.get_commune_or_404(actor, unit_id)
     stmt = queries.visible_activities(actor, mine=view == "mine", org_unit_id=unit_id)
-    page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
-    )
+    page = db.paginate(stmt, page=page_arg(), per_page=PER_PAGE, error_out=False)
     stamp = services.now()
     editable = {
         a.id for a in page.items if permissions.can_change(actor, a, queries.unit_path(a), stamp)

@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from app.outreach.forms import KEY_PATTERN
 from app.outreach.services import Entry
 from app.outreach.vocab import AUDIENCES
+from app.web.params import MAX_ID
 
 _COUNT = {"invalid": _l("Số người phải là số nguyên không âm.")}
 _REQUIRED = _l("Thiếu thông tin bắt buộc.")
@@ -26,7 +27,9 @@ class ActivityInSchema(Schema):
         validate=validate.Regexp(KEY_PATTERN, error=_l("Mã gửi không hợp lệ.")),
         error_messages={"required": _REQUIRED},
     )
-    org_unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    org_unit_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_ID)
+    )
     held_on = fields.Date(
         required=True,
         error_messages={"required": _REQUIRED, "invalid": _l("Ngày không hợp lệ (yyyy-mm-dd).")},

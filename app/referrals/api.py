@@ -18,6 +18,7 @@ from app.extensions import csrf, db
 from app.permissions import PermissionDenied, Role, current_actor, roles_required
 from app.referrals import fhir, fhir_tasks, queries, schemas, services, sharing
 from app.referrals.status import PRIORITIES
+from app.web.params import page_arg
 
 bp = Blueprint("referrals_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -80,7 +81,7 @@ def list_referrals():
         actor,
         status=request.args.get("status") or None,
         overdue_only=request.args.get("overdue") == "1",
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
     )
     return jsonify(
         items=[_dump(actor, r) for r in page.items],

@@ -37,6 +37,7 @@ from app.referrals.status import (
     requirement,
     status_label,
 )
+from app.web.params import page_arg
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 
@@ -355,9 +356,7 @@ def overdue():
 def _list(overdue_only: bool):
     actor = current_actor()
     status = request.args.get("status") or None
-    page = queries.referral_list(
-        actor, status=status, overdue_only=overdue_only, page=request.args.get("page", 1, type=int)
-    )
+    page = queries.referral_list(actor, status=status, overdue_only=overdue_only, page=page_arg())
     return render_template(
         "referrals/list.html",
         page=page,

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.referrals.sharing import SHAREABLE_FIELDS
 from app.referrals.status import PRIORITIES, ReasonCode, ReferralStatus
+from app.web.params import MAX_ID
 
 STATUS_VALUES = [s.value for s in ReferralStatus]
 REASON_VALUES = [r.value for r in ReasonCode]
@@ -14,7 +15,7 @@ OUTCOME_VALUES = [ReasonCode.SERVICE_RECEIVED.value, ReasonCode.ENROLLED.value]
 
 class ReferralCreateSchema(Schema):
     case_code = fields.String(required=True, validate=validate.Length(1, 40))
-    need_id = fields.Integer(required=True)
+    need_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
     service_id = fields.UUID(required=True)
     fields_ = fields.List(
         fields.String(validate=validate.OneOf(list(SHAREABLE_FIELDS))),

@@ -14,9 +14,9 @@ from app.audit import services
 from app.crypto.keyring import keyring
 from app.extensions import db as _db
 from app.permissions import Actor, Role
-from tests.conftest import make_config, private_pg_url, reset_schema
+from tests.conftest import make_config, other_backend, private_pg_url, reset_schema
 
-PG_SKIP = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."
+PG_SKIP = other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
 
 
 def is_postgres() -> bool:

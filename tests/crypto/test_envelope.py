@@ -19,6 +19,7 @@ from app.crypto.envelope import (
 from app.crypto.keyring import Keyring, write_key_file
 from app.crypto.models import DataKey
 from app.extensions import db
+from tests.conftest import other_backend
 
 PLACE = {"table": "cases", "column": "full_name", "row_id": 42}
 TEXT = "Nguyễn Thị Hoa, thôn Đồng Tâm, xã Ninh Hải — ghi chú: đã gặp lần 2"
@@ -215,7 +216,9 @@ def test_error_hierarchy():
 def test_destroyed_key_bytes_are_not_left_in_the_sqlite_file(real_app):
     with real_app.app_context():
         if db.engine.dialect.name != "sqlite":
-            pytest.skip("file scan for SQLite; PostgreSQL relies on master-key retirement")
+            pytest.skip(
+                other_backend("file scan for SQLite; PostgreSQL relies on master-key retirement")
+            )
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         keys = [create_data_key() for _ in range(40)]

@@ -168,6 +168,7 @@ def test_audit_details_carry_no_notes(world, clock):
     )
     services.update_activity(actor, activity, entry(world.commune_a.id, notes="Khác"))
     events = db.session.execute(sa.select(AuditEvent)).scalars().all()
+    assert {"outreach.created", "outreach.updated"} <= {e.action for e in events}
     assert all("Lan" not in str(e.details) and "Khác" not in str(e.details) for e in events)
 
 
