@@ -76,6 +76,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "15")))
+    # Intake and note pages: an interview is longer than the usual idle limit.
+    SESSION_FORM_IDLE_TIMEOUT = timedelta(
+        minutes=int(os.environ.get("SESSION_FORM_IDLE_MINUTES", "60"))
+    )
+    # The page warns this long before the idle limit, with "Tiếp tục làm việc".
+    SESSION_IDLE_WARNING = timedelta(minutes=2)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

@@ -104,6 +104,8 @@ def register_logging(app: Flask) -> None:
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Alembic says at INFO which plugins and migrations it runs: noise on every start-up.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -184,6 +186,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import templating
+    from app.web import forms, templating
 
     templating.init_app(app)
+    forms.init_app(app)

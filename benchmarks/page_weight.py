@@ -1,8 +1,11 @@
 """Weight of a page with its CSS, JS and images, gzip-compressed as a server would send them.
 
     .venv/bin/python benchmarks/page_weight.py [PATH ...]    (default: /auth/sign-in)
+    .venv/bin/python benchmarks/page_weight.py --all         (every role's main pages)
 
-Signs in as the demo caseworker first for pages that need it (set PAGE_USER / PAGE_PASSWORD).
+Signs in as PAGE_USER (PAGE_PASSWORD) first for pages that need it. The whole demo province is
+seeded (cases, referrals, outreach, reports), so lists weigh what they weigh in the demo.
+Budget: 50 KB gzip for any page with its assets (issue #13).
 """
 
 from __future__ import annotations
@@ -43,10 +46,13 @@ def main(paths: list[str]) -> None:
     app = create_app(make_config(Path(tmp)))
     reset_schema(app)
     with app.app_context():
-        from app.orgs.demo import seed
+        from app.home.cli import _seeders
 
-        seed("benchmark password 123")
-        db.session.commit()
+        for _name, mod in _seeders():
+            mod.seed("benchmark password 123")
+            db.session.commit()
+    if paths == ["--all"]:
+        return weigh_all(app)
     client = app.test_client()
     user = os.environ.get("PAGE_USER")
     if user:
@@ -62,6 +68,36 @@ def main(paths: list[str]) -> None:
         print(f"{path}: {compressed:,} bytes gzip ({raw:,} raw)")
         for name, r, c in parts:
             print(f"  {name}: {c:,} gzip / {r:,} raw")
+
+
+# Each role's main pages: home, lists and one object page (the first link of its list).
+ROLE_PAGES = {
+    "caseworker": ["/home", "/cases/", "/referrals/", "/partners/", "/outreach/new", "/reports/"],
+    "volunteer": ["/home", "/outreach/new", "/cases/"],
+    "partner": ["/home", "/referrals/"],
+    "supervisor": ["/home", "/reports/", "/reports/report"],
+    "admin": ["/home", "/admin/users", "/admin/org-units", "/audit/"],
+}
+FIRST_OF = {"/cases/": r'href="(/cases/NB-[^"]+)"', "/referrals/": r'href="(/referrals/\d+)"'}
+BUDGET = 50 * 1024
+
+
+def weigh_all(app) -> None:
+    worst = 0
+    for user, paths in ROLE_PAGES.items():
+        client = app.test_client()
+        client.post("/auth/sign-in", data={"username": user, "password": "benchmark password 123"})
+        for path in list(paths):
+            if path in FIRST_OF:
+                html = client.get(path).get_data(as_text=True)
+                if m := re.search(FIRST_OF[path], html):
+                    paths.append(m.group(1))
+        for path in paths:
+            raw, compressed, _parts = weigh(client, path)
+            worst = max(worst, compressed)
+            flag = "" if compressed <= BUDGET else "  OVER 50 KB"
+            print(f"{user:<11} {path:<28} {compressed:>7,} B gzip ({raw:,} raw){flag}")
+    print(f"heaviest: {worst:,} B gzip (budget {BUDGET:,})")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ PUBLIC_ENDPOINTS = {
     "home.health",
     "auth.sign_in",
     "auth.mfa",
+    "auth.session_state",  # the page's idle timer asks it; says only alive or not
+    "auth.resume",  # signing in again on a page whose session ended (throttled)
+    "auth.resume_code",
     "cases_api.openapi",
     "api.openapi",
     "outreach.service_worker",

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.audit.action_labels import action_label
 from app.audit.actions import ACTIONS, is_known_action
 from app.audit.activity import KINDS, ActivityFilters, kind_label
 from app.audit.queries import AuditFilters
@@ -14,7 +15,8 @@ from app.web.forms import LocalDateField
 
 
 def action_choices() -> list[tuple[str, str]]:
-    return [("", _l("Tất cả"))] + [(a, a) for a in sorted(ACTIONS)]
+    labelled = sorted(((a, action_label(a)) for a in ACTIONS), key=lambda c: c[1])
+    return [("", _l("Tất cả")), *labelled]
 
 
 class AuditFilterForm(FlaskForm):

@@ -29,7 +29,9 @@ def load_user(token: str):
             )
             db.session.commit()
         return None
-    sessions.touch(auth_session)
+    # Asking whether the session is still good (the page's timer) must not extend it.
+    if request.endpoint != "auth.session_state":
+        sessions.touch(auth_session)
     sessions.attach(auth_session.user, token, auth_session)
     return auth_session.user
 
@@ -38,6 +40,8 @@ def refuse_unauthenticated():
     if is_api_path(request.path):
         # The API's one error body (app/openapi.py), like every other refusal.
         return jsonify(error=_("Cần đăng nhập"), status=401), 401
+    if request.accept_mimetypes.best == "application/json":  # the page's idle timer (app.js)
+        return jsonify(error="unauthorized"), 401
     flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
     return redirect(
         url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None)

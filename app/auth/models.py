@@ -24,6 +24,9 @@ class AuthSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Two-factor still owed: the session may only reach the verification pages.
     is_mfa_pending: Mapped[bool] = mapped_column(default=False)
+    # Her last page was an intake or a note (interviews outlast the usual idle limit):
+    # SESSION_FORM_IDLE_TIMEOUT applies instead of SESSION_IDLE_TIMEOUT.
+    is_on_long_form: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(sa.String(20))
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from app.auth import mfa as two_factor
 from app.auth import services, sessions, throttle
@@ -198,3 +210,113 @@ def sign_out():
     session[_SIGNED_OUT_KEY] = True
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.sign_in"))
+
+
+# -- the idle time-out that loses nothing (app/static/js/app.js) ---------------------------------
+# Intake and note pages: an interview outlasts the usual idle limit (SESSION_FORM_IDLE_TIMEOUT).
+LONG_FORM_ENDPOINTS = frozenset({"cases.new", "cases.edit", "cases.detail", "cases.add_note"})
+
+
+@bp.before_app_request
+def note_long_form_page():
+    """Each page she opens sets which idle limit her session has while she stays on it, and
+    gives the page's timer its figures (read now: rendering may come after the commit)."""
+    if request.endpoint in (None, "static") or is_api_path(request.path):
+        return
+    if not current_user.is_authenticated:
+        return
+    auth_session = current_user.auth_session
+    if request.method == "GET" and request.blueprint != "auth":
+        sessions.set_long_form(auth_session, request.endpoint in LONG_FORM_ENDPOINTS)
+    g.session_timer = {
+        **sessions.seconds_left(auth_session),
+        "warn": int(current_app.config["SESSION_IDLE_WARNING"].total_seconds()),
+        "long_form": auth_session.is_on_long_form,
+    }
+
+
+@bp.get("/session")
+@public
+def session_state():
+    """Whether this browser's session is still good, without extending it (the page's timer)."""
+    user = current_user if current_user.is_authenticated else None
+    body = {"alive": user is not None, "csrf": generate_csrf()}
+    if user is not None:
+        body.update(sessions.seconds_left(user.auth_session), user=user.username)
+    db.session.commit()  # the loader may have ended an expired session (audited)
+    return jsonify(body)
+
+
+@bp.post("/keep-alive")
+@roles_required(*ALL_ROLES)
+def keep_alive():
+    """ "Tiếp tục làm việc": the idle limit starts again from now."""
+    sessions.touch(current_user.auth_session, force=True)
+    db.session.commit()
+    left = sessions.seconds_left(current_user.auth_session)
+    return jsonify(alive=True, csrf=generate_csrf(), **left)
+
+
+def _resumed(user):
+    db.session.commit()
+    left = sessions.seconds_left(user.auth_session)
+    return jsonify(alive=True, csrf=generate_csrf(), user=user.username, **left)
+
+
+def _resume_refused(error: str, status: int):
+    return jsonify(alive=False, error=error), status
+
+
+@bp.post("/resume")
+@public
+@throttle.resume_limits
+def resume():
+    """Sign in again from the page whose session ended, as the same user only; the page then
+    sends the form she filled in. The real sign-in: same throttling, same second factor."""
+    owner = sessions.find_session(session.get("_user_id"))
+    if owner is None or owner.is_mfa_pending:
+        return _resume_refused(_("Không thể tiếp tục phiên này. Hãy đăng nhập lại."), 409)
+    user = services.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+    if user is None or user.id != owner.user_id:
+        throttle.mark_failed()
+        if user is not None:
+            services.record_resume_refused(user, owner)
+        db.session.commit()
+        message = (
+            _("Tên đăng nhập hoặc mật khẩu không đúng.")
+            if user is None
+            else _("Chỉ người đã mở trang này mới có thể tiếp tục.")
+        )
+        return _resume_refused(message, 401 if user is None else 403)
+    _fresh_cookie_session()
+    if services.has_mfa(user):
+        session[sessions.PENDING_KEY] = services.sign_in(user, mfa_pending=True)
+        db.session.commit()
+        return jsonify(alive=False, step="code", csrf=generate_csrf())
+    services.sign_in(user)
+    login_user(user)
+    return _resumed(user)
+
+
+@bp.post("/resume/code")
+@public
+@throttle.mfa_limits
+def resume_code():
+    """Second step of `resume` for users with two-factor."""
+    pending = sessions.pending_session()
+    if pending is None:
+        return _resume_refused(_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."), 409)
+    if services.complete_second_factor(pending, request.form.get("code", "")) is None:
+        throttle.mark_failed()
+        db.session.commit()
+        return _resume_refused(_("Mã không đúng hoặc đã được dùng. Hãy nhập mã mới."), 401)
+    user = pending.user
+    sessions.attach(user, session.pop(sessions.PENDING_KEY), pending)
+    login_user(user)
+    return _resumed(user)
+
+
+@bp.app_template_global()
+def session_timer() -> dict | None:
+    """What base.html gives the page's timer (seconds), for the signed-in user."""
+    return g.get("session_timer")

@@ -68,6 +68,17 @@ def sign_in(user: User, *, mfa_pending: bool = False) -> str:
     return token
 
 
+def record_resume_refused(user: User, owner: AuthSession) -> None:
+    """Someone else's right password on a page whose session was another user's: refused."""
+    record(
+        Actor.from_user(user),
+        "auth.sign_in_failed",
+        user,
+        outcome="denied",
+        reason="not the user whose session the page belonged to",
+    )
+
+
 def sign_out(user: User, auth_session: AuthSession) -> None:
     sessions.end_session(auth_session, "signed_out")
     record(Actor.from_user(user), "auth.sign_out", user)

@@ -72,11 +72,38 @@ def expiry_reason(auth_session: AuthSession) -> str | None:
     cfg = current_app.config
     if now - auth_session.created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"]:
         return "absolute"
-    if now - auth_session.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
+    if now - auth_session.last_seen_at > idle_limit(auth_session):
         return "idle"
     if not auth_session.user.is_enabled:
         return "disabled"
     return None
+
+
+def idle_limit(auth_session: AuthSession) -> timedelta:
+    """How long this session may stay idle: longer while she is on an intake or a note."""
+    cfg = current_app.config
+    if auth_session.is_on_long_form:
+        return max(cfg["SESSION_FORM_IDLE_TIMEOUT"], cfg["SESSION_IDLE_TIMEOUT"])
+    return cfg["SESSION_IDLE_TIMEOUT"]
+
+
+def seconds_left(auth_session: AuthSession) -> dict[str, int]:
+    """Seconds until the idle and the absolute limits (what the page's timer counts down)."""
+    now = utcnow()
+    cfg = current_app.config
+    idle = auth_session.last_seen_at + idle_limit(auth_session) - now
+    absolute = auth_session.created_at + cfg["SESSION_ABSOLUTE_TIMEOUT"] - now
+    return {
+        "idle": max(0, int(idle.total_seconds())),
+        "absolute": max(0, int(absolute.total_seconds())),
+    }
+
+
+def set_long_form(auth_session: AuthSession, on: bool) -> None:
+    """Record whether her current page is an intake or a note (see `idle_limit`)."""
+    if auth_session.is_on_long_form != on:
+        begin_writing(db.session)
+        auth_session.is_on_long_form = on
 
 
 def end_session(auth_session: AuthSession, reason: str) -> None:
@@ -111,9 +138,9 @@ def revoke_all_api_tokens(user: User) -> int:
     return result.rowcount or 0
 
 
-def touch(auth_session: AuthSession) -> None:
+def touch(auth_session: AuthSession, *, force: bool = False) -> None:
     now = utcnow()
-    if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
+    if force or now - auth_session.last_seen_at >= TOUCH_INTERVAL:
         begin_writing(db.session)  # the page may have begun as a read snapshot (app/db.py)
         auth_session.last_seen_at = now
 

@@ -72,14 +72,12 @@ def _on_breach(request_limit) -> None:
     return None
 
 
-def _limit(config_name: str, key_func):
-    return limiter.limit(
-        lambda: current_app.config[config_name],
-        key_func=key_func,
-        methods=["POST"],
-        deduct_when=_failed,
-        on_breach=_on_breach,
-    )
+def _limit(config_name: str, key_func, scope: str | None = None):
+    options = dict(key_func=key_func, methods=["POST"], deduct_when=_failed, on_breach=_on_breach)
+    limit = lambda: current_app.config[config_name]  # noqa: E731
+    if scope is not None:  # counted in another view's buckets
+        return limiter.shared_limit(limit, scope=scope, **options)
+    return limiter.limit(limit, **options)
 
 
 def sign_in_limits(view):
@@ -87,6 +85,13 @@ def sign_in_limits(view):
     view = _limit("SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", account_address_key)(view)
     view = _limit("SIGNIN_LIMIT_PER_ACCOUNT", account_key)(view)
     return _limit("SIGNIN_LIMIT_PER_ADDRESS", address_key)(view)
+
+
+def resume_limits(view):
+    """Signing in again on a page (auth.resume) counts in the sign-in page's own buckets."""
+    view = _limit("SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", account_address_key, "auth.sign_in")(view)
+    view = _limit("SIGNIN_LIMIT_PER_ACCOUNT", account_key, "auth.sign_in")(view)
+    return _limit("SIGNIN_LIMIT_PER_ADDRESS", address_key, "auth.sign_in")(view)
 
 
 def mfa_limits(view):

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.cases import consents as cons
 from app.cases.models import ClosedReason, ConsentMethod, NeedPriority, NeedStatus, ReachedVia
 from app.categories import CATEGORY_LABELS, SupportCategory
-from app.web.forms import choices
+from app.web.forms import BirthDateField, choices
 
 OFF = {"autocomplete": "off", "autocapitalize": "words", "spellcheck": "false"}
 OFF_PLAIN = {"autocomplete": "off", "spellcheck": "false"}
@@ -137,11 +137,7 @@ class IdentityFields:
     preferred_name = StringField(
         _l("Tên muốn được gọi"), validators=[Optional(), Length(max=60)], render_kw=OFF
     )
-    date_of_birth = StringField(
-        _l("Ngày sinh (dd/mm/yyyy) hoặc năm sinh"),
-        validators=[Optional(), Length(max=10)],
-        render_kw=OFF_PLAIN | {"inputmode": "numeric"},
-    )
+    date_of_birth = BirthDateField(_l("Ngày sinh"), validators=[Optional(), Length(max=10)])
     phone = StringField(
         _l("Số điện thoại"),
         validators=[Optional(), Length(max=20)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import secrets
+import socket
 
 import click
 from flask import current_app
@@ -67,6 +68,9 @@ def start_demo_command(host: str, port: int):
     """Compile catalogs, create keys, migrate, seed the demo on first run, and serve."""
     from flask_migrate import upgrade
 
+    # Before anything is printed: a busy port would otherwise fail only after the welcome text.
+    _check_port_free(host, port)
+
     from app.crypto.keyring import KeyringError, load_keyring
     from app.i18n import compile_catalogs
 
@@ -108,7 +112,29 @@ def start_demo_command(host: str, port: int):
     # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    except OSError as exc:  # taken between the check and now
+        raise click.ClickException(_busy_port_message(host, port)) from exc
+
+
+def _busy_port_message(host: str, port: int) -> str:
+    return (
+        f"port {port} on {host} is already in use: "
+        f"start on another one with --port, e.g. `flask --app app start-demo --port {port + 1}`"
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail in one line naming --port when another program listens on host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Same option as Werkzeug's server, so a port in TIME_WAIT is not called busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(_busy_port_message(host, port)) from exc
 
 
 commands = [demo_command, start_demo_command, i18n_cli]

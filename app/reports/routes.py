@@ -30,6 +30,7 @@ from app.reports.forms import PlanForm, as_decimal, reached_fields
 from app.reports.indicators import DEFAULT_WINDOW, WINDOWS, Period
 from app.reports.models import PERCENT_INDICATORS, Indicator, Plan
 from app.reports.svg import progress_bar
+from app.web.templating import format_figure
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -101,7 +102,7 @@ def _bars(report: layout.Report) -> list:
     for progress in report.plans:
         items = []
         for t in progress.targets:
-            label = f"{t.label}: {t.actual_text} / {t.target_text}"
+            label = f"{t.label}: {format_figure(t.actual_text)} / {format_figure(t.target_text)}"
             items.append(
                 (t, progress_bar(t.actual, t.target, t.status, label, percent=t.is_percent))
             )

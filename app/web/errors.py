@@ -56,7 +56,7 @@ def _unavailable():
     except Exception:  # noqa: BLE001 - the page must render whatever failed
         locale = "vi"
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         body = jsonify(error=str(_l("Hệ thống tạm thời gián đoạn")), status=503)
         return body, 503, headers
     template = current_app.jinja_env.get_template("errors/unavailable.html")

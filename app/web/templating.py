@@ -2,44 +2,80 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import format_date as babel_format_date
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import format_decimal, get_locale
+from flask_babel import format_percent as babel_format_percent
 
 from app.home.panels import panels_for
 from app.i18n import LOCAL_TZ
 from app.permissions import Role, current_actor
 from app.roles_text import role_intro, role_label
+from app.web import labels
 
 
 def format_date(value: date | datetime | None) -> str:
-    """dd/mm/yyyy, the way Vietnamese forms write dates."""
+    """dd/mm/yyyy in both languages: the way Vietnamese forms write dates (Vietnam's clock)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_TZ).date()
-    return value.strftime("%d/%m/%Y")
+    return babel_format_date(value, "dd/MM/yyyy")
 
 
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    return babel_format_datetime(value, "dd/MM/yyyy HH:mm")  # in BABEL_DEFAULT_TIMEZONE
 
 
 def format_number(value: int | float | None) -> str:
+    """Thousands grouped for the user's locale: 2.000 in Vietnamese, 2,000 in English."""
     if value is None:
         return ""
-    text = f"{value:,}"
-    # Vietnamese groups thousands with a dot.
-    return text.replace(",", ".") if str(get_locale()) == "vi" else text
+    return format_decimal(value)
+
+
+def format_percent(value: float | None, digits: int = 1) -> str:
+    """A percentage (0-100) in the user's locale: 72,2 % in Vietnamese, 72.2% in English."""
+    if value is None:
+        return "—"
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    space = "\u00a0" if str(get_locale()) == "vi" else ""  # never broken from its number
+    return babel_format_percent(value / 100.0, pattern + space + "%")
+
+
+# A number in a figure computed as plain text: 2159, 2,159, 72.2%; not 1.198 (already grouped
+# the Vietnamese way, or a decimal: it is left as it is).
+_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(%?)(?![\d.,])")
+
+
+def _localize(match: re.Match) -> str:
+    whole, fraction, percent = match.group(1).replace(",", ""), match.group(2), match.group(3)
+    if percent:
+        return format_percent(float(f"{whole}.{fraction or 0}"), len(fraction or ""))
+    if fraction:
+        return match.group(0)
+    return format_number(int(whole))
+
+
+def format_figure(value) -> str:
+    """A figure computed as plain text ("72.2%", "2159", "100.0% (5/5)", "<5", "—"; or a report
+    cell with `.text`) shown in the user's locale: its numbers are regrouped, its words kept."""
+    text = str(getattr(value, "text", value) if value is not None else "")
+    return _NUMBER.sub(_localize, text)
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_vn"] = format_date
     app.jinja_env.filters["datetime_vn"] = format_datetime
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["percent"] = format_percent
+    app.jinja_env.filters["figure"] = format_figure
 
     @app.context_processor
     def inject_globals():
@@ -51,4 +87,5 @@ def init_app(app: Flask) -> None:
             "role_label": role_label,
             "role_intro": role_intro,
             "nav_items": lambda: [p for p in panels_for(current_actor()) if p.order < 80],
+            **labels.TEMPLATE_LABELS,
         }

@@ -60,7 +60,7 @@ def test_intake_on_a_360px_phone_without_javascript(live_app, tmp_path):
         page.check("input[name=consent_share][value='share:jobs']")
         page.check("input[name=consent_method][value=verbal]")
         page.fill("input[name=full_name]", "Đinh Thị Trình Duyệt")
-        page.fill("input[name=date_of_birth]", "20/10/1996")
+        page.fill("input[name=date_of_birth]", "1996-10-20")  # the native date picker
         page.fill("input[name=phone]", "0977 123 456")
         page.select_option("select[name=need_jobs]", "high")
         page.click("button[type=submit].primary")

@@ -30,6 +30,7 @@ def test_admin_pages_on_a_phone(seeded_app):
         page.click("button[type=submit].primary")
         page.wait_for_url(base + "/home")
 
+        page.click(".menu-toggle")  # on a phone the navigation is a menu
         page.click(".mainnav >> text=Đơn vị")
         page.wait_for_url(base + "/admin/org-units")
         assert page.locator(".org-tree li").count() == 8

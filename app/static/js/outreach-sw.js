@@ -2,9 +2,9 @@
  * network. Only the form page and its two static files are kept; entries themselves wait in
  * localStorage (see outreach.js) and are sent by the page, never by this worker. */
 "use strict";
-var CACHE = "caunoi-outreach-v1";
+var CACHE = "caunoi-outreach-v2";
 var FORM = "/outreach/new";
-var ASSETS = ["/static/css/app.css", "/static/js/outreach.js"];
+var ASSETS = ["/static/css/app.css", "/static/js/app.js", "/static/js/outreach.js"];
 // The kept form names the signed-in volunteer: offer it no longer than a session can last.
 var MAX_AGE_MS = 12 * 3600 * 1000;
 

@@ -1,7 +1,10 @@
 /* Cầu Nối — outreach form: keep entries on the phone while the network is down, send each once.
  * Progressive enhancement: without this script the form posts normally to the page.
- * Each entry carries an idempotency key made on the phone; the server answers a repeated key
- * with the entry it already has, so a retry after a lost answer never makes a second entry. */
+ * Each entry gets its own idempotency key when it is typed (never the one the page was loaded
+ * with: a form reopened from the service-worker cache carries the same page every time); the
+ * server answers a repeated key with the entry it already has, so a retry after a lost answer
+ * never makes a second entry. No entry leaves the queue except when the server has it, or when
+ * she removes it herself; the count of waiting entries and the last error stay on screen. */
 (function () {
   "use strict";
   var STORE = "caunoi.outreach.queue.v1";
@@ -20,6 +23,8 @@
   var msg = function (name) { return form.getAttribute("data-msg-" + name) || ""; };
   var statusEl = document.getElementById("outreach-status");
   var pendingEl = document.getElementById("outreach-pending");
+  var countEl = document.getElementById("outreach-count");
+  var lastErrorEl = document.getElementById("outreach-last-error");
   var button = form.querySelector("button[type=submit]");
   var sending = false;
   var again = false;
@@ -75,9 +80,10 @@
     return d + " · " + (checked ? checked.parentNode.textContent.trim() : "") + " · " + people + " " + msg("people");
   }
 
-  function say(text, kind) {
+  function say(text, kind, state) {
     statusEl.textContent = text;
     statusEl.className = "flash flash-" + (kind || "info");
+    statusEl.setAttribute("data-kind", state || "");
     statusEl.hidden = !text;
   }
 
@@ -99,8 +105,33 @@
     say([msg("invalid")].concat(loose).join(" "), "error");
   }
 
+  // The last failure (per user), so she can see why entries are still waiting.
+  function note(text) {
+    try {
+      if (text) { localStorage.setItem(STORE + ".error." + user, JSON.stringify({ text: text, at: Date.now() })); }
+      else { localStorage.removeItem(STORE + ".error." + user); }
+    } catch (e) { /* nothing to keep it in: the banner still says it */ }
+  }
+  function lastError() {
+    try { return JSON.parse(localStorage.getItem(STORE + ".error." + user)); } catch (e) { return null; }
+  }
+  function clock(ms) {
+    var d = new Date(ms);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
   function render() {
     var queue = mine();
+    countEl.textContent = msg("count").replace("{n}", String(queue.length));
+    var err = queue.length ? lastError() : null;
+    lastErrorEl.textContent = err ? msg("lasterror") + " " + err.text + " (" + clock(err.at) + ")" : "";
+    lastErrorEl.hidden = !err;
+    // The banner follows the queue: once nothing waits, a "kept on the phone" warning is stale.
+    if (!queue.length && statusEl.getAttribute("data-kind") === "waiting") {
+      say(msg("allsent"), "success");
+    } else if (queue.length && navigator.onLine === false) {
+      say(msg("queued"), "warning", "waiting");
+    }
     var list = pendingEl.querySelector("ul");
     list.textContent = "";
     queue.forEach(function (item) {
@@ -163,7 +194,11 @@
           var text = Object.keys(res.invalid).map(function (k) { return res.invalid[k]; }).join(" ");
           update(item.key, { error: text || msg("invalid") });
         }
-        if (res.auth || res.retry) { return null; }  // no point trying the rest now
+        if (res.auth || res.retry) {  // no point trying the rest now
+          note(res.auth ? msg("auth") : msg("offline"));
+          return null;
+        }
+        note("");
         return step(i + 1);
       });
     };
@@ -184,14 +219,19 @@
     ev.preventDefault();
     clearErrors();
     var data = collect();
+    data.idempotency_key = newKey();  // this entry's own key, made now
     var item = { user: user, key: data.idempotency_key, data: data, label: summary(data), at: Date.now() };
     var queue = load();
-    if (!queue.some(function (e) { return e.key === item.key; })) { queue.push(item); }
-    if (!save(queue)) { form.submit(); return; }  // no storage on this phone: plain post
+    queue.push(item);
+    if (!save(queue)) {  // no room on this phone: a plain post if it can reach the server
+      if (navigator.onLine !== false) { form.elements.idempotency_key.value = item.key; form.submit(); }
+      else { say(msg("nostore"), "error"); }
+      return;
+    }
     if (sending) {  // an earlier entry is on its way; this one goes right after it
       again = true;
       startNew();
-      say(msg("queued"), "warning");
+      say(msg("queued"), "warning", "waiting");
       render();
       return;
     }
@@ -201,9 +241,9 @@
       if (res && res.invalid) { showErrors(res.invalid); return; }
       startNew();
       if (res && res.ok) { say(msg("sent"), "success"); }
-      else if (res && res.reload) { say(msg("reload"), "warning"); }
-      else if (res && res.auth) { say(msg("auth"), "warning"); }
-      else { say(msg("queued"), "warning"); }
+      else if (res && res.reload) { say(msg("reload"), "warning", "waiting"); }
+      else if (res && res.auth) { say(msg("auth"), "warning", "waiting"); }
+      else { say(msg("queued"), "warning", "waiting"); }
       render();
       window.scrollTo(0, 0);
     });
@@ -211,6 +251,7 @@
 
   document.getElementById("outreach-retry").addEventListener("click", function () { flush(null); });
   window.addEventListener("online", function () { flush(null); });
+  window.addEventListener("offline", render);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { flush(null); }
   });
@@ -220,6 +261,7 @@
     navigator.serviceWorker.register(form.getAttribute("data-sw"), { scope: "/outreach/" })
       .catch(function () {});
   }
+  form.elements.idempotency_key.value = newKey();  // a cached page must not lend its key
   render();
   flush(null);
 })();

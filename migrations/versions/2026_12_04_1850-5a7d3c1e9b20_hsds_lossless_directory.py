@@ -2,7 +2,7 @@
 and phones without an organization, unclassified services, taxonomy term mappings.
 
 Revision ID: 5a7d3c1e9b20
-Revises: 5c1d2e3f4a5b
+Revises: b7d41c2e9a10
 Create Date: 2026-12-04 18:20:00
 
 """
@@ -13,7 +13,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5a7d3c1e9b20'
-down_revision = '5c1d2e3f4a5b'
+down_revision = 'b7d41c2e9a10'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,54 @@
+"""Numbers, percentages and dates in the user's locale through Flask-Babel (issue #13, point 3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import session
+from flask_babel import refresh
+
+from app.web.templating import (
+    format_date,
+    format_datetime,
+    format_figure,
+    format_number,
+    format_percent,
+)
+
+
+@pytest.fixture
+def speaking(app):
+    def _in(lang):
+        ctx = app.test_request_context()
+        ctx.push()
+        session["lang"] = lang
+        refresh()
+        return ctx
+
+    pushed = []
+    yield lambda lang: pushed.append(_in(lang))
+    for ctx in reversed(pushed):
+        refresh()
+        ctx.pop()
+    refresh()
+
+
+def test_vietnamese(speaking):
+    speaking("vi")
+    assert format_percent(72.2) == "72,2\u00a0%"
+    assert format_number(2000) == "2.000" and format_number(100000) == "100.000"
+    assert format_figure("72.2%") == "72,2\u00a0%" and format_figure("2000") == "2.000"
+    assert format_figure("<5") == "<5" and format_figure("—") == "—"
+    assert format_figure("2,159") == "2.159" and format_figure("1.198") == "1.198"
+    assert format_figure("100.0% (5/5)") == "100,0\u00a0% (5/5)"
+    assert format_date(date(2026, 3, 5)) == "05/03/2026"
+    # Vietnam's clock: 23:30 UTC is the next morning there.
+    assert format_datetime(datetime(2026, 3, 5, 23, 30, tzinfo=UTC)) == "06/03/2026 06:30"
+
+
+def test_english(speaking):
+    speaking("en")
+    assert format_percent(72.2) == "72.2%"
+    assert format_number(100000) == "100,000"
+    assert format_figure("80.0%") == "80.0%"
