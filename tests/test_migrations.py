@@ -64,3 +64,130 @@ def test_upgrade_gives_exactly_the_models(tmp_path, empty_database):
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], diff
+
+
+def _row(table: sa.Table, **given) -> dict:
+    """`given`, and a plain value for every other NOT NULL column of the reflected table."""
+    import datetime as dt
+
+    values = dict(given)
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        kind = column.type.__class__.__name__.lower()
+        if "int" in kind:
+            values[column.name] = 0
+        elif "bool" in kind:
+            values[column.name] = False
+        elif "datetime" in kind or "timestamp" in kind:
+            values[column.name] = dt.datetime.now(dt.UTC)
+        elif "date" in kind:
+            values[column.name] = dt.date(2026, 1, 5)
+        elif "json" in kind:
+            values[column.name] = []
+        elif "binary" in kind or "blob" in kind or "bytea" in kind:
+            values[column.name] = b""
+        else:
+            values[column.name] = "x"
+    return values
+
+
+def test_partner_references_migration_fills_existing_referrals(tmp_path, empty_database):
+    """Existing referrals get distinct random references; a shared case code becomes the
+    organization's own client reference (shown only with her consent)."""
+    import re
+
+    migrated = create_app(make_config(tmp_path, empty_database))
+    with migrated.app_context():
+        upgrade(revision="e97a2778673e")
+        with db.engine.begin() as conn:
+            meta = sa.MetaData()
+            tables = {
+                name: sa.Table(name, meta, autoload_with=conn)
+                for name in (
+                    "org_units",
+                    "cases",
+                    "needs",
+                    "partner_organizations",
+                    "partner_services",
+                    "referrals",
+                )
+            }
+            unit = conn.execute(
+                tables["org_units"]
+                .insert()
+                .values(
+                    _row(
+                        tables["org_units"],
+                        code="37",
+                        name="Ninh Bình",
+                        level="province",
+                        path="/37/",
+                    )
+                )
+            ).inserted_primary_key[0]
+            case = conn.execute(
+                tables["cases"]
+                .insert()
+                .values(_row(tables["cases"], code="NB-2026-00001", org_unit_id=unit))
+            ).inserted_primary_key[0]
+            need = conn.execute(
+                tables["needs"]
+                .insert()
+                .values(_row(tables["needs"], case_id=case, category="health"))
+            ).inserted_primary_key[0]
+
+            # Reflected, a UUID column is CHAR(32) on SQLite: hex there, UUID on PostgreSQL.
+            def as_uuid(value):
+                return value.hex if conn.dialect.name == "sqlite" else value
+
+            org = as_uuid(uuid.uuid4())
+            conn.execute(
+                tables["partner_organizations"]
+                .insert()
+                .values(_row(tables["partner_organizations"], id=org, name="Trung tâm Y tế"))
+            )
+            service = as_uuid(uuid.uuid4())
+            conn.execute(
+                tables["partner_services"]
+                .insert()
+                .values(
+                    _row(
+                        tables["partner_services"],
+                        id=service,
+                        organization_id=org,
+                        name="Khám",
+                        category="health",
+                    )
+                )
+            )
+            for fields in (["code", "need"], ["need"], ["code"]):
+                conn.execute(
+                    tables["referrals"]
+                    .insert()
+                    .values(
+                        _row(
+                            tables["referrals"],
+                            case_id=case,
+                            need_id=need,
+                            service_id=service,
+                            organization_id=org,
+                            category="health",
+                            shared_fields=fields,
+                        )
+                    )
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT partner_reference, shared_fields FROM referrals ORDER BY id")
+            ).all()
+            clients = conn.execute(
+                sa.text("SELECT case_id, reference FROM partner_client_references")
+            ).all()
+        db.engine.dispose()
+    refs = [r[0] for r in rows]
+    assert len(set(refs)) == 3 and all(re.fullmatch(r"CG-[0-9A-Z]{4}-[0-9A-Z]{4}", r) for r in refs)
+    fields = [r[1] if isinstance(r[1], list) else __import__("json").loads(r[1]) for r in rows]
+    assert fields == [["client_ref", "need"], ["need"], ["client_ref"]]
+    assert len(clients) == 1 and clients[0][1].startswith("KH-")

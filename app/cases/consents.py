@@ -19,6 +19,9 @@ CONTACT_PHONE = "contact_phone"
 SHARE_HIV = "share_hiv"
 SHARE_HEALTH_DETAILS = "share_health_details"
 SHARE_VIOLENCE_DETAILS = "share_violence_details"
+# To be recognised by a service she is referred to again: its own reference for her
+# (app/referrals/references.py). Without it, each referral reaches a partner as a stranger.
+SHARE_IDENTITY = "share_identity"
 SHARE_PREFIX = "share:"
 
 
@@ -33,6 +36,7 @@ ALL_PURPOSES: tuple[str, ...] = (
     SHARE_HIV,
     SHARE_HEALTH_DETAILS,
     SHARE_VIOLENCE_DETAILS,
+    SHARE_IDENTITY,
 )
 
 _PURPOSE_LABELS = {
@@ -41,6 +45,7 @@ _PURPOSE_LABELS = {
     SHARE_HIV: _l("Chia sẻ tình trạng HIV (đồng ý riêng)"),
     SHARE_HEALTH_DETAILS: _l("Chia sẻ thông tin sức khỏe chi tiết"),
     SHARE_VIOLENCE_DETAILS: _l("Chia sẻ thông tin về bạo lực đã trải qua"),
+    SHARE_IDENTITY: _l("Cho cơ sở dịch vụ nhận ra các lần chuyển gửi của cùng một người"),
 }
 
 

@@ -284,6 +284,8 @@ def _seed_small(units: list[OrgUnit], stories: list[Story]) -> None:
         needs = _story_needs(rng, story)
         minor = i % 17 == 5
         purposes = [cons.RECORD, cons.CONTACT_PHONE] + [cons.share_purpose(c) for c, _p in needs]
+        if i % 2 == 0:  # half agreed to be recognised by the services they are referred to
+            purposes.append(cons.SHARE_IDENTITY)
         consent = services.ConsentGiven(
             purposes=purposes,
             method=rng.choice(["verbal", "written", "thumbprint"]),

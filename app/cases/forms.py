@@ -97,6 +97,9 @@ class ConsentFields:
     consent_share_violence_details = BooleanField(
         _l("Đồng ý chia sẻ thông tin về bạo lực đã trải qua")
     )
+    consent_share_identity = BooleanField(
+        _l("Đồng ý để cơ sở dịch vụ nhận ra các lần chuyển gửi của cùng một người")
+    )
     consent_method = RadioField(
         _l("Hình thức đồng ý"),
         choices=choices(METHOD_CHOICES),
@@ -119,6 +122,7 @@ class ConsentFields:
             (self.consent_share_hiv, cons.SHARE_HIV),
             (self.consent_share_health_details, cons.SHARE_HEALTH_DETAILS),
             (self.consent_share_violence_details, cons.SHARE_VIOLENCE_DETAILS),
+            (self.consent_share_identity, cons.SHARE_IDENTITY),
         ):
             if flag.data:
                 purposes.append(purpose)

@@ -56,7 +56,8 @@ def demo_command(password: str | None, case_count: int | None):
         db.session.commit()
     if printed:
         click.echo(
-            f"Demo users: admin, caseworker, volunteer, supervisor, partner — password: {password}"
+            "Demo users: admin, caseworker, volunteer, supervisor, auditor, partner — "
+            f"password: {password}"
         )
 
 

@@ -43,9 +43,15 @@ def _dump(actor, referral) -> dict:
     view = sharing.shared_view(referral)
     is_partner = actor.has_role(Role.PARTNER)
     if is_partner and view.withdrawn:
-        return {"id": referral.id, "status": "withdrawn", "withdrawn": True}
+        return {
+            "id": referral.id,
+            "partner_reference": referral.partner_reference,
+            "status": "withdrawn",
+            "withdrawn": True,
+        }
     data = {
         "id": referral.id,
+        "partner_reference": referral.partner_reference,
         "status": referral.status,
         "withdrawn": view.withdrawn,
         "category": referral.category,
@@ -192,9 +198,12 @@ openapi.register_schema(
     {
         "type": "object",
         "description": "Partners get status and the shared fields only; after withdrawal only "
-        "{id, status: withdrawn, withdrawn: true}.",
+        "{id, partner_reference, status: withdrawn, withdrawn: true}. Partners never get the "
+        "case code: `partner_reference` names the referral, and `shared.client_ref` (only with "
+        "her consent) the person as this organization knows her.",
         "properties": {
             "id": {"type": "integer"},
+            "partner_reference": {"type": "string", "example": "CG-7QK3-M2XD"},
             "status": {"type": "string"},
             "withdrawn": {"type": "boolean"},
             "category": {"type": "string"},

@@ -24,11 +24,14 @@ from app.referrals.sharing import FIELD_LABELS, shared_view
 from app.referrals.status import ReferralStatus, reason_label, status_label
 
 SYSTEM = "https://caunoi.example.vn/fhir"
+# Never the case code: the referral's own reference, and the partner's own reference for her
+# only when she agreed to be recognised (app/referrals/references.py).
+REFERRAL_REFERENCE_SYSTEM = f"{SYSTEM}/referral-reference"
+CLIENT_REFERENCE_SYSTEM = f"{SYSTEM}/client-reference"
 CATEGORY_SYSTEM = f"{SYSTEM}/CodeSystem/support-category"
 REASON_SYSTEM = f"{SYSTEM}/CodeSystem/referral-reason"
 SERVICE_SYSTEM = f"{SYSTEM}/hsds/service"
 ORG_UNIT_SYSTEM = f"{SYSTEM}/org-unit"
-PARTNER_REFERENCE_SYSTEM = f"{SYSTEM}/partner-reference"
 HSDS_ID_SYSTEM = "urn:ietf:rfc:3986"
 
 SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare"
@@ -157,23 +160,22 @@ def _meta(profile: str | None, referral) -> dict:
     )
 
 
-def partner_reference(referral) -> str | None:
-    """The per-referral reference a partner may quote (never the case code)."""
-    return getattr(referral, "partner_reference", None)
-
-
 def patient_resource(referral) -> dict:
     check_exportable(referral)
     view = shared_view(referral)
     values = view.values
-    reference = partner_reference(referral) if not view.withdrawn else None
     return _clean(
         {
             "resourceType": "Patient",
             "id": str(referral.id),
-            "identifier": [{"system": PARTNER_REFERENCE_SYSTEM, "value": reference}]
-            if reference
-            else None,
+            "identifier": [
+                {"system": REFERRAL_REFERENCE_SYSTEM, "value": referral.partner_reference},
+                *(
+                    [{"system": CLIENT_REFERENCE_SYSTEM, "value": values["client_ref"]}]
+                    if values.get("client_ref")
+                    else []
+                ),
+            ],
             "name": [{"text": values["preferred_name"]}] if values.get("preferred_name") else None,
             "telecom": [{"system": "phone", "value": values["phone"]}]
             if values.get("phone")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.referrals.references import CLIENT_PREFIX, REFERRAL_PREFIX, unused_reference
 from app.referrals.status import OPEN_STATUSES, ReferralStatus
 
 # Areas served: the org units (province, district, commune) a service covers.
@@ -280,11 +281,27 @@ class TaxonomyMapping(db.Model):
         return str(self.id)
 
 
+def _new_partner_reference(context) -> str:
+    return unused_reference(
+        context.connection, Referral.__table__.c.partner_reference, REFERRAL_PREFIX
+    )
+
+
+def _new_client_reference(context) -> str:
+    return unused_reference(
+        context.connection, PartnerClientReference.__table__.c.reference, CLIENT_PREFIX
+    )
+
+
 class Referral(db.Model):
     """A case's need sent to a partner service and followed until it ends (closed loop)."""
 
     __tablename__ = "referrals"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What the partner sees instead of the case code (app/referrals/references.py).
+    partner_reference: Mapped[str] = mapped_column(
+        sa.String(20), unique=True, default=_new_partner_reference
+    )
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
     service_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("partner_services.id"), index=True)
@@ -380,3 +397,24 @@ class ReferralEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<ReferralEvent {self.id} {self.from_status}->{self.to_status}>"
+
+
+class PartnerClientReference(db.Model):
+    """How one partner organization knows one woman across her referrals to it: shared only
+    with her consent to be recognised (see app/referrals/references.py)."""
+
+    __tablename__ = "partner_client_references"
+    __table_args__ = (sa.UniqueConstraint("case_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("partner_organizations.id"), index=True
+    )
+    reference: Mapped[str] = mapped_column(
+        sa.String(20), unique=True, default=_new_client_reference
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PartnerClientReference {self.id}>"

@@ -3,7 +3,8 @@
 A caseworker's free text used to reach the partner whatever was consented: a name or a phone
 number typed into it went out with a referral that shared only a code and a need. The partner's
 note is therefore checked on save against the case's own identifying fields, decrypted for the
-check and never stored or logged: her full name and other names, phone and ID number. Names are
+check and never stored or logged: her full name and other names, phone and ID number, and
+the case code (partners get the referral's own reference instead). Names are
 compared as words, casefolded and without diacritics; numbers by their digits, whatever spaces,
 dots or dashes were typed between them. Her preferred name is allowed only when it is shared.
 """
@@ -21,6 +22,7 @@ KIND_LABELS = {
     "name": _l("họ tên"),
     "phone": _l("số điện thoại"),
     "id_number": _l("số giấy tờ tùy thân"),
+    "code": _l("mã hồ sơ"),
 }
 # Phone numbers are compared on their last nine digits: 0912 345 678 and +84 912 345 678.
 PHONE_DIGITS = 9
@@ -60,4 +62,7 @@ def identifying_kinds(case, note: str, shared_fields) -> list[str]:
     id_number = _compact(read_field(case, "id_number") or "").replace(" ", "")
     if len(id_number) >= 5 and id_number in compact:
         found.append("id_number")
+    # The case code never reaches a partner (they get the referral's own reference).
+    if case.code and _compact(case.code) in compact:
+        found.append("code")
     return found

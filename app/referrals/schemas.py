@@ -52,6 +52,7 @@ class PartnerReferralSchema(Schema):
     """A partner's view: status and the shared fields only; nothing once withdrawn."""
 
     id = fields.Integer()
+    partner_reference = fields.String()
     status = fields.String()
     withdrawn = fields.Boolean()
     category = fields.String(allow_none=True)

@@ -21,7 +21,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
 from app.referrals import notices, partner_note, permissions, queries, sharing
-from app.referrals.models import PartnerService, Referral, ReferralEvent
+from app.referrals.models import PartnerClientReference, PartnerService, Referral, ReferralEvent
 from app.referrals.status import (
     CONNECTED_OUTCOMES,
     OPEN_STATUSES,
@@ -91,6 +91,19 @@ def _check_fields(case, fields: list[str]) -> list[str]:
         )
     # Keep the table's order so every view lists them the same way.
     return [f for f in sharing.SHAREABLE_FIELDS if f in fields]
+
+
+def _ensure_client_reference(case, organization_id) -> None:
+    """The organization's own reference for her, made the first time she agrees to share it."""
+    exists = db.session.execute(
+        sa.select(PartnerClientReference.id).where(
+            PartnerClientReference.case_id == case.id,
+            PartnerClientReference.organization_id == organization_id,
+        )
+    ).first()
+    if exists is None:
+        db.session.add(PartnerClientReference(case_id=case.id, organization_id=organization_id))
+        db.session.flush()
 
 
 def _event(actor: Actor, referral: Referral, frm, to, data: TransitionInput, by_cw: bool):
@@ -192,6 +205,8 @@ def create_referral(
     )
     db.session.add(referral)
     db.session.flush()
+    if "client_ref" in fields:
+        _ensure_client_reference(case, service.organization_id)
     for column, text in (("partner_note_enc", partner_note), ("note_enc", internal_note)):
         if text and text.strip():
             sealed = seal(

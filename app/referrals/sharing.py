@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.cases import consents
 from app.cases.fields import read_field
 from app.crypto.envelope import CryptoError, unseal
+from app.extensions import db
+from app.referrals.models import PartnerClientReference
 
 # field name -> the consent purpose it needs beyond sharing for the category (None: no more).
 # The partner's note is not one of them: it is the message to the partner, checked on save to
 # hold none of her identifying fields (app/referrals/partner_note.py). The internal note never
 # reaches the partner at all.
+# The case code is never shared: a partner sees the referral's own reference, and recognises
+# her across referrals only through its own client reference, with her consent.
 SHAREABLE_FIELDS: dict[str, str | None] = {
-    "code": None,
+    "client_ref": consents.SHARE_IDENTITY,
     "preferred_name": None,
     "phone": consents.CONTACT_PHONE,
     "need": None,
@@ -30,7 +35,7 @@ SHAREABLE_FIELDS: dict[str, str | None] = {
     "violence_details": consents.SHARE_VIOLENCE_DETAILS,
 }
 FIELD_LABELS = {
-    "code": _l("Mã hồ sơ"),
+    "client_ref": _l("Mã nhận diện tại cơ sở"),
     "preferred_name": _l("Tên thường gọi"),
     "phone": _l("Số điện thoại"),
     "need": _l("Nhu cầu hỗ trợ"),
@@ -39,7 +44,7 @@ FIELD_LABELS = {
     "violence_details": _l("Thông tin về bạo lực đã trải qua"),
 }
 # Shared unless the caseworker unticks them (phone only with its consent).
-DEFAULT_FIELDS = ("code", "preferred_name", "phone", "need")
+DEFAULT_FIELDS = ("client_ref", "preferred_name", "phone", "need")
 
 
 def field_consent_in_force(case, name: str) -> bool:
@@ -112,6 +117,15 @@ def read_event_note(referral, event) -> str | None:
     return _unseal_referral(referral, "note_enc", event.note_enc, "referral_events", event.id)
 
 
+def client_reference(referral) -> str | None:
+    """How the referral's partner organization knows her (none if never shared with it)."""
+    stmt = sa.select(PartnerClientReference.reference).where(
+        PartnerClientReference.case_id == referral.case_id,
+        PartnerClientReference.organization_id == referral.organization_id,
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
 def need_summary(referral) -> str:
     from app.categories import category_label
 
@@ -128,8 +142,8 @@ def shared_view(referral) -> SharedView:
     for name in SHAREABLE_FIELDS:
         if name not in (referral.shared_fields or []) or not field_consent_in_force(case, name):
             continue
-        if name == "code":
-            values[name] = case.code
+        if name == "client_ref":
+            values[name] = client_reference(referral)
         elif name == "need":
             values[name] = need_summary(referral)
         elif name == "hiv_status":

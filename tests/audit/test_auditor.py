@@ -77,6 +77,9 @@ MATRIX = [
     ("/cases/", "auditor_a", 403),
     ("/reports/", "auditor_a", 403),
     ("/referrals/", "auditor_a", 403),
+    ("/reports/report.csv", "auditor_a", 403),
+    ("/partners/export.json", "auditor_a", 403),
+    ("/outreach/", "auditor_a", 403),
 ]
 
 
@@ -128,6 +131,7 @@ def test_auditor_sees_codes_actions_actors_times_but_no_contents(client, db, sce
     listing = client.get("/audit/").get_data(as_text=True)
     assert code_a in listing and code_b not in listing
     assert f"/audit/cases/{code_a}" in listing  # the list links to the case's trail
+    assert "/account/api-tokens" in listing  # and tells how to reach the API
     export = client.get("/audit/export.csv").get_data(as_text=True)
     header = next(csv.reader(io.StringIO(export.lstrip("\ufeff"))))
     assert "details" not in header and "reason" not in header

@@ -200,12 +200,12 @@ def test_the_caseworker_home_lists_the_days_work_in_order(loop, world, client_fo
         data=_form(world, **{"f-assignee_id": str(cw.id), "f-task": "Hẹn gặp ngày 15"}),
     )
     referral = referrals.create_referral(
-        actor(cw), loop.case, loop.need, loop.hiv_testing, fields=["code"]
+        actor(cw), loop.case, loop.need, loop.hiv_testing, fields=["need"]
     )
     referrals.send_referral(actor(cw), referral, today=date.today() - timedelta(days=10))
     referrals.transition(actor(loop.partner), referral, "accepted")
     draft = referrals.create_referral(
-        actor(cw), loop.case, loop.need, loop.hiv_testing, fields=["code"]
+        actor(cw), loop.case, loop.need, loop.hiv_testing, fields=["need"]
     )
     cases.request_transfer(actor(world.users["caseworker_b"]), _case_b(world), world.district_a.id)
     db.session.commit()
@@ -235,7 +235,7 @@ def test_the_partner_home_starts_with_referrals_waiting_for_an_answer(loop, worl
 
     cw = actor(world.users["caseworker"])
     referral = referrals.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["code"]
+        cw, loop.case, loop.need, loop.hiv_testing, fields=["need"]
     )
     referrals.send_referral(cw, referral)
     db.session.commit()

@@ -14,7 +14,7 @@ from tests.referrals.conftest import actor, loop  # noqa: F401  (fixture)
 
 def test_the_expiry_job_cancels_overdue_referrals_once(app, loop, world):  # noqa: F811
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=date.today() - timedelta(days=10))
     db.session.commit()
     assert "referrals-expire" in {p.name for p in jobs.periodic_jobs()}

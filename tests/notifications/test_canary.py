@@ -67,7 +67,7 @@ def test_no_outgoing_payload_carries_identifying_or_revealing_data(loop, world, 
     long_ago = date.today() - timedelta(days=10)
     referrals = []
     for need, service in zip(case.needs, services_, strict=True):
-        referral = services.create_referral(cw, case, need, service, fields=["code"])
+        referral = services.create_referral(cw, case, need, service, fields=["need"])
         services.send_referral(cw, referral, today=long_ago)
         referrals.append(referral)
     services.transition(pa, referrals[0], "accepted")

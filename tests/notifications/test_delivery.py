@@ -20,7 +20,7 @@ from tests.referrals.conftest import actor
 
 def _send(loop, world):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral)
     db.session.commit()
     return referral

@@ -27,7 +27,7 @@ def _notes(user=None, kind=None) -> list[Notification]:
 
 def _sent_referral(loop, world, today=None):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=today)
     return referral
 
@@ -47,7 +47,7 @@ def test_sending_a_referral_notifies_the_partner_organization_in_its_transaction
 def test_the_outbox_rolls_back_with_the_referral(loop, world, smtp):
     give_settings(loop.partner)
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     db.session.commit()
     services.send_referral(cw, referral)
     assert len(_notes(loop.partner)) == 1
@@ -106,7 +106,7 @@ def test_consent_withdrawal_cancels_and_tells_the_partner(loop, world):
 
 def test_a_draft_tells_nobody(loop, world):
     cw = actor(world.users["caseworker"])
-    services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     assert _notes() == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -49,14 +50,16 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["status"] == "requested" and body["case_code"] == loop.case.code
-    assert body["shared_fields"] == ["code", "preferred_name", "phone", "need"]
+    # No client reference: she has not consented to be recognised by the partner.
+    assert body["shared_fields"] == ["preferred_name", "phone", "need"]
     rid = body["id"]
 
     listing = client.get("/api/v1/referrals", headers=_h(tokens["partner"])).get_json()
     assert [r["id"] for r in listing["items"]] == [rid]
     assert "case_code" not in listing["items"][0]  # partners get the shared fields only
     one = client.get(f"/api/v1/referrals/{rid}", headers=_h(tokens["partner"])).get_json()
-    assert one["shared"]["code"] == loop.case.code and one["partner_note"] == "Gọi trước"
+    assert one["partner_reference"] == db.session.get(Referral, rid).partner_reference
+    assert loop.case.code not in json.dumps(one) and one["partner_note"] == "Gọi trước"
     assert "events" not in one and "shared_fields" not in one
 
     moved = client.post(
@@ -88,7 +91,7 @@ def test_caseworker_creates_partner_answers(client, loop, tokens):
 
 def test_api_isolation_and_roles(client, loop, world, tokens):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral)
     db.session.commit()
     rid = referral.id

@@ -3,6 +3,7 @@ service received, the caseworker sees the need as connected."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -82,7 +83,8 @@ def test_whole_loop_in_chromium(loop_app, browser):
         partner.click("table a")
         assert partner.url == referral_url
         shared = partner.inner_text("section.shared")
-        assert ids["code"] in shared and "Chị Lan" in shared
+        assert ids["code"] not in partner.content() and "Chị Lan" in shared
+        assert re.fullmatch(r"CG-\w{4}-\w{4}", partner.inner_text("#partner-reference"))
         assert "Chị muốn đến buổi sáng" in shared
         partner.click("details.transition summary >> text=Tiếp nhận")
         partner.click("details[open] button[type=submit]")

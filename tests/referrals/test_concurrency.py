@@ -45,7 +45,7 @@ def _setup(app) -> tuple[list[int], dict]:
         for _ in range(ROUNDS):
             case = make_case(province)
             referral = services.create_referral(
-                actors["cw"], case, case.needs[0], service, fields=["code"]
+                actors["cw"], case, case.needs[0], service, fields=["need"]
             )
             services.send_referral(actors["cw"], referral)
             ids.append(referral.id)

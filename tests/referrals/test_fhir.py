@@ -242,7 +242,8 @@ def test_withdrawn_referral_patient_carries_nothing(loop, world):
         actor(world.users["caseworker"]), loop.case, consent, reason="her_request"
     )
     patient = fhir.patient_resource(referral)
-    assert set(patient) == {"resourceType", "id"}
+    assert set(patient) <= {"resourceType", "id", "identifier"}  # the referral's reference
+    assert [i["value"] for i in patient.get("identifier", [])] == [referral.partner_reference]
     assert "note" not in fhir.service_request_resource(referral)
     assert fhir.task_resource(referral)["status"] == "cancelled"
 

@@ -20,7 +20,7 @@ from tests.referrals.conftest import actor, forget_signed_in_user
 
 def _sent(loop, world):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral)
     db.session.commit()
     return referral
@@ -151,7 +151,7 @@ def test_caseworker_reopens_a_met_need_audited(client, loop, world, login_as):
     assert '"from_status":"met"' in details.replace(" ", "")
     # The reopened need can be referred again.
     again = services.create_referral(
-        actor(world.users["caseworker"]), loop.case, need, loop.hiv_testing, fields=["code"]
+        actor(world.users["caseworker"]), loop.case, need, loop.hiv_testing, fields=["need"]
     )
     assert again.status == "draft"
 

@@ -49,13 +49,13 @@ def case(loop):
     ],
 )
 def test_identifying_fields_are_found_in_the_note(case, note, kinds):
-    assert identifying_kinds(case, note, ["code", "need"]) == kinds
+    assert identifying_kinds(case, note, ["need"]) == kinds
 
 
 def test_preferred_name_only_when_it_is_shared(case):
     note = "Chị Lan gửi lời chào"  # preferred name "Chị Lan"
-    assert identifying_kinds(case, note, ["code", "need"]) == ["name"]
-    assert identifying_kinds(case, note, ["code", "preferred_name", "need"]) == []
+    assert identifying_kinds(case, note, ["need"]) == ["name"]
+    assert identifying_kinds(case, note, ["preferred_name", "need"]) == []
 
 
 def _refer(client, loop, **data):
@@ -63,7 +63,7 @@ def _refer(client, loop, **data):
         f"/cases/{loop.case.code}/needs/{loop.need.id}/refer",
         data={
             "service_id": str(loop.hiv_testing.id),
-            "fields": ["code", "need"],
+            "fields": ["need"],
             "priority": "routine",
             "send_now": "y",
             **data,
@@ -74,7 +74,7 @@ def _refer(client, loop, **data):
 def test_form_reminds_what_she_consented_to_share(client, loop, world, case):
     sign_in(client, "caseworker")
     html = client.get(f"/cases/{loop.case.code}/needs/{loop.need.id}/refer").get_data(True)
-    assert "Người được hỗ trợ chỉ đồng ý chia sẻ: Mã hồ sơ, Tên thường gọi, Số điện thoại" in html
+    assert "Người được hỗ trợ chỉ đồng ý chia sẻ: Tên thường gọi, Số điện thoại" in html
     assert 'name="partner_note"' in html and 'name="internal_note"' in html
     assert "không bao giờ gửi cho cơ sở" in html
 
@@ -118,7 +118,7 @@ def test_internal_note_never_leaves(client, app, loop, world, case):
         loop.case,
         loop.need,
         loop.hiv_testing,
-        fields=["code", "need"],
+        fields=["need"],
         partner_note=FOR_PARTNER,
         internal_note=INTERNAL,
     )
@@ -166,9 +166,7 @@ def test_internal_note_never_leaves(client, app, loop, world, case):
 def test_a_note_written_before_the_split_stays_internal(loop, world, case):
     """The migration leaves old notes in note_enc, which is now the internal note."""
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["code", "need"]
-    )
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     from app.crypto.envelope import seal
 
     referral.note_enc = seal(

@@ -17,7 +17,7 @@ from tests.referrals.conftest import actor, forget_signed_in_user
 from tests.referrals.factories import make_case
 
 
-def _sent(loop, world, fields=("code", "preferred_name", "need"), service=None):
+def _sent(loop, world, fields=("preferred_name", "need"), service=None):
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
         cw,
@@ -43,7 +43,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
         f"/cases/{loop.case.code}/needs/{loop.need.id}/refer",
         data={
             "service_id": str(loop.hiv_testing.id),
-            "fields": ["code", "preferred_name", "phone", "need"],
+            "fields": ["preferred_name", "phone", "need"],
             "priority": "urgent",
             "partner_note": "Gọi trước khi đến",
             "send_now": "y",
@@ -52,7 +52,7 @@ def test_caseworker_refers_through_the_form(client, loop, world, login_as):
     assert response.status_code == 302
     referral = db.session.scalar(sa.select(Referral))
     assert referral.status == "requested"
-    assert referral.shared_fields == ["code", "preferred_name", "phone", "need"]
+    assert referral.shared_fields == ["preferred_name", "phone", "need"]
     assert referral.respond_by == local_today() + timedelta(days=3)
     assert referral.partner_note_enc and "Gọi trước".encode() not in referral.partner_note_enc
     assert {"referral.draft", "referral.requested"} <= set(audit_actions())
@@ -67,7 +67,7 @@ def test_refused_without_sharing_consent(client, loop, world, login_as):
     assert "chưa đồng ý" in page
     response = client.post(
         url,
-        data={"service_id": str(loop.hiv_testing.id), "fields": ["code"], "priority": "routine"},
+        data={"service_id": str(loop.hiv_testing.id), "fields": ["need"], "priority": "routine"},
     )
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
@@ -82,7 +82,7 @@ def test_refused_when_processing_restricted(loop, world):
             loop.case,
             loop.need,
             loop.hiv_testing,
-            fields=["code"],
+            fields=["need"],
         )
 
 
@@ -90,7 +90,8 @@ def test_partner_answers_and_loop_closes(app, client, loop, world, login_as):
     referral = _sent(loop, world)
     login_as(loop.partner)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
-    assert loop.case.code in page and "Chị Lan" in page and "Chị cần xét nghiệm sớm" in page
+    assert referral.partner_reference in page and loop.case.code not in page
+    assert "Chị Lan" in page and "Chị cần xét nghiệm sớm" in page
     assert (
         client.post(
             f"/referrals/{referral.id}",
@@ -158,7 +159,7 @@ def test_partner_isolation(client, loop, world, login_as):
     """Partner B cannot see or act on partner A's referrals: 404, audited; lists exclude them."""
     referral = _sent(loop, world)
     draft = services.create_referral(
-        actor(world.users["caseworker"]), loop.case, loop.need, loop.legal_aid, fields=["code"]
+        actor(world.users["caseworker"]), loop.case, loop.need, loop.legal_aid, fields=["need"]
     )
     db.session.commit()
     login_as(loop.partner_b)
@@ -182,7 +183,7 @@ def test_partner_isolation(client, loop, world, login_as):
         )
         assert after == before + 1
     listing = client.get("/referrals/").get_data(as_text=True)
-    assert f"#{referral.id}" not in listing and loop.case.code not in listing
+    assert referral.partner_reference not in listing and loop.case.code not in listing
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status == "requested"
     # Partners never see the directory or case pages.
@@ -210,7 +211,8 @@ def test_slip_is_vietnamese_even_in_english(client, loop, world, login_as):
     login_as(loop.partner)
     client.post("/language", data={"lang": "en", "next": "/home"})
     slip = client.get(f"/referrals/{referral.id}/slip").get_data(as_text=True)
-    assert "PHIẾU CHUYỂN GỬI DỊCH VỤ" in slip and loop.case.code in slip
+    assert "PHIẾU CHUYỂN GỬI DỊCH VỤ" in slip and referral.partner_reference in slip
+    assert loop.case.code not in slip
     assert "referral.printed" in audit_actions()
 
 
@@ -224,7 +226,7 @@ def test_overdue_flag_on_list_and_home(client, loop, world, login_as):
     home = client.get("/home").get_data(as_text=True)
     assert "Chuyển gửi đã quá hạn trả lời: 1" in home
     overdue = client.get("/referrals/overdue").get_data(as_text=True)
-    assert f"#{referral.id}" in overdue
+    assert referral.partner_reference in overdue
 
 
 def test_entered_in_error_needs_note(client, loop, world, login_as):

@@ -84,16 +84,16 @@ def test_field_without_its_consent_never_reaches_the_partner(
     for field in ("phone", "health_details", "violence_details", "hiv_status"):
         with pytest.raises(services.ReferralError):
             services.create_referral(
-                cw, case, case.needs[0], loop.hiv_testing, fields=["code", field], hiv_status=HIV
+                cw, case, case.needs[0], loop.hiv_testing, fields=["need", field], hiv_status=HIV
             )
     referral = services.create_referral(
-        cw, case, case.needs[0], loop.hiv_testing, fields=["code", "preferred_name", "need"]
+        cw, case, case.needs[0], loop.hiv_testing, fields=["preferred_name", "need"]
     )
     services.send_referral(cw, referral)
     db.session.commit()
     # Even a tampered shared_fields list is filtered again at display time.
     referral.shared_fields = [
-        "code",
+        "client_ref",
         "preferred_name",
         "need",
         "phone",
@@ -102,9 +102,8 @@ def test_field_without_its_consent_never_reaches_the_partner(
     ]
     db.session.commit()
     login_as(loop.partner)
-    bodies = _everything_the_partner_gets(app, client, referral, loop.partner, cw_token)
-    for body in bodies:
-        assert (case.code in body) is (body not in bodies[-FHIR_BODIES:])
+    for body in _everything_the_partner_gets(app, client, referral, loop.partner, cw_token):
+        assert case.code not in body and referral.partner_reference in body
         assert "Chị Lan" in body
         for secret in SECRETS:
             assert secret not in body
@@ -123,7 +122,7 @@ def test_fields_with_consent_are_shared_and_stop_when_withdrawn(
         case,
         case.needs[0],
         loop.hiv_testing,
-        fields=["code", "phone", "need", "health_details", "hiv_status"],
+        fields=["phone", "need", "health_details", "hiv_status"],
         hiv_status=HIV,
     )
     services.send_referral(cw, referral)
@@ -152,15 +151,15 @@ def test_stopping_sharing_cancels_every_open_referral(
         needs=("health", "health", "legal_aid"),
     )
     other = loop.hiv_testing
-    r_draft = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
+    r_draft = services.create_referral(cw, case, case.needs[0], other, fields=["need"])
     r_sent = services.create_referral(
-        cw, case, case.needs[1], loop.legal_aid, fields=["code", "preferred_name"]
+        cw, case, case.needs[1], loop.legal_aid, fields=["preferred_name"]
     )
     services.send_referral(cw, r_sent)
-    r_working = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
+    r_working = services.create_referral(cw, case, case.needs[0], other, fields=["need"])
     services.send_referral(cw, r_working)
     services.transition(actor(loop.partner), r_working, "accepted")
-    done = services.create_referral(cw, case, case.needs[0], other, fields=["code"])
+    done = services.create_referral(cw, case, case.needs[0], other, fields=["need"])
     services.send_referral(cw, done)
     services.transition(
         actor(loop.partner), done, "rejected", services.TransitionInput(reason_code="no_capacity")
@@ -202,9 +201,9 @@ def test_withdrawing_one_category_leaves_the_other(loop, world):
         needs=("health", "legal_aid"),
     )
     legal = services.create_referral(
-        cw, case, case.needs[1], _legal_service(loop, world), fields=["code"]
+        cw, case, case.needs[1], _legal_service(loop, world), fields=["need"]
     )
-    health = services.create_referral(cw, case, case.needs[0], loop.hiv_testing, fields=["code"])
+    health = services.create_referral(cw, case, case.needs[0], loop.hiv_testing, fields=["need"])
     consent = next(c for c in case.consents if c.purpose == "share:health")
     case_services.withdraw_consent(cw, case, consent, reason="her_request")
     assert health.status == "cancelled" and legal.status == "draft"
@@ -219,9 +218,9 @@ def _legal_service(loop, world):
 def test_expiry_with_frozen_clock_is_idempotent(loop, world):
     cw = actor(world.users["caseworker"])
     sent_on = date(2026, 3, 2)
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=sent_on)  # respond_by 5 March
-    answered = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    answered = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, answered, today=sent_on)
     services.transition(actor(loop.partner), answered, "accepted")
     db.session.commit()
@@ -241,7 +240,7 @@ def test_expiry_with_frozen_clock_is_idempotent(loop, world):
 
 def test_expire_command(app, loop, world):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=date.today() - timedelta(days=10))
     db.session.commit()
     runner = app.test_cli_runner()

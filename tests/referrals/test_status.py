@@ -84,7 +84,7 @@ def test_service_matches_table_for_every_combination(loop, world):
         "admin": Actor.from_user(world.users["admin"]),
     }
     referral = services.create_referral(
-        actors["caseworker"], loop.case, loop.need, loop.hiv_testing, fields=["code"]
+        actors["caseworker"], loop.case, loop.need, loop.hiv_testing, fields=["need"]
     )
     db.session.commit()
     for frm, to, role in COMBINATIONS:
@@ -133,7 +133,7 @@ def test_service_matches_table_for_every_combination(loop, world):
 )
 def test_reason_code_required(loop, world, to, data, message):
     cw = Actor.from_user(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=date(2026, 2, 1))
     # Partners no longer cancel: the caseworker's cancellation is what needs a valid reason.
     who = world.users["caseworker"] if to == "cancelled" else loop.partner
@@ -144,7 +144,7 @@ def test_reason_code_required(loop, world, to, data, message):
 
 def test_completion_needs_outcome_date_and_caseworker_names_who_verified(loop, world):
     cw = Actor.from_user(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=date(2026, 2, 1))
     services.transition(cw, referral, "accepted")
     with pytest.raises(services.ReferralError):
@@ -181,7 +181,7 @@ def test_completion_needs_outcome_date_and_caseworker_names_who_verified(loop, w
 
 def test_send_sets_respond_by_from_response_time(loop, world):
     cw = Actor.from_user(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral, today=date(2026, 3, 10))
     assert referral.respond_by == date(2026, 3, 13)  # the service answers within 3 days
     assert [e.to_status for e in referral.events] == ["draft", "requested"]
@@ -191,7 +191,7 @@ def test_send_sets_respond_by_from_response_time(loop, world):
 def test_on_hold_records_waitlisted(loop, world):
     cw = Actor.from_user(world.users["caseworker"])
     partner = Actor.from_user(loop.partner)
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral)
     services.transition(partner, referral, "accepted")
     services.transition(partner, referral, "on-hold")

@@ -12,7 +12,7 @@ from tests.referrals.conftest import actor
 def test_partner_api_sees_only_withdrawn_and_cannot_answer(client, loop, world):
     cw = actor(world.users["caseworker"])
     referral = services.create_referral(
-        cw, loop.case, loop.need, loop.hiv_testing, fields=["code", "preferred_name", "phone"]
+        cw, loop.case, loop.need, loop.hiv_testing, fields=["preferred_name", "phone"]
     )
     services.send_referral(cw, referral)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
@@ -21,7 +21,12 @@ def test_partner_api_sees_only_withdrawn_and_cannot_answer(client, loop, world):
     db.session.commit()
     auth = {"Authorization": f"Bearer {token}"}
     body = client.get(f"/api/v1/referrals/{referral.id}", headers=auth).get_json()
-    assert body == {"id": referral.id, "status": "withdrawn", "withdrawn": True}
+    assert body == {
+        "id": referral.id,
+        "partner_reference": referral.partner_reference,
+        "status": "withdrawn",
+        "withdrawn": True,
+    }
     answer = client.post(
         f"/api/v1/referrals/{referral.id}/transition", headers=auth, json={"to": "accepted"}
     )
@@ -32,14 +37,14 @@ def test_partner_api_sees_only_withdrawn_and_cannot_answer(client, loop, world):
 
 def test_partner_list_shows_withdrawn_without_category(client, loop, world, login_as):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     services.send_referral(cw, referral)
     consent = next(c for c in loop.case.consents if c.purpose == "share:health")
     case_services.withdraw_consent(cw, loop.case, consent, reason="her_request")
     db.session.commit()
     login_as(loop.partner)
     listing = client.get("/referrals/").get_data(as_text=True)
-    assert f"#{referral.id}" in listing and "Đã rút lại" in listing
+    assert referral.partner_reference in listing and "Đã rút lại" in listing
     assert "Y tế" not in listing
 
 
@@ -55,7 +60,7 @@ def test_bad_email_in_directory_form_is_refused(client, world, login_as):
 
 def test_pages_in_english(client, loop, world, login_as):
     cw = actor(world.users["caseworker"])
-    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["code"])
+    referral = services.create_referral(cw, loop.case, loop.need, loop.hiv_testing, fields=["need"])
     db.session.commit()
     login_as(world.users["caseworker"])
     client.post("/language", data={"lang": "en", "next": "/home"})
