@@ -152,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
     # Before any rule is added: every <int:...> in a URL is a bounded id (app/web/params.py).
     app.url_map.converters["int"] = IdConverter
     for module in MODULES:
-        for part in ("routes", "api"):
+        for part in ("routes", "api", "fhir_api", "hsds_routes", "official_routes"):
             mod = _import_optional(f"app.{module}.{part}")
             if mod is not None:
                 app.register_blueprint(mod.bp)

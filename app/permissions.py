@@ -32,6 +32,13 @@ class Role(StrEnum):
 
 ALL_ROLES = frozenset(Role)
 
+# Machine interfaces: bearer tokens only, JSON answers, never a redirect to the sign-in page.
+API_PREFIXES = ("/api/", "/fhir/")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
 
 class PermissionDenied(Exception):
     """Raised by services when the actor may not perform the action."""

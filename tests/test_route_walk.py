@@ -19,6 +19,7 @@ PUBLIC_ENDPOINTS = {
     "cases_api.openapi",
     "api.openapi",
     "outreach.service_worker",
+    "fhir.metadata",
 }
 
 
@@ -55,7 +56,7 @@ def test_anonymous_callers_are_turned_away(app, client, method):
             continue
         url = _sample_url(rule)
         response = client.open(url, method=method)
-        if url.startswith("/api/"):
+        if url.startswith(("/api/", "/fhir/")):
             assert response.status_code == 401, (method, url, response.status_code)
         else:
             assert response.status_code == 302, (method, url, response.status_code)

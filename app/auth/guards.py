@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.auth import sessions
 from app.extensions import db, login_manager
-from app.permissions import Actor
+from app.permissions import Actor, is_api_path
 
 
 @login_manager.user_loader
@@ -37,7 +37,7 @@ def load_user(token: str):
 
 
 def refuse_unauthenticated():
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         # The API's one error body (app/openapi.py), like every other refusal.
         return jsonify(error=_("Cần đăng nhập"), status=401), 401
     if request.accept_mimetypes.best == "application/json":  # the page's idle timer (app.js)

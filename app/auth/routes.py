@@ -25,7 +25,7 @@ from app.auth.forms import ChangePasswordForm, SecondFactorForm, SignInForm, Tot
 from app.auth.passwords import MIN_LENGTH
 from app.extensions import db
 from app.home.panels import register_panel
-from app.permissions import ALL_ROLES, Role, public, roles_required
+from app.permissions import ALL_ROLES, Role, is_api_path, public, roles_required
 from app.web.security import same_site_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
@@ -68,7 +68,7 @@ def require_mfa_enrolment():
         return None
     if not current_user.is_authenticated or not services.must_enrol(current_user):
         return None
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return jsonify(error="mfa_enrolment_required"), 403
     return redirect(url_for("auth.mfa_enrol"))
 
@@ -221,7 +221,7 @@ LONG_FORM_ENDPOINTS = frozenset({"cases.new", "cases.edit", "cases.detail", "cas
 def note_long_form_page():
     """Each page she opens sets which idle limit her session has while she stays on it, and
     gives the page's timer its figures (read now: rendering may come after the commit)."""
-    if request.endpoint in (None, "static") or request.path.startswith("/api/"):
+    if request.endpoint in (None, "static") or is_api_path(request.path):
         return
     if not current_user.is_authenticated:
         return

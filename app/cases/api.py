@@ -21,7 +21,7 @@ from app.cases.models import IDENTIFYING_FIELDS, Case, CaseStatus
 from app.cases.unreadable import report_unreadable, unreadable_name
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
-from app.permissions import ALL_ROLES, current_actor, deny, public, roles_required
+from app.permissions import ALL_ROLES, current_actor, deny, is_api_path, public, roles_required
 from app.web.params import page_arg
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -39,7 +39,7 @@ def _bearer_user():
 @login_manager.request_loader
 def load_user_from_bearer(req):
     """Bearer tokens authenticate API requests only."""
-    if not req.path.startswith("/api/"):
+    if not is_api_path(req.path):
         return None
     return _bearer_user()
 

@@ -16,7 +16,7 @@ from app.cases.api import authenticate_with_token_only
 from app.cases.queries import get_case_or_404
 from app.extensions import csrf, db
 from app.permissions import PermissionDenied, Role, current_actor, roles_required
-from app.referrals import fhir, queries, schemas, services, sharing
+from app.referrals import fhir, fhir_tasks, queries, schemas, services, sharing
 from app.referrals.status import PRIORITIES
 from app.web.params import page_arg
 
@@ -173,8 +173,10 @@ def transition(referral_id: int):
 def referral_fhir(referral_id: int):
     actor = current_actor()
     referral = queries.get_referral_or_404(actor, referral_id)
-    bundle = fhir.referral_bundle(referral)
-    audit.record(actor, "referral.exported", referral, details={"format": "fhir-r4"})
+    try:
+        bundle = fhir_tasks.export_bundle(actor, referral, request.url_root + "fhir")
+    except fhir.NotExportable:
+        return _error(_("Bản nháp chưa gửi không được xuất ra FHIR."), 409)
     db.session.commit()
     response = jsonify(bundle)
     response.mimetype = "application/fhir+json"

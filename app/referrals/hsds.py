@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app.audit import services as audit
 from app.categories import CATEGORY_LABELS, SupportCategory
+from app.db import utcnow
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
 from app.referrals import permissions
@@ -52,9 +54,13 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "km": "ខ្មែ�
 KINDS = {
     "organizations": "organization.json",
     "services": "service.json",
+    "locations": "location.json",
     "taxonomies": "taxonomy.json",
     "taxonomy_terms": "taxonomy_term.json",
 }
+
+
+NO_RECORDS = _l("Tệp không có cơ sở, dịch vụ hay địa điểm nào: không có gì được nhập.")
 
 
 class ImportFailed(Exception):
@@ -222,14 +228,14 @@ def location_json(loc: PartnerLocation) -> dict:
         state_province=loc.state_province or "",
         postal_code=loc.postal_code or "",
         country=loc.country or "VN",
-        address_type="physical",
+        address_type=loc.address_type or "physical",
         address_1=loc.address_1 or "",
     )
     return _clean(
         {
             "id": str(loc.id),
             "location_type": loc.location_type,
-            "organization_id": str(loc.organization_id),
+            "organization_id": str(loc.organization_id) if loc.organization_id else None,
             "name": loc.name,
             "description": loc.description,
             "transportation": loc.transportation,
@@ -318,7 +324,11 @@ def service_json(service: PartnerService) -> dict:
         "phones": [phone_json(p) for p in service.phones],
         "contacts": [contact_json(c) for c in service.contacts],
         "attributes": [
-            _attribute(service, category_term_id(service.category), "support_category"),
+            *(
+                [_attribute(service, category_term_id(service.category), "support_category")]
+                if service.category
+                else []
+            ),
             _attribute(
                 service,
                 setting_term_id(ACCEPTING),
@@ -329,21 +339,6 @@ def service_json(service: PartnerService) -> dict:
                 service, setting_term_id(RESPONSE_DAYS), RESPONSE_DAYS, str(service.response_days)
             ),
         ],
-    }
-
-
-def export_document() -> dict:
-    orgs = list(
-        db.session.execute(
-            sa.select(PartnerOrganization).order_by(PartnerOrganization.name)
-        ).scalars()
-    )
-    services = [s for org in orgs for s in org.services]
-    return {
-        "taxonomies": taxonomies(),
-        "taxonomy_terms": taxonomy_terms(),
-        "organizations": [organization_json(o) for o in orgs],
-        "services": [service_json(s) for s in services],
     }
 
 
@@ -398,7 +393,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "type",
         "description",
     ),
-    "service_at_locations.csv": ("id", "service_id", "location_id"),
+    "service_at_location.csv": ("id", "service_id", "location_id"),
     "service_areas.csv": ("id", "service_id", "name", "extent", "extent_type"),
     "languages.csv": ("id", "service_id", "name", "code"),
     "attributes.csv": ("id", "link_id", "link_type", "link_entity", "taxonomy_term_id", "value"),
@@ -441,7 +436,7 @@ def _rows(document: dict) -> dict[str, list[dict]]:
         phones(service.get("phones", []))
         contacts(service.get("contacts", []))
         for key, table in (
-            ("service_at_locations", "service_at_locations.csv"),
+            ("service_at_locations", "service_at_location.csv"),
             ("service_areas", "service_areas.csv"),
             ("languages", "languages.csv"),
             ("attributes", "attributes.csv"),
@@ -464,10 +459,43 @@ def export_csv_zip(document: dict) -> bytes:
                     {k: ("" if row.get(k) is None else row.get(k)) for k in TABLES[name]}
                 )
             archive.writestr(name, text.getvalue())
+        archive.writestr(
+            "datapackage.json", json.dumps(datapackage(list(TABLES)), ensure_ascii=False, indent=1)
+        )
     return buffer.getvalue()
 
 
 _NUMBERS = {"latitude", "longitude"}
+LEGACY_NAMES = {"service_at_location.csv": "service_at_locations.csv"}
+
+
+@cache
+def _official_package() -> dict:
+    return json.loads((SCHEMA_DIR / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def _schema_of_table(name: str) -> str | None:
+    for resource in _official_package()["resources"]:
+        if resource["path"] == name:
+            return f"{resource['name']}.json"
+    return None
+
+
+@cache
+def required_columns(name: str) -> frozenset[str]:
+    """Columns the official schema requires: an empty value there stays an empty string."""
+    schema_file = _schema_of_table(name)
+    if schema_file is None or not (SCHEMA_DIR / schema_file).exists():
+        return frozenset()
+    schema = json.loads((SCHEMA_DIR / schema_file).read_text(encoding="utf-8"))
+    return frozenset(schema.get("required", []))
+
+
+def datapackage(names: list[str]) -> dict:
+    """The official datapackage descriptor, with the resources of the files written."""
+    package = dict(_official_package())
+    package["resources"] = [r for r in package["resources"] if r["path"] in names]
+    return package
 
 
 def _csv_value(key: str, value: str):
@@ -486,17 +514,25 @@ def document_from_csv_zip(data: bytes) -> dict:
     except zipfile.BadZipFile:
         raise ImportFailed(["file: not a ZIP of HSDS CSV tables"]) from None
     tables: dict[str, list[dict]] = {}
+    names = set(archive.namelist())
     for name, columns in TABLES.items():
-        if name not in archive.namelist():
+        # Files of Cầu Nối before it used the official name are still read.
+        source = name if name in names else LEGACY_NAMES.get(name, name)
+        if source not in names:
             tables[name] = []
             continue
-        text = archive.read(name).decode("utf-8-sig")
+        keep_empty = required_columns(name)
+        text = archive.read(source).decode("utf-8-sig")
         reader = csv.DictReader(io.StringIO(text))
         missing = [c for c in ("id",) if c not in (reader.fieldnames or [])]
         if missing:
             raise ImportFailed([f"{name}: missing column id"])
         tables[name] = [
-            {k: _csv_value(k, v) for k, v in row.items() if k in columns and v not in (None, "")}
+            {
+                k: _csv_value(k, v)
+                for k, v in row.items()
+                if k in columns and (v not in (None, "") or (v == "" and k in keep_empty))
+            }
             for row in reader
         ]
 
@@ -546,7 +582,7 @@ def document_from_csv_zip(data: bytes) -> dict:
                 **svc,
                 "phones": phones_of(service_id=svc["id"]),
                 "contacts": [contact(c) for c in by("contacts.csv", "service_id", svc["id"])],
-                "service_at_locations": by("service_at_locations.csv", "service_id", svc["id"]),
+                "service_at_locations": by("service_at_location.csv", "service_id", svc["id"]),
                 "service_areas": by("service_areas.csv", "service_id", svc["id"]),
                 "languages": by("languages.csv", "service_id", svc["id"]),
                 "attributes": attributes,
@@ -569,12 +605,15 @@ def _attribute_code(attr: dict, terms: dict[str, dict]) -> str | None:
 
 
 def _service_settings(svc: dict, terms: dict[str, dict], where: str, errors: list[str]) -> dict:
+    from app.referrals import hsds_taxonomy
+
     category = None
     settings: dict[str, Any] = {}
     for attr in svc.get("attributes", []):
-        code = _attribute_code(attr, terms)
-        if code in {c.value for c in SupportCategory}:
-            category = code
+        term = attr.get("taxonomy_term") or terms.get(attr.get("taxonomy_term_id") or "") or {}
+        code = term.get("code")
+        if term.get("id") == category_term_id(code or "") and code in set(SupportCategory):
+            category = category or code
         elif code == ACCEPTING:
             value = str(attr.get("value", "")).lower()
             if value not in ("true", "false"):
@@ -586,9 +625,10 @@ def _service_settings(svc: dict, terms: dict[str, dict], where: str, errors: lis
                 errors.append(f"{where}.attributes: {RESPONSE_DAYS} must be 0-365 days")
             else:
                 settings["response_days"] = int(value)
-    if category is None:
-        errors.append(f"{where}: no support-category taxonomy term")
-    settings["category"] = category
+        elif term.get("id"):
+            # Another taxonomy's term: its category is what the admins mapped it to (if yet).
+            category = category or hsds_taxonomy.category_of_term(term)
+    settings["category"] = category  # None: "chưa phân loại", never offered for referral
     return settings
 
 
@@ -602,13 +642,16 @@ def _plan(document: dict) -> tuple[list[str], dict]:
     terms = {t["id"]: t for t in document.get("taxonomy_terms", [])}
     orgs = document.get("organizations", [])
     ids = [o["id"] for o in orgs] + [s["id"] for s in document.get("services", [])]
+    ids += [loc["id"] for loc in document.get("locations", [])]
+    ids += [loc["id"] for o in orgs for loc in o.get("locations", [])]
     if len(ids) != len(set(ids)):
         errors.append("document: an id appears twice")
     org_ids = {o["id"] for o in orgs}
     known_orgs = {str(i) for i in db.session.execute(sa.select(PartnerOrganization.id)).scalars()}
     file_locations = {loc["id"]: o["id"] for o in orgs for loc in o.get("locations", [])}
+    file_locations.update({loc["id"]: None for loc in document.get("locations", [])})
     db_locations = {
-        str(loc_id): str(org_id)
+        str(loc_id): str(org_id) if org_id else None
         for loc_id, org_id in db.session.execute(
             sa.select(PartnerLocation.id, PartnerLocation.organization_id)
         )
@@ -623,16 +666,20 @@ def _plan(document: dict) -> tuple[list[str], dict]:
         settings = _service_settings(svc, terms, where, errors)
         areas = []
         for j, area in enumerate(svc.get("service_areas", [])):
-            code = area.get("extent")
-            if area.get("extent_type") != EXTENT_TYPE or code not in units:
+            # Areas given as org-unit codes must be ours; any other extent stays as its text.
+            if area.get("extent_type") != EXTENT_TYPE:
+                continue
+            if area.get("extent") not in units:
                 errors.append(f"{where}.service_areas[{j}]: unknown org unit code")
             else:
-                areas.append(units[code])
+                areas.append(units[area["extent"]])
         for j, sal in enumerate(svc.get("service_at_locations", [])):
-            owner = file_locations.get(sal.get("location_id")) or db_locations.get(
-                sal.get("location_id") or ""
-            )
-            if owner != org_id:
+            location_id = sal.get("location_id") or ""
+            if location_id in file_locations:
+                owner = file_locations[location_id]
+            else:
+                owner = db_locations.get(location_id, "unknown")
+            if owner not in (org_id, None):
                 errors.append(
                     f"{where}.service_at_locations[{j}]: location of another "
                     "organization or unknown"
@@ -641,7 +688,11 @@ def _plan(document: dict) -> tuple[list[str], dict]:
         if not all(languages):
             errors.append(f"{where}.languages: every language needs its code")
         services.append((svc, settings, areas, [lang for lang in languages if lang]))
-    return errors, {"organizations": orgs, "services": services}
+    return errors, {
+        "organizations": orgs,
+        "services": services,
+        "locations": document.get("locations", []),
+    }
 
 
 def _upsert(model, id_value: str, **values):
@@ -658,12 +709,12 @@ def _uuid_or_none(value) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
 
-def _import_phones(items: list[dict], org_id: str, **owner) -> None:
+def _import_phones(items: list[dict], org_id: str | None, **owner) -> None:
     for p in items:
         _upsert(
             PartnerPhone,
             p["id"],
-            organization_id=uuid.UUID(org_id),
+            organization_id=_uuid_or_none(org_id),
             number=p["number"],
             type=p.get("type"),
             description=p.get("description"),
@@ -688,12 +739,126 @@ def _import_contacts(items: list[dict], org_id: str, service_id: str | None) -> 
         _import_phones(c.get("phones", []), org_id, contact_id=c["id"])
 
 
-def import_document(actor: Actor, document: dict) -> dict[str, int]:
-    """Check the whole document, then create or update by id. Raises ImportFailed, unchanged."""
+def _import_location(loc: dict, org_id: str | None) -> PartnerLocation:
+    address = (loc.get("addresses") or [{}])[0]
+    location = _upsert(
+        PartnerLocation,
+        loc["id"],
+        organization_id=_uuid_or_none(org_id),
+        location_type=loc["location_type"],
+        name=loc.get("name") or "",
+        description=loc.get("description"),
+        transportation=loc.get("transportation"),
+        latitude=loc.get("latitude"),
+        longitude=loc.get("longitude"),
+        address_id=_uuid_or_none(address.get("id")) or uuid.uuid4(),
+        address_type=address.get("address_type") or "physical",
+        address_1=address.get("address_1", ""),
+        address_2=address.get("address_2"),
+        city=address.get("city", ""),
+        region=address.get("region"),
+        state_province=address.get("state_province", ""),
+        postal_code=address.get("postal_code", ""),
+        country=(address.get("country") or "VN")[:2],
+    )
+    db.session.flush()
+    _import_phones(loc.get("phones", []), org_id, location_id=loc["id"])
+    return location
+
+
+def _import_service(svc: dict, settings: dict, area_ids: list[int], languages: list[str]):
     from app.orgs.models import OrgUnit
+
+    service = _upsert(
+        PartnerService,
+        svc["id"],
+        organization_id=uuid.UUID(svc["organization_id"]),
+        name=svc["name"],
+        alternate_name=svc.get("alternate_name"),
+        description=svc.get("description", ""),
+        url=svc.get("url"),
+        email=svc.get("email"),
+        status=svc["status"],
+        eligibility_description=svc.get("eligibility_description"),
+        fees_description=svc.get("fees_description"),
+        application_process=svc.get("application_process"),
+        languages=" ".join(languages) or "vi",
+        **settings,
+    )
+    db.session.flush()
+    service.areas = [db.session.get(OrgUnit, i) for i in area_ids]
+    wanted = {sal["location_id"]: sal["id"] for sal in svc.get("service_at_locations", [])}
+    for sal in list(service.service_at_locations):
+        if str(sal.location_id) not in wanted:
+            service.service_at_locations.remove(sal)
+    have = {str(sal.location_id) for sal in service.service_at_locations}
+    for loc_id, sal_id in wanted.items():
+        if loc_id not in have:
+            service.service_at_locations.append(
+                PartnerServiceAtLocation(id=uuid.UUID(sal_id), location_id=uuid.UUID(loc_id))
+            )
+    _import_phones(svc.get("phones", []), svc["organization_id"], service_id=svc["id"])
+    _import_contacts(svc.get("contacts", []), svc["organization_id"], svc["id"])
+    return service
+
+
+def organization_own_json(org: PartnerOrganization) -> dict:
+    """The organization alone: its locations are objects of their own."""
+    return {k: v for k, v in organization_json(org).items() if k != "locations"}
+
+
+def service_own_json(service: PartnerService) -> dict:
+    """The service alone: its service-at-locations are objects of their own."""
+    return {k: v for k, v in service_json(service).items() if k != "service_at_locations"}
+
+
+def service_at_location_own_json(sal: PartnerServiceAtLocation) -> dict:
+    return {
+        "id": str(sal.id),
+        "service_id": str(sal.service_id),
+        "location_id": str(sal.location_id),
+    }
+
+
+# kind -> (model, Cầu Nối's own JSON of one object): what the baselines are made of.
+OWN_JSON = {
+    "organization": (PartnerOrganization, organization_own_json),
+    "location": (PartnerLocation, location_json),
+    "service": (PartnerService, service_own_json),
+    "service_at_location": (PartnerServiceAtLocation, service_at_location_own_json),
+}
+
+
+def _keep_originals(originals: dict[tuple[str, str], dict]) -> None:
+    """Each object keeps its original and Cầu Nối's JSON of it now (see hsds_merge)."""
+    db.session.flush()
+    db.session.expire_all()  # viewonly relationships (phones, contacts) read again
+    for (kind, object_id), original in originals.items():
+        model, own = OWN_JSON[kind]
+        obj = db.session.get(model, uuid.UUID(object_id))
+        if obj is None:
+            continue
+        with db.session.no_autoflush:
+            if hasattr(obj, "updated_at"):
+                # Set with the baseline in one UPDATE, so `onupdate` cannot move it after.
+                obj.updated_at = utcnow()
+            baseline = own(obj)
+        obj.hsds_original, obj.hsds_baseline = original, baseline
+
+
+def import_document(actor: Actor, document) -> dict[str, int]:
+    """Check the whole document, then create or update by id. Raises ImportFailed, unchanged.
+
+    Accepts every official HSDS shape (see hsds_merge); a file with no records is refused.
+    """
+    from app.referrals import hsds_merge
 
     if not permissions.can_manage_directory(actor):
         raise PermissionDenied
+    normalized = hsds_merge.normalize(document)
+    document = normalized.document
+    if not isinstance(document, dict) or hsds_merge.record_count(document) == 0:
+        raise ImportFailed([str(NO_RECORDS)])
     errors, plan = _plan(document)
     if errors:
         raise ImportFailed(errors)
@@ -711,61 +876,18 @@ def import_document(actor: Actor, document: dict) -> dict[str, int]:
         _import_phones(org.get("phones", []), org["id"])
         _import_contacts(org.get("contacts", []), org["id"], None)
         for loc in org.get("locations", []):
-            address = (loc.get("addresses") or [{}])[0]
-            _upsert(
-                PartnerLocation,
-                loc["id"],
-                organization_id=uuid.UUID(org["id"]),
-                location_type=loc["location_type"],
-                name=loc.get("name") or "",
-                description=loc.get("description"),
-                transportation=loc.get("transportation"),
-                latitude=loc.get("latitude"),
-                longitude=loc.get("longitude"),
-                address_id=_uuid_or_none(address.get("id")) or uuid.uuid4(),
-                address_1=address.get("address_1", ""),
-                address_2=address.get("address_2"),
-                city=address.get("city", ""),
-                region=address.get("region"),
-                state_province=address.get("state_province", ""),
-                postal_code=address.get("postal_code", ""),
-                country=(address.get("country") or "VN")[:2],
-            )
-            db.session.flush()
-            _import_phones(loc.get("phones", []), org["id"], location_id=loc["id"])
+            _import_location(loc, org["id"])
+    for loc in plan["locations"]:
+        _import_location(loc, None)
     for svc, settings, area_ids, languages in plan["services"]:
-        service = _upsert(
-            PartnerService,
-            svc["id"],
-            organization_id=uuid.UUID(svc["organization_id"]),
-            name=svc["name"],
-            alternate_name=svc.get("alternate_name"),
-            description=svc.get("description", ""),
-            url=svc.get("url"),
-            email=svc.get("email"),
-            status=svc["status"],
-            eligibility_description=svc.get("eligibility_description"),
-            fees_description=svc.get("fees_description"),
-            application_process=svc.get("application_process"),
-            languages=" ".join(languages) or "vi",
-            **settings,
-        )
-        db.session.flush()
-        service.areas = [db.session.get(OrgUnit, i) for i in area_ids]
-        wanted = {sal["location_id"]: sal["id"] for sal in svc.get("service_at_locations", [])}
-        for sal in list(service.service_at_locations):
-            if str(sal.location_id) not in wanted:
-                service.service_at_locations.remove(sal)
-        have = {str(sal.location_id) for sal in service.service_at_locations}
-        for loc_id, sal_id in wanted.items():
-            if loc_id not in have:
-                service.service_at_locations.append(
-                    PartnerServiceAtLocation(id=uuid.UUID(sal_id), location_id=uuid.UUID(loc_id))
-                )
-        _import_phones(svc.get("phones", []), svc["organization_id"], service_id=svc["id"])
-        _import_contacts(svc.get("contacts", []), svc["organization_id"], svc["id"])
-    db.session.flush()
-    counts = {"organizations": len(plan["organizations"]), "services": len(plan["services"])}
+        _import_service(svc, settings, area_ids, languages)
+    _keep_originals(normalized.originals)
+    counts = {
+        "organizations": len(plan["organizations"]),
+        "services": len(plan["services"]),
+        "locations": len(plan["locations"])
+        + sum(len(o.get("locations", [])) for o in plan["organizations"]),
+    }
     audit.record(
         actor,
         "partner.imported",

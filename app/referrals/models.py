@@ -42,6 +42,8 @@ class PartnerOrganization(db.Model):
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    hsds_original: Mapped[dict | None] = mapped_column(sa.JSON)
+    hsds_baseline: Mapped[dict | None] = mapped_column(sa.JSON)
 
     org_unit = relationship("OrgUnit")
     services: Mapped[list[PartnerService]] = relationship(
@@ -74,12 +76,13 @@ class PartnerOrganization(db.Model):
 
 
 class PartnerLocation(db.Model):
-    """HSDS `location` with its one physical `address` folded in."""
+    """HSDS `location` with its one `address` folded in (HSDS allows a location of no
+    organization: the official `location.json` example is one)."""
 
     __tablename__ = "partner_locations"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    organization_id: Mapped[uuid.UUID] = mapped_column(
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("partner_organizations.id"), index=True
     )
     location_type: Mapped[str] = mapped_column(sa.String(10), default="physical")
@@ -98,8 +101,14 @@ class PartnerLocation(db.Model):
     country: Mapped[str] = mapped_column(sa.String(2), default="VN")
     # The stable id of the folded address object in HSDS exports and imports.
     address_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, default=uuid.uuid4)
+    # HSDS address_type of the folded address: physical, postal or virtual.
+    address_type: Mapped[str] = mapped_column(
+        sa.String(10), default="physical", server_default="physical"
+    )
+    hsds_original: Mapped[dict | None] = mapped_column(sa.JSON)
+    hsds_baseline: Mapped[dict | None] = mapped_column(sa.JSON)
 
-    organization: Mapped[PartnerOrganization] = relationship(back_populates="locations")
+    organization: Mapped[PartnerOrganization | None] = relationship(back_populates="locations")
     phones: Mapped[list[PartnerPhone]] = relationship(
         primaryjoin="and_(PartnerPhone.location_id == PartnerLocation.id, "
         "PartnerPhone.service_id.is_(None))",
@@ -121,6 +130,8 @@ class PartnerServiceAtLocation(db.Model):
     location_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("partner_locations.id"), index=True
     )
+    hsds_original: Mapped[dict | None] = mapped_column(sa.JSON)
+    hsds_baseline: Mapped[dict | None] = mapped_column(sa.JSON)
 
     service: Mapped[PartnerService] = relationship(back_populates="service_at_locations")
     location: Mapped[PartnerLocation] = relationship()
@@ -142,7 +153,9 @@ class PartnerService(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(200))
     # HSDS status: active, inactive, defunct, temporarily closed.
     status: Mapped[str] = mapped_column(sa.String(20), default="active")
-    category: Mapped[str] = mapped_column(sa.String(30), index=True)
+    # None: imported under a taxonomy term no admin has mapped yet ("chưa phân loại"); such a
+    # service is never offered for a referral until the term is mapped.
+    category: Mapped[str | None] = mapped_column(sa.String(30), index=True)
     eligibility_description: Mapped[str | None] = mapped_column(sa.Text)
     fees_description: Mapped[str | None] = mapped_column(sa.Text)
     application_process: Mapped[str | None] = mapped_column(sa.Text)
@@ -152,6 +165,8 @@ class PartnerService(db.Model):
     response_days: Mapped[int] = mapped_column(default=5)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    hsds_original: Mapped[dict | None] = mapped_column(sa.JSON)
+    hsds_baseline: Mapped[dict | None] = mapped_column(sa.JSON)
 
     organization: Mapped[PartnerOrganization] = relationship(back_populates="services")
     areas = relationship("OrgUnit", secondary=partner_service_areas, order_by="OrgUnit.path")
@@ -180,8 +195,18 @@ class PartnerService(db.Model):
         return [sal.location for sal in self.service_at_locations]
 
     @property
+    def area_texts(self) -> list[str]:
+        """Areas an imported file named other than by org-unit code, kept as their text."""
+        areas = (self.hsds_original or {}).get("service_areas") or []
+        return [
+            str(a.get("name") or a.get("extent") or a.get("description") or "")
+            for a in areas
+            if isinstance(a, dict) and a.get("extent_type") != "org_unit_code"
+        ]
+
+    @property
     def is_referrable(self) -> bool:
-        return self.is_accepting_referrals and self.status == "active"
+        return self.is_accepting_referrals and self.status == "active" and self.category is not None
 
     def __repr__(self) -> str:
         return f"<PartnerService {self.id} {self.category}>"
@@ -215,7 +240,7 @@ class PartnerPhone(db.Model):
     __tablename__ = "partner_phones"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    organization_id: Mapped[uuid.UUID] = mapped_column(
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("partner_organizations.id"), index=True
     )
     service_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -230,6 +255,30 @@ class PartnerPhone(db.Model):
     number: Mapped[str] = mapped_column(sa.String(40))
     type: Mapped[str | None] = mapped_column(sa.String(20))
     description: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class TaxonomyMapping(db.Model):
+    """An HSDS taxonomy term of imported files and the support category admins map it to.
+
+    Terms arrive with imports; `category` None means not mapped yet, and the services that
+    carry only unmapped terms stay "chưa phân loại" (out of referral choices).
+    """
+
+    __tablename__ = "taxonomy_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    taxonomy: Mapped[str] = mapped_column(sa.String(200), default="")
+    code: Mapped[str] = mapped_column(sa.String(200), default="")
+    name: Mapped[str] = mapped_column(sa.String(300), default="")
+    category: Mapped[str | None] = mapped_column(sa.String(30))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __audit_type__ = "taxonomy_mapping"
+
+    @property
+    def audit_ref(self) -> str:
+        return str(self.id)
 
 
 def _new_partner_reference(context) -> str:

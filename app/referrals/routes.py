@@ -23,7 +23,7 @@ from app.categories import category_choices, category_label
 from app.extensions import db
 from app.home.panels import register_panel
 from app.permissions import PermissionDenied, Role, current_actor, roles_required
-from app.referrals import directory, hsds, queries, services, sharing
+from app.referrals import directory, hsds, hsds_export, queries, services, sharing
 from app.referrals import forms as F
 from app.referrals import permissions as perms
 from app.referrals.status import (
@@ -85,7 +85,8 @@ def referral_reason_label(code) -> str:
 
 @bp.app_template_global()
 def support_category_label(value) -> str:
-    return category_label(value)
+    # An imported service whose taxonomy term no admin has mapped yet.
+    return category_label(value) if value else _("Chưa phân loại")
 
 
 @bp.app_template_global()
@@ -283,7 +284,7 @@ def service(service_id: str):
 def directory_export(fmt: str):
     if fmt not in ("json", "zip"):
         abort(404)
-    document = hsds.export_document()
+    document = hsds_export.export_document()
     audit.record(
         current_actor(),
         "partner.exported",

@@ -141,6 +141,7 @@ def _audit(
     data: TransitionInput,
     by_cw: bool,
     reason: str | None = None,
+    via: str | None = None,
 ) -> None:
     details = {
         "from_status": frm,
@@ -154,6 +155,8 @@ def _audit(
         details["outcome"] = data.outcome
     if by_cw:
         details["recorded_by_caseworker"] = True
+    if via:
+        details["via"] = via  # the partner's own system (FHIR API) rather than the portal
     audit.record(actor, f"referral.{to}", referral, reason=reason, details=details)
 
 
@@ -301,6 +304,7 @@ def transition(
     data: TransitionInput | None = None,
     *,
     today: date | None = None,
+    via: str | None = None,
 ) -> Referral:
     """Move a referral along DESIGN.md's table: only allowed moves, by allowed parties."""
     to = ReferralStatus(to)
@@ -323,7 +327,7 @@ def transition(
     _apply(referral, current, to, data, today)
     db.session.flush()
     _event(actor, referral, current.value, to, data, by_cw)
-    _audit(actor, referral, current.value, to, data, by_cw)
+    _audit(actor, referral, current.value, to, data, by_cw, via=via)
     if to is S.COMPLETED and referral.outcome in CONNECTED_OUTCOMES:
         case_services.record_need_met(actor, referral.need, data.service_date, via="referral")
     notices.on_transition(actor, referral, current.value, to)

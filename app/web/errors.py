@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.permissions import is_api_path
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -33,7 +35,7 @@ MESSAGES = {
 
 def _render(status: int):
     title, message = MESSAGES.get(status, MESSAGES[500])
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return jsonify(error=str(title), status=status), status
     return render_template(
         "errors/error.html", status=status, title=title, message=message, is_error_page=True
@@ -54,7 +56,7 @@ def _unavailable():
     except Exception:  # noqa: BLE001 - the page must render whatever failed
         locale = "vi"
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         body = jsonify(error=str(_l("Hệ thống tạm thời gián đoạn")), status=503)
         return body, 503, headers
     template = current_app.jinja_env.get_template("errors/unavailable.html")

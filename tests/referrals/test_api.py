@@ -6,7 +6,6 @@ import json
 from datetime import date
 
 import pytest
-from fhir.resources.R4B.bundle import Bundle
 
 from app.cases.tokens import create_api_token
 from app.extensions import db
@@ -146,44 +145,6 @@ def test_api_refuses_without_sharing_consent(client, loop, world, tokens):
     assert response.status_code == 422
     assert "đồng ý" in response.get_json()["error"]
     assert db.session.query(Referral).count() == 0
-
-
-def test_fhir_bundle_is_valid_r4b_and_carries_only_shared_fields(client, loop, world, tokens):
-    cw = actor(world.users["caseworker"])
-    referral = services.create_referral(
-        cw,
-        loop.case,
-        loop.need,
-        loop.hiv_testing,
-        fields=["need"],
-        partner_note="Đến buổi sáng",
-    )
-    services.send_referral(cw, referral)
-    services.transition(actor(loop.partner), referral, "accepted")
-    services.transition(
-        actor(loop.partner),
-        referral,
-        "completed",
-        services.TransitionInput(outcome="service_received", service_date=date.today()),
-    )
-    db.session.commit()
-    response = client.get(f"/api/v1/referrals/{referral.id}/fhir", headers=_h(tokens["caseworker"]))
-    assert response.status_code == 200
-    assert response.mimetype == "application/fhir+json"
-    bundle = Bundle.model_validate(response.get_json())
-    kinds = [e.resource.get_resource_type() for e in bundle.entry]
-    assert kinds == ["Task", "ServiceRequest", "Patient"]
-    task, request, patient = (e.resource for e in bundle.entry)
-    assert task.status == "completed" and task.focus.reference == bundle.entry[1].fullUrl
-    assert task.output[0].valueDate == date.today()
-    assert request.status == "completed" and request.subject.reference == bundle.entry[2].fullUrl
-    assert patient.identifier[0].value == referral.partner_reference
-    assert len(patient.identifier) == 1  # no client reference without her consent
-    assert loop.case.code not in response.get_data(as_text=True)
-    assert patient.name is None and patient.telecom is None  # not shared
-    text = response.get_data(as_text=True)
-    assert "0912 345 678" not in text and "Chị Lan" not in text
-    assert "referral.exported" in audit_actions()
 
 
 def test_openapi_lists_referral_paths(client, tokens):

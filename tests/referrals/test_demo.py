@@ -13,7 +13,7 @@ from app.referrals.status import ReferralStatus
 def test_demo_seeds_directory_partner_and_every_status():
     from app.cases import demo as cases_demo
     from app.orgs import demo as orgs_demo
-    from app.referrals import demo, hsds
+    from app.referrals import demo, hsds, hsds_export
 
     orgs_demo.seed("demo passphrase for the suite 2026")
     cases_demo.seed("demo passphrase for the suite 2026")
@@ -34,7 +34,7 @@ def test_demo_seeds_directory_partner_and_every_status():
     assert partner.partner_organization_id is not None
     statuses = set(db.session.scalars(sa.select(Referral.status)))
     assert statuses == {s.value for s in ReferralStatus}
-    assert hsds.validation_errors(hsds.export_document()) == []
+    assert hsds.validation_errors(hsds_export.export_document()) == []
     # Idempotent.
     count = db.session.scalar(sa.select(sa.func.count(Referral.id)))
     demo.seed("demo passphrase for the suite 2026")

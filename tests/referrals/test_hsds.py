@@ -15,7 +15,7 @@ from referencing.jsonschema import DRAFT202012
 
 from app.extensions import db
 from app.permissions import Actor
-from app.referrals import directory, hsds
+from app.referrals import directory, hsds, hsds_export
 from app.referrals.models import PartnerOrganization, PartnerService
 from tests.referrals.factories import make_location, make_org, make_service
 
@@ -104,7 +104,7 @@ def directory_data(world):
 
 @needs_official
 def test_export_validates_against_official_schemas(directory_data):
-    document = hsds.export_document()
+    document = hsds_export.export_document()
     assert len(document["organizations"]) == 1 and len(document["services"]) == 1
     kinds = {
         "organizations": "organization.json",
@@ -129,7 +129,7 @@ def test_export_validates_against_official_schemas(directory_data):
 
 @needs_official
 def test_official_validator_catches_a_broken_object(directory_data):
-    service = hsds.export_document()["services"][0]
+    service = hsds_export.export_document()["services"][0]
     service["id"] = "not-a-uuid"
     del service["status"]
     assert len(list(official_validator("service.json").iter_errors(service))) >= 2
@@ -174,13 +174,13 @@ def _summary():
 @pytest.mark.parametrize("form", ["json", "csv"])
 def test_round_trip(directory_data, form):
     before = _summary()
-    document = hsds.export_document()
+    document = hsds_export.export_document()
     if form == "csv":
         document = hsds.document_from_csv_zip(hsds.export_csv_zip(document))
     _wipe()
     assert _summary() == []
     counts = hsds.import_document(SYSTEM, document)
-    assert counts == {"organizations": 1, "services": 1}
+    assert counts == {"organizations": 1, "services": 1, "locations": 1}
     db.session.expire_all()
     assert _summary() == before
     # Importing again updates by id: nothing is duplicated.
@@ -190,10 +190,10 @@ def test_round_trip(directory_data, form):
 
 @pytest.mark.parametrize(
     "breakage",
-    ["bad_uuid", "unknown_area", "no_category", "unknown_org", "bad_days", "missing_name"],
+    ["bad_uuid", "unknown_area", "unknown_org", "bad_days", "missing_name"],
 )
 def test_import_checks_everything_first_and_changes_nothing(directory_data, world, breakage):
-    document = hsds.export_document()
+    document = hsds_export.export_document()
     good = copy.deepcopy(document)
     # A second, valid new organization in the same file must not be created either.
     new_org = copy.deepcopy(good["organizations"][0])
@@ -205,8 +205,6 @@ def test_import_checks_everything_first_and_changes_nothing(directory_data, worl
         service["phones"][0]["id"] = "123"
     elif breakage == "unknown_area":
         service["service_areas"][0]["extent"] = "99-Z"
-    elif breakage == "no_category":
-        service["attributes"] = service["attributes"][1:]
     elif breakage == "unknown_org":
         service["organization_id"] = str(uuid.uuid4())
     elif breakage == "bad_days":
@@ -235,4 +233,4 @@ def test_factories_directory_exports_valid(world):
     service = make_service(org, "vocational_training", [world.province])
     make_location(org, service)
     db.session.flush()
-    assert hsds.validation_errors(hsds.export_document(), str(OFFICIAL)) == []
+    assert hsds.validation_errors(hsds_export.export_document(), str(OFFICIAL)) == []

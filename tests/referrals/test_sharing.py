@@ -49,8 +49,23 @@ def _everything_the_partner_gets(app, client, referral, partner, caseworker_toke
         assert fhir.status_code == 200
         Bundle.model_validate(fhir.get_json())
         out.append(json.dumps(fhir.get_json(), ensure_ascii=False))
+    # The partner's own system through the FHIR API (FHIR never carries the case code): the
+    # search with its ServiceRequests, and the Patient, read as one answer.
+    reads = []
+    for url in (
+        "/fhir/Task?_include=Task:focus",
+        f"/fhir/ServiceRequest/{referral.id}",
+        f"/fhir/Patient/{referral.id}",
+    ):
+        response = api.get(url, headers=auth)
+        assert response.status_code == 200, url
+        reads.append(json.dumps(response.get_json(), ensure_ascii=False))
+    out.append("\n".join(reads))
     forget_signed_in_user()
     return out
+
+
+FHIR_BODIES = 2  # the last bodies above: the Bundle export and the partner's FHIR reads
 
 
 @pytest.fixture

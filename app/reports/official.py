@@ -1,0 +1,227 @@
+"""The official report (báo cáo) a commune or province sends upward, as an administrative
+document under Decree 30/2020/NĐ-CP, over the statutory periods of Decree 09/2019/NĐ-CP.
+
+Layout (Decree 30, Appendix I): the issuing body over its parent at top left, the national
+name (Quốc hiệu) and motto (Tiêu ngữ) at top right; "Số: …/BC-…" under the body; place and
+date under the motto; the title; the body; "Nơi nhận" at bottom left and the signer's title
+and name at bottom right.
+
+Periods: Decree 09/2019 fixes the data cut-off of periodic reports: the six-monthly report
+counts from 15 December of the year before to 14 June, the annual one from 15 December to
+14 December. A plan may set other cut-offs (`OfficialReportRule`). A report made before its
+period ends says up to which day its figures go.
+
+Every figure comes from the disclosure layer of app/reports (counts protected as a supervisor
+sees them), through `official_figures` alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.orgs.models import OrgUnit
+from app.reports import disclosure, layout, periods
+from app.reports.indicators import Period
+from app.reports.models import Plan
+from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDates
+
+KINDS = periods.REPORT_KINDS
+
+
+def rule_for(plan: Plan | None) -> RuleDates:
+    if plan is None:
+        return DEFAULT_RULE
+    rule = db.session.execute(
+        sa.select(OfficialReportRule).where(OfficialReportRule.plan_id == plan.id)
+    ).scalar_one_or_none()
+    return rule.dates if rule is not None else DEFAULT_RULE
+
+
+def statutory_period(kind: str, year: int, rule: RuleDates = DEFAULT_RULE) -> Period:
+    """The period a report of `kind` for `year` covers (Decree 09 cut-offs by default)."""
+    start_month, start_day = rule.start
+    start_year = year - 1 if start_month >= 7 else year
+    end_month, end_day = rule.six_monthly_end if kind == "six_monthly" else rule.annual_end
+    return Period(date(start_year, start_month, start_day), date(year, end_month, end_day))
+
+
+def data_until(period: Period, today: date) -> date | None:
+    """The last day counted when the report is made before its period ends, else None."""
+    if today > period.end:
+        return None
+    return max(today - timedelta(days=1), period.start)
+
+
+@dataclass
+class TargetLine:
+    label: str
+    target: str
+    actual: str
+    previous: str
+    status: str
+
+
+@dataclass
+class Breakdown:
+    label: str
+    rows: list[tuple[str, str, str]]  # label, this period, same period last year
+
+
+@dataclass
+class OfficialReport:
+    unit: OrgUnit
+    kind: str
+    year: int
+    period: Period
+    previous_period: Period
+    until: date | None
+    figures_period: Period
+    plan: Plan | None
+    issuing_body: str
+    parent_body: str
+    number: str
+    place: str
+    made_on: date
+    title: str
+    targets: list[TargetLine]
+    totals: list[tuple[str, str, str]]
+    breakdowns: list[Breakdown] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    signer_title: str = ""
+    signer_name: str = ""
+    k: int = 5
+    note: str = disclosure.NOTE
+
+
+def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Plan | None):
+    """The one place the official report reads figures: the disclosure layer, protected.
+
+    The figures tables count calendar halves and years; until the layer counts statutory
+    periods, the report states the calendar period its figures cover (see `figures_period`).
+    """
+    report = layout.build_report(
+        unit,
+        figures_period(kind, year),
+        "period",
+        protected=True,
+        k=layout.suppression_k(),
+        today=today,
+        plan=plan,
+        breakdowns=True,
+    )
+    disclosure.release(report)  # raises if any raw number would reach the document
+    return report
+
+
+def figures_period(kind: str, year: int) -> Period:
+    return periods.report_period(kind, year)
+
+
+def _breakdown(label: str, now_rows, before_rows, column: str) -> Breakdown:
+    before = {row.key: row.cells for row in before_rows}
+    lines = []
+    for row in now_rows:
+        if row.is_total:
+            continue
+        previous = before.get(row.key, {}).get(column)
+        lines.append((row.label, row.cells[column].text, previous.text if previous else "—"))
+    return Breakdown(label, lines)
+
+
+def _targets(now, before) -> list[TargetLine]:
+    lines = []
+    previous_by_label = {}
+    for progress in before.plans[:1]:
+        previous_by_label = {t.label: t.actual_text for t in progress.targets}
+    for progress in now.plans[:1]:
+        for t in progress.targets:
+            lines.append(
+                TargetLine(
+                    t.label,
+                    t.target_text,
+                    t.actual_text,
+                    previous_by_label.get(t.label, "—"),
+                    t.status,
+                )
+            )
+    return lines
+
+
+def _totals(now, before) -> list[tuple[str, str, str]]:
+    out = []
+    for key, header in layout.COLUMNS.items():
+        cell = now.total.cells.get(key)
+        if cell is None:
+            continue
+        old = before.total.cells.get(key)
+        out.append((str(header), cell.text, old.text if old else "—"))
+    return out
+
+
+def build(
+    unit: OrgUnit,
+    kind: str,
+    year: int,
+    today: date,
+    plan: Plan | None = None,
+    *,
+    number: str = "",
+    signer_title: str = "",
+    signer_name: str = "",
+    recipients: list[str] | None = None,
+    place: str = "",
+) -> OfficialReport:
+    now = official_figures(unit, kind, year, today, plan)
+    plan = plan or now.plan
+    before = official_figures(unit, kind, year - 1, today, plan)
+    rule = rule_for(plan)
+    period = statutory_period(kind, year, rule)
+    parent = unit.parent
+    title = (
+        _("Báo cáo kết quả 6 tháng đầu năm %(year)d", year=year)
+        if kind == "six_monthly"
+        else _("Báo cáo kết quả năm %(year)d", year=year)
+    )
+    breakdowns = [
+        _breakdown(
+            _("Theo nhóm hỗ trợ: số người được kết nối dịch vụ"),
+            now.categories,
+            before.categories,
+            "connected",
+        ),
+        _breakdown(_("Theo kết quả chuyển gửi"), now.statuses, before.statuses, "count"),
+        _breakdown(_("Theo lý do kết thúc chuyển gửi"), now.reasons, before.reasons, "count"),
+    ]
+    return OfficialReport(
+        unit=unit,
+        kind=kind,
+        year=year,
+        period=period,
+        previous_period=statutory_period(kind, year - 1, rule),
+        until=data_until(period, today),
+        figures_period=figures_period(kind, year),
+        plan=plan,
+        issuing_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=unit.name),
+        parent_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=parent.name) if parent else "",
+        number=number,
+        place=place or (unit.name.split(" ", 1)[-1] if unit.name else ""),
+        made_on=today,
+        title=title,
+        targets=_targets(now, before),
+        totals=_totals(now, before),
+        breakdowns=[b for b in breakdowns if b.rows],
+        recipients=recipients
+        or [
+            _("Như trên"),
+            _("Hội LHPN %(unit)s (để báo cáo)", unit=parent.name) if parent else _("Lưu"),
+            _("Lưu: VT"),
+        ],
+        signer_title=signer_title or _("CHỦ TỊCH"),
+        signer_name=signer_name,
+        k=now.k,
+    )
