@@ -1,7 +1,7 @@
 """Encrypted attachments of a case (issue #13.6).
 
 Revision ID: 9d4f0b6c2e71
-Revises: 5b1e0c7a9d42
+Revises: 8c2e4f6a1d37
 Create Date: 2026-12-04 18:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '9d4f0b6c2e71'
-down_revision = '5b1e0c7a9d42'
+down_revision = '8c2e4f6a1d37'
 branch_labels = None
 depends_on = None
 
