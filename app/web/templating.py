@@ -10,6 +10,7 @@ from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
 from flask_babel import format_percent as babel_format_percent
+from markupsafe import Markup, escape
 
 from app.home.panels import panels_for
 from app.i18n import LOCAL_TZ
@@ -70,12 +71,32 @@ def format_figure(value) -> str:
     return _NUMBER.sub(_localize, text)
 
 
+# Case codes and partner references inside a sentence ("Chuyển gửi NB-2026-00042 quá hạn") must
+# not wrap mid-code on a phone: a code read in two pieces is a code copied wrong.
+_WHOLE_CODE = re.compile(r"\b(?:[A-Z]{2}-\d{4}-\d{5}|(?:CG|KH)-[0-9A-Z]{4}-[0-9A-Z]{4})\b")
+
+
+_ONE_LINE = Markup('<span class="mono">{}</span>')
+
+
+def keep_codes_whole(text) -> Markup:
+    """Escape `text` and keep every code in it on one line."""
+    text = str(text if text is not None else "")
+    parts, last = [], 0
+    for match in _WHOLE_CODE.finditer(text):
+        parts += [escape(text[last : match.start()]), _ONE_LINE.format(match.group(0))]
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_vn"] = format_date
     app.jinja_env.filters["datetime_vn"] = format_datetime
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["figure"] = format_figure
+    app.jinja_env.filters["codes_whole"] = keep_codes_whole
 
     @app.context_processor
     def inject_globals():
