@@ -37,6 +37,8 @@ NOT_ABOUT_CASES = {
     "home.index": {"panels"},
     # The API's description (lengths, bounds of fields).
     "cases_api.openapi": {"*"},
+    # The signed-in session's own seconds left before its idle and absolute limits.
+    "auth.session_state": {"*"},
 }
 
 # Endpoints that print figures: the walk must reach each (or it proves nothing).
