@@ -33,11 +33,14 @@ run_app() {  # run_app INSTANCE_DIR DATABASE args...: the app as an operator run
     "$@"
 }
 
+# A fresh random password each drill: the demo command refuses guessable ones.
+drill_password=$("$python" -c 'import secrets; print(secrets.token_hex(16))')
+
 echo "== 1. a live system: migrated, demo data, audited activity, a checkpoint"
 psql -q "$server/postgres" -c "CREATE DATABASE $source_db"
 run_app "$work/live" "$source_db" "$flask" --app app keys init >/dev/null
 run_app "$work/live" "$source_db" "$flask" --app app db upgrade 2>/dev/null
-run_app "$work/live" "$source_db" "$flask" --app app demo --password "drill-password-0000" >/dev/null
+run_app "$work/live" "$source_db" "$flask" --app app demo --password "$drill_password" >/dev/null
 run_app "$work/live" "$source_db" "$flask" --app app audit checkpoint >/dev/null 2>&1
 
 echo "== 2. back up the database and, separately, the key set and the audit checkpoints"
@@ -54,5 +57,5 @@ echo "== 4. the audit trail verifies, against the checkpoints kept outside the d
 run_app "$work/restored" "$restored_db" "$flask" --app app audit verify
 
 echo "== 5. one case reads back through the app"
-PYTHONPATH="$PWD" run_app "$work/restored" "$restored_db" "$python" deploy/drill_read_case.py drill-password-0000
+PYTHONPATH="$PWD" run_app "$work/restored" "$restored_db" "$python" deploy/drill_read_case.py "$drill_password"
 echo "restore drill passed"

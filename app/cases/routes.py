@@ -32,6 +32,7 @@ from app.permissions import (
     not_found,
     roles_required,
 )
+from app.web.params import MAX_ID
 from app.web.templating import format_datetime
 
 register_panel(
@@ -192,7 +193,7 @@ def index():
 def _case_id_arg(name: str) -> int | None:
     """A page boundary from the URL: a case id, or None when absent or out of range."""
     value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value < 2**63 else None
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def _list_rows(items, unreadable: list[str]) -> list[dict]:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import jobs
 from app.audit import services as audit
-from app.db import utcnow
+from app.db import begin_writing, utcnow
 from app.extensions import db
 from app.notifications import preferences
 from app.notifications.delivery import retry_dead
@@ -41,6 +41,7 @@ def mark_read(actor: Actor, note: Notification) -> Notification:
     if note.user_id != actor.user_id:
         raise PermissionDenied
     if note.read_at is None:
+        begin_writing(db.session)  # opened by a link (GET): the page began as a read snapshot
         note.read_at = utcnow()
     return note
 
