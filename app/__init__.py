@@ -24,6 +24,7 @@ MODULES = (
     "jobs",
     "notifications",
     "followups",
+    "imports",
 )
 
 

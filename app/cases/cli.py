@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.imports.bounds import read_upload
+from app.imports.models import RunStatus
 from app.orgs.models import OrgUnit, User
 from app.permissions import Actor, Role
 
@@ -42,22 +44,18 @@ def import_command(file: Path, org_unit_code: str, username: str | None):
             raise click.ClickException(f"{username} is not a caseworker")
         actor = Actor.from_user(user)
     try:
-        rows = importer.read_rows(file.name, file.read_bytes(), importer.MAX_ROWS_CLI)
+        with file.open("rb") as stream:
+            content = read_upload(stream, importer.LIMITS)
+        run = importer.import_file(actor, file.name, content, unit, via="cli")
     except importer.ImportError_ as exc:
         raise click.ClickException(str(exc)) from None
-
-    def progress(items):
-        with click.progressbar(items, label="Importing", show_pos=True) as bar:
-            yield from bar
-
-    cases, errors = importer.import_cases(actor, rows, unit, progress=progress)
-    if errors:
-        db.session.rollback()
-        for error in errors:
-            click.echo(f"row {error.row}: {error.message}", err=True)
-        raise click.ClickException(f"{len(errors)} row(s) wrong; nothing was imported")
-    db.session.commit()
-    click.echo(f"imported {len(cases)} case(s) into {unit.code}")
+    if run.status == RunStatus.REFUSED:
+        for row, message in run.errors or []:
+            click.echo(f"row {row}: {message}", err=True)
+        raise click.ClickException(f"{run.error_count} row(s) wrong; nothing was imported")
+    if run.status != RunStatus.DONE:
+        raise click.ClickException("the import stopped; nothing was imported (see the logs)")
+    click.echo(f"imported {run.rows_published} case(s) into {unit.code}")
 
 
 commands = [cases_cli]

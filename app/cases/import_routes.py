@@ -9,6 +9,8 @@ from app.cases import forms as F
 from app.cases import importer, queries
 from app.cases.blueprint import bp
 from app.extensions import db
+from app.imports.bounds import read_upload
+from app.imports.models import RunStatus
 from app.orgs.models import OrgUnit
 from app.permissions import Role, current_actor, roles_required
 
@@ -32,17 +34,19 @@ def import_cases():
         return render_template("cases/import.html", form=form, errors=None), 400
     unit = db.session.get(OrgUnit, form.org_unit_id.data)
     try:
-        rows = importer.read_rows(upload.filename, upload.read())
+        content = read_upload(upload.stream, importer.LIMITS)
+        run = importer.import_file(actor, upload.filename, content, unit, via="web")
     except importer.ImportError_ as exc:
         form.file.errors = [str(exc)]
         return render_template("cases/import.html", form=form, errors=None), 400
-    cases, errors = importer.import_cases(actor, rows, unit)
-    if errors:
-        db.session.rollback()
+    if run.status == RunStatus.DONE:
+        flash(_("Đã nhập %(n)d hồ sơ.", n=run.rows_published), "success")
+        return redirect(url_for("cases.index"))
+    if run.status == RunStatus.REFUSED:
+        errors = [importer.RowError(row, message) for row, message in run.errors or []]
         return render_template("cases/import.html", form=form, errors=errors), 400
-    db.session.commit()
-    flash(_("Đã nhập %(n)d hồ sơ.", n=len(cases)), "success")
-    return redirect(url_for("cases.index"))
+    # Larger files go on in the background: the page shows how far they are.
+    return redirect(url_for("imports.progress", run_id=run.id))
 
 
 @bp.get("/cases/import/template.xlsx")

@@ -1,31 +1,27 @@
 """Importing cases from the template (.xlsx or .csv): every row is checked first; nothing is
 imported if any row is wrong; errors are reported by row number, never by value.
 
-An upload is bounded before it is believed: at most MAX_BYTES of file, at most MAX_XLSX_UNPACKED
-of sheet XML once unzipped (a small .xlsx can unpack to gigabytes), and at most `max_rows` rows,
-counted while the rows stream in (openpyxl's read-only mode, the csv reader) so that a file with
-a million rows is refused at row MAX_ROWS + 1 instead of being read whole. The web page imports
-in the request, so its limit is what one request can write well inside a worker's time-out.
+The file is read within LIMITS (app.imports.bounds: bytes, unpacked size and rows counted while
+reading), staged sealed, checked, and published in short batches by app.imports; a file of more
+than `IMPORT.sync_rows` rows is imported in the background with a progress page. The web page and
+`flask cases import` take the same path, the same limits and the same audit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
-import zipfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from app.audit import services as audit
 from app.cases import consents as cons
-from app.cases.models import Case
-from app.cases.services import CaseError, ConsentGiven, Intake, check_intake, open_case
+from app.cases.import_publish import publish_cases, withdraw_cases
+from app.cases.services import CaseError, ConsentGiven, Intake, check_intake
 from app.categories import SupportCategory, category_label
+from app.imports import services as imports
+from app.imports.bounds import FileRefused, Limits, table_rows
 from app.orgs.models import OrgUnit
-from app.permissions import Actor
+from app.permissions import Actor, PermissionDenied
 
 # (key, Vietnamese header). Headers marked * are required columns.
 COLUMNS = [
@@ -64,25 +60,17 @@ EXAMPLE = [
     "self",
     "",
 ]
-# One upload through the web page (written in the request, ~60 ms a row on SQLite).
-MAX_ROWS = 500
-# The command line (`flask cases import`), run by an admin at a quiet hour.
-MAX_ROWS_CLI = 20_000
-MAX_BYTES = 5 * 1024 * 1024
-MAX_XLSX_UNPACKED = 40 * 1024 * 1024
+# One upload, by the web page or the command line: 20,000 rows fits a province's backlog and
+# imports in well under a minute, in batches that never hold the database for long.
+LIMITS = Limits(rows=20_000, bytes=5 * 1024 * 1024, unpacked=40 * 1024 * 1024)
+MAX_ROWS, MAX_BYTES, MAX_XLSX_UNPACKED = LIMITS.rows, LIMITS.bytes, LIMITS.unpacked
 
 YES = {"có", "co", "yes", "y", "x", "1", "true"}
 NO = {"không", "khong", "no", "n", "0", "false", ""}
 
 
-class ImportError_(Exception):
-    """The file as a whole is unusable (format, headers)."""
-
-
-@dataclass
-class RowError:
-    row: int
-    message: str
+ImportError_ = FileRefused  # the file as a whole is unusable (format, size, rows, headers)
+RowError = imports.RowError
 
 
 def template_xlsx() -> bytes:
@@ -110,77 +98,28 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _too_many(max_rows: int) -> ImportError_:
-    return ImportError_(
-        _("Tệp có quá %(n)d dòng dữ liệu; hãy chia thành nhiều tệp nhỏ hơn.", n=max_rows)
-    )
-
-
-def _xlsx_rows(content: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(i.file_size for i in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportError_(_("Không đọc được tệp .xlsx.")) from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise ImportError_(_("Tệp .xlsx quá lớn khi giải nén; hãy chia thành nhiều tệp nhỏ hơn."))
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 (any unreadable workbook is the same answer)
-        raise ImportError_(_("Không đọc được tệp .xlsx.")) from None
-    try:
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            yield ["" if v is None else str(v) for v in row]
-    finally:
-        wb.close()
-
-
-def _csv_rows(content: bytes):
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportError_(_("Tệp .csv phải dùng mã UTF-8.")) from None
-    yield from csv.reader(io.StringIO(text))
-
-
-def read_rows(filename: str, content: bytes, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
-    """Rows as {key: text}; raises ImportError_ for a wrong format, missing columns, or a file
-    over the limits (checked while reading: the module docstring says why)."""
-    name = filename.lower()
-    if len(content) > MAX_BYTES:
-        raise ImportError_(
-            _("Tệp lớn quá %(mb)d MB; hãy chia thành nhiều tệp nhỏ hơn.", mb=MAX_BYTES // 2**20)
-        )
-    if name.endswith(".xlsx"):
-        stream = _xlsx_rows(content)
-    elif name.endswith(".csv"):
-        stream = _csv_rows(content)
-    else:
-        raise ImportError_(_("Chỉ nhận tệp .xlsx hoặc .csv."))
-    # The header and max_rows rows; one more row means the file is over the limit. Blank rows
-    # count too: a sheet of a million empty rows is refused as early as a full one.
-    raw = list(itertools.islice(stream, max_rows + 2))
-    if len(raw) > max_rows + 1:
-        stream.close()
-        raise _too_many(max_rows)
-    if not raw:
+def read_rows(filename: str, content: bytes, limits: Limits = LIMITS) -> list[tuple[int, dict]]:
+    """(row number, {key: text}) of every non-blank row; raises ImportError_ for a wrong
+    format, missing columns, or a file over the limits (checked while reading)."""
+    stream = table_rows(filename, content, limits)
+    header = next(stream, None)
+    if header is None:
         raise ImportError_(_("Tệp trống."))
-    headers = [h.strip() for h in raw[0]]
-    keys = [HEADER_TO_KEY.get(h) for h in headers]
+    keys = [HEADER_TO_KEY.get(_text(h)) for h in header]
     missing = REQUIRED - set(keys)
     if missing:
         names = ", ".join(h for k, h in COLUMNS if k in missing)
         raise ImportError_(_("Thiếu cột bắt buộc: %(cols)s", cols=names))
     rows = []
-    for values in raw[1:]:
-        if not any((v or "").strip() for v in values):
-            continue
-        rows.append(
-            {k: (values[i] if i < len(values) else "").strip() for i, k in enumerate(keys) if k}
-        )
+    for number, values in enumerate(stream, start=2):  # row 1 holds the headers
+        texts = [_text(v) for v in values]
+        if any(texts):
+            rows.append((number, {k: texts[i] for i, k in enumerate(keys) if k and i < len(texts)}))
     return rows
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def _yes(value: str) -> bool:
@@ -227,40 +166,40 @@ def row_to_intake(row: dict[str, str], org_unit_id: int) -> Intake:
     )
 
 
-def check_rows(
-    actor: Actor, rows: list[dict[str, str]], org_unit: OrgUnit
-) -> tuple[list[Intake], list[RowError]]:
-    intakes, errors = [], []
-    for number, row in enumerate(rows, start=2):  # row 1 holds the headers
+def check_rows(actor: Actor, run, rows: list[tuple[int, dict]]) -> list[RowError]:
+    """The errors of these rows, by row number; writes nothing."""
+    errors = []
+    for number, row in rows:
         try:
-            intake = row_to_intake(row, org_unit.id)
-            check_intake(actor, intake)
-            intakes.append(intake)
+            check_intake(actor, row_to_intake(row, run.org_unit_id))
         except CaseError as exc:
             errors.append(RowError(number, str(exc.message)))
-    return intakes, errors
+        except PermissionDenied:
+            errors.append(RowError(number, _("Bạn không được nhập hồ sơ.")))
+    return errors
 
 
-def import_cases(
-    actor: Actor,
-    rows: list[dict[str, str]],
-    org_unit: OrgUnit,
-    progress: Callable[[Iterable], Iterable] | None = None,
-) -> tuple[list[Case], list[RowError]]:
-    """All or nothing: returns ([], errors) without writing anything if any row is wrong."""
-    if not rows:
-        return [], [RowError(0, _("Tệp không có dòng dữ liệu nào."))]
-    intakes, errors = check_rows(actor, rows, org_unit)
-    if errors:
-        return [], errors
-    iterable = progress(intakes) if progress else intakes
-    cases = [open_case(actor, intake) for intake in iterable]
-    audit.record(
-        actor,
-        "case.imported",
-        object_type="org_unit",
-        object_ref=org_unit.code,
-        org_unit_id=org_unit.id,
-        details={"count": len(cases)},
+def _publish(actor: Actor, run, rows: list[tuple[int, dict]]) -> list[int]:
+    return publish_cases(actor, run.org_unit, [row_to_intake(r, run.org_unit_id) for _n, r in rows])
+
+
+IMPORT = imports.register(
+    imports.ImportKind(
+        name="cases",
+        limits=LIMITS,
+        check=check_rows,
+        publish=_publish,
+        withdraw=lambda _actor, _run, ids: withdraw_cases(ids),
+        audit_action="case.imported",
+        done_endpoint="cases.index",
+        batch=250,
     )
-    return cases, []
+)
+
+
+def import_file(actor: Actor, filename: str, content: bytes, unit: OrgUnit, via: str):
+    """Read, stage and start an import of cases into `unit`: the run (done already when small).
+    Raises ImportError_ when the file itself is refused; nothing is written then."""
+    rows = read_rows(filename, content)
+    # The command line waits for its run in its own process; the web page does not.
+    return imports.start(imports.stage(actor, IMPORT, unit, rows, via), background=via == "web")

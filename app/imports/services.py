@@ -1,0 +1,362 @@
+"""Imports that never hold the database for long, and still bring in all their rows or none.
+
+A 20,000-row file written in one transaction held SQLite's write lock for 17 minutes: every
+other request, /health included, waited and failed. So an import is split into short steps:
+
+1. stage: the file is read within its bounds (app.imports.bounds) and each row, sealed with a
+   data key of the run and bound to its row number, goes to `import_staged_rows`, a batch per
+   transaction. Nothing identifying is in clear there either.
+2. validate: every row is checked; any error ends the run as refused, with every error by row
+   number, and nothing published.
+3. publish: batches of rows become the module's objects, each batch its own short transaction
+   that also records which staged row became which object.
+4. finish: one short transaction writes the audit event (counts only), marks the run done and
+   drops the staged rows and their key.
+
+If publishing stops — an error, or a killed process that `recover` finds stale — the published
+objects are withdrawn batch by batch (`compensate`): the import ends with all its rows or none.
+Between the batches the job pauses on SQLite a little longer than SQLite's busy handler sleeps,
+so a request waiting for the write lock gets it before the next batch does.
+
+Each module declares its import as an `ImportKind` (how to check, publish and withdraw a batch)
+and calls `stage` then `start`; small runs finish inside the request, larger ones run as a job
+with a progress page (app/imports/routes.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app import jobs
+from app.audit import services as audit
+from app.crypto.envelope import create_data_key, destroy_data_key, seal, unseal
+from app.db import utcnow
+from app.extensions import db
+from app.imports.bounds import FileRefused, Limits
+from app.imports.models import OPEN_STATUSES, ImportRun, RunStatus, StagedRow
+from app.orgs.models import OrgUnit, User
+from app.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+STAGE_BATCH = 1000
+# Errors kept for the page: enough to fix a file, bounded for a file of 20,000 wrong rows.
+MAX_ERRORS_KEPT = 300
+# A run left open and untouched this long was stopped (a killed worker): recover withdraws it.
+STALE_AFTER = timedelta(minutes=10)
+SQLITE_PAUSE_SECONDS = 0.12  # SQLite's busy handler retries every 100 ms once it has waited
+_TABLE, _COLUMN = "import_staged_rows", "payload_enc"
+
+Row = tuple[int, dict]  # (row number in the file, the row's values)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """One module's import: `check` returns the errors of a batch (nothing written), `publish`
+    writes a batch and returns the new objects' ids in row order, `withdraw` removes them."""
+
+    name: str
+    limits: Limits
+    check: Callable[[Actor, ImportRun, list[Row]], list[RowError]]
+    publish: Callable[[Actor, ImportRun, list[Row]], list[int]]
+    withdraw: Callable[[Actor, ImportRun, list[int]], None]
+    audit_action: str
+    done_endpoint: str
+    batch: int = 200
+    # At most this many rows are imported inside the request; more run as a background job.
+    sync_rows: int = 200
+
+
+_KINDS: dict[str, ImportKind] = {}
+
+
+def register(kind: ImportKind) -> ImportKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(run: ImportRun) -> ImportKind:
+    return _KINDS[run.kind]
+
+
+# --- stage ------------------------------------------------------------------------------------
+
+
+def stage(
+    actor: Actor, kind: ImportKind, org_unit: OrgUnit | None, rows: Sequence[Row], via: str
+) -> ImportRun:
+    """Write the rows, sealed, to the staging table in short transactions (commits)."""
+    if not rows:
+        raise FileRefused(_("Tệp không có dòng dữ liệu nào."))
+    run = ImportRun(
+        kind=kind.name,
+        status=RunStatus.STAGING,
+        via=via,
+        org_unit_id=org_unit.id if org_unit else None,
+        user_id=actor.user_id,
+        actor_name=None if actor.user_id else actor.username,
+        data_key=create_data_key(),
+    )
+    db.session.add(run)
+    db.session.commit()
+    total = 0
+    for batch in _chunks(rows, STAGE_BATCH):
+        db.session.execute(
+            sa.insert(StagedRow),
+            [
+                {
+                    "run_id": run.id,
+                    "row_number": number,
+                    "payload_enc": _seal(run, number, values),
+                }
+                for number, values in batch
+            ],
+        )
+        total += len(batch)
+        run.rows_total = total
+        run.updated_at = utcnow()
+        db.session.commit()
+    run.status = RunStatus.QUEUED
+    db.session.commit()
+    return run
+
+
+def start(run: ImportRun, *, background: bool = True) -> ImportRun:
+    """Finish a small run now (or any run, for the command line, which waits for it); hand a
+    larger one to the job engine (its page shows progress)."""
+    if not background or run.rows_total <= kind_of(run).sync_rows:
+        run_import(run.id)
+    else:
+        jobs.enqueue("app.imports.tasks:run_import", run.id, job_id=f"import-{run.id}")
+        db.session.commit()
+    db.session.expire(run)
+    return run
+
+
+def _seal(run: ImportRun, number: int, values: dict) -> bytes:
+    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return seal(run.data_key, payload, table=_TABLE, column=_COLUMN, row_id=number)
+
+
+def _unseal(run: ImportRun, staged: StagedRow) -> Row:
+    payload = unseal(
+        run.data_key, staged.payload_enc, table=_TABLE, column=_COLUMN, row_id=staged.row_number
+    )
+    return staged.row_number, json.loads(payload)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _staged(run: ImportRun, size: int, *, unpublished: bool = False) -> Iterator[list[StagedRow]]:
+    """The run's staged rows in row order, a batch at a time (each batch read fresh)."""
+    after = -1
+    while True:
+        query = sa.select(StagedRow).where(StagedRow.run_id == run.id, StagedRow.row_number > after)
+        if unpublished:
+            query = query.where(StagedRow.published_id.is_(None))
+        batch = list(db.session.execute(query.order_by(StagedRow.row_number).limit(size)).scalars())
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].row_number
+
+
+# --- validate, publish, finish ----------------------------------------------------------------
+
+
+def run_import(run_id: int) -> str | None:
+    """The job: validate every row, publish in batches, finish; withdraw if publishing fails.
+    Returns the run's final status; does nothing for a run another worker already took."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    kind, actor = kind_of(run), _actor_of(run)
+    with force_locale("vi"):
+        try:
+            errors = _validate(run, kind, actor)
+            if errors:
+                _close(run, RunStatus.REFUSED, errors)
+                db.session.commit()
+                return run.status
+            _publish(run, kind, actor)
+            _finish(run, kind, actor)
+        except Exception:
+            db.session.rollback()
+            log.exception("import run %s stopped while %s", run_id, run.status)
+            compensate(run_id)
+        return run.status
+
+
+def _claim(run_id: int) -> ImportRun | None:
+    claimed = db.session.execute(
+        sa.update(ImportRun)
+        .where(ImportRun.id == run_id, ImportRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.VALIDATING, updated_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return db.session.get(ImportRun, run_id) if claimed else None
+
+
+def _actor_of(run: ImportRun) -> Actor:
+    if run.user_id is None:
+        return Actor.system(run.actor_name or "import")
+    return Actor.from_user(db.session.get(User, run.user_id))
+
+
+def _validate(run: ImportRun, kind: ImportKind, actor: Actor) -> list[RowError]:
+    errors: list[RowError] = []
+    for staged in _staged(run, kind.batch * 5):
+        rows = [_unseal(run, s) for s in staged]
+        errors += kind.check(actor, run, rows)
+        run.rows_validated += len(rows)
+        run.error_count = len(errors)
+        run.updated_at = utcnow()
+        db.session.commit()
+    return errors
+
+
+def _publish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
+    run.status = RunStatus.PUBLISHING
+    db.session.commit()
+    for staged in _staged(run, kind.batch, unpublished=True):
+        ids = kind.publish(actor, run, [_unseal(run, s) for s in staged])
+        for row, new_id in zip(staged, ids, strict=True):
+            row.published_id = new_id
+        run.rows_published += len(staged)
+        run.updated_at = utcnow()
+        db.session.commit()
+        _pause()
+
+
+def _finish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
+    audit.record(
+        actor,
+        kind.audit_action,
+        object_type="org_unit" if run.org_unit else "import",
+        object_ref=run.org_unit.code if run.org_unit else str(run.id),
+        org_unit_id=run.org_unit_id,
+        details={"count": run.rows_published, "rows": run.rows_total, "via": run.via},
+    )
+    _close(run, RunStatus.DONE, [])
+    db.session.commit()
+
+
+def _close(run: ImportRun, status: RunStatus, errors: list[RowError]) -> None:
+    """End the run: its staged rows and their key are gone, its counts and errors stay."""
+    db.session.execute(sa.delete(StagedRow).where(StagedRow.run_id == run.id))
+    if run.data_key is not None and run.data_key.wrapped_key is not None:
+        destroy_data_key(run.data_key)
+    run.status = status
+    run.error_count = max(run.error_count, len(errors))
+    run.errors = [[e.row, str(e.message)] for e in errors[:MAX_ERRORS_KEPT]]
+    run.finished_at = run.updated_at = utcnow()
+
+
+def _pause() -> None:
+    """Let a request waiting for SQLite's write lock take it before the next batch does."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        time.sleep(current_app.config.get("IMPORT_PAUSE_SECONDS", SQLITE_PAUSE_SECONDS))
+
+
+# --- withdraw ---------------------------------------------------------------------------------
+
+
+def compensate(run_id: int) -> None:
+    """Withdraw everything the run published, a batch per transaction, then close it as failed
+    with one audit event (counts only). Safe to repeat after a crash in the middle."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or not run.is_open:
+        return
+    kind, actor = kind_of(run), _actor_of(run)
+    withdrawn = 0
+    while True:
+        staged = list(
+            db.session.execute(
+                sa.select(StagedRow)
+                .where(StagedRow.run_id == run.id, StagedRow.published_id.is_not(None))
+                .order_by(StagedRow.row_number)
+                .limit(kind.batch)
+            ).scalars()
+        )
+        if not staged:
+            break
+        kind.withdraw(actor, run, [s.published_id for s in staged])
+        for row in staged:
+            row.published_id = None
+        run.rows_published = max(0, run.rows_published - len(staged))
+        run.updated_at = utcnow()
+        withdrawn += len(staged)
+        db.session.commit()
+        _pause()
+    if withdrawn:
+        audit.record(
+            actor,
+            kind.audit_action,
+            object_type="org_unit" if run.org_unit else "import",
+            object_ref=run.org_unit.code if run.org_unit else str(run.id),
+            org_unit_id=run.org_unit_id,
+            outcome="error",
+            details={"count": withdrawn, "rows": run.rows_total, "via": run.via},
+        )
+    _close(
+        run,
+        RunStatus.FAILED,
+        [
+            RowError(
+                0, _("Việc nhập bị dừng giữa chừng; không có dòng nào được nhập. Hãy nhập lại.")
+            )
+        ],
+    )
+    db.session.commit()
+
+
+def recover(now=None) -> int:
+    """The periodic job: withdraw the runs a killed process left open. Returns how many."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    stale = list(
+        db.session.execute(
+            sa.select(ImportRun.id).where(
+                ImportRun.status.in_(list(OPEN_STATUSES)), ImportRun.updated_at < cutoff
+            )
+        ).scalars()
+    )
+    for run_id in stale:
+        with force_locale("vi"):
+            compensate(run_id)
+    return len(stale)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def run_for(actor: Actor, run_id: int) -> ImportRun | None:
+    """The run if this actor started it; anyone else's is None (the page answers 404)."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or actor.user_id is None or run.user_id != actor.user_id:
+        return None
+    return run
