@@ -22,7 +22,13 @@ from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases.models import ENCRYPTED_FIELDS, Case, CaseSearchToken, CaseStatus, Consent, Need
 from app.cases.search import token_rows
-from app.cases.services import Intake, allocate_codes, birth_year_band, check_intake
+from app.cases.services import (
+    Intake,
+    allocate_codes,
+    birth_year_band,
+    check_intake,
+    intake_units,
+)
 from app.crypto.blind_index import INDEXED_FIELDS
 from app.crypto.envelope import seal, wrap_key
 from app.crypto.keyring import KEY_BYTES, keyring
@@ -52,7 +58,8 @@ def reserve_ids(model, count: int) -> list[int]:
 
 def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[int]:
     """Open one case per intake (each checked again: the rules hold when it is written)."""
-    checked = [check_intake(actor, intake) for intake in intakes]
+    units = None if actor.is_system else intake_units(actor)
+    checked = [check_intake(actor, intake, units) for intake in intakes]
     count, today, now = len(intakes), date.today(), utcnow()
     codes = allocate_codes(unit, today.year, count)
     key_ids, case_ids = reserve_ids(DataKey, count), reserve_ids(Case, count)

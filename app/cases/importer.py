@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from app.cases import consents as cons
 from app.cases.import_publish import publish_cases, withdraw_cases
-from app.cases.services import CaseError, ConsentGiven, Intake, check_intake
+from app.cases.services import CaseError, ConsentGiven, Intake, check_intake, intake_units
 from app.categories import SupportCategory, category_label
 from app.imports import services as imports
 from app.imports.bounds import FileRefused, Limits, table_rows
@@ -169,9 +169,10 @@ def row_to_intake(row: dict[str, str], org_unit_id: int) -> Intake:
 def check_rows(actor: Actor, run, rows: list[tuple[int, dict]]) -> list[RowError]:
     """The errors of these rows, by row number; writes nothing."""
     errors = []
+    units = None if actor.is_system else intake_units(actor)
     for number, row in rows:
         try:
-            check_intake(actor, row_to_intake(row, run.org_unit_id))
+            check_intake(actor, row_to_intake(row, run.org_unit_id), units)
         except CaseError as exc:
             errors.append(RowError(number, str(exc.message)))
         except PermissionDenied:
@@ -192,7 +193,7 @@ IMPORT = imports.register(
         withdraw=lambda _actor, _run, ids: withdraw_cases(ids),
         audit_action="case.imported",
         done_endpoint="cases.index",
-        batch=250,
+        batch=150,
     )
 )
 

@@ -114,14 +114,17 @@ def _check_assignee(actor: Actor, case: Case, user_id: int | None) -> User | Non
     return user
 
 
-def check_intake(actor: Actor, data: Intake) -> tuple[str | None, int | None, bool, list]:
-    """Every rule of an intake, without writing: (birth text, age, is_minor, needs)."""
+def check_intake(
+    actor: Actor, data: Intake, units: set[int] | None = None
+) -> tuple[str | None, int | None, bool, list]:
+    """Every rule of an intake, without writing: (birth text, age, is_minor, needs).
+    `units` may carry `intake_units(actor)` already read (an import checks many rows)."""
     if not (actor.has_role(Role.CASEWORKER, Role.VOLUNTEER) or actor.is_system):
         raise PermissionDenied
     if (
         db.session.get(OrgUnit, data.org_unit_id) is None
         if actor.is_system
-        else data.org_unit_id not in intake_units(actor)
+        else data.org_unit_id not in (intake_units(actor) if units is None else units)
     ):
         raise CaseError(_l("Đơn vị không thuộc phạm vi của bạn."), "org_unit_id")
     if not (data.full_name or "").strip():
