@@ -1,19 +1,21 @@
 """Publishing and withdrawing a batch of imported cases (app.imports runs the batches).
 
 A batch writes exactly what `services.open_case` writes for each row — the case with its own
-wrapped data key, its sealed fields, its search tokens, its needs and consents, and one
-`case.created` event — but with one INSERT per table for the whole batch instead of a dozen
-flushes per case, so a batch of a few hundred cases is one short transaction. The figures of
-the reports follow through the insert hooks of app.reports.tracking, as for any intake.
+wrapped data key, its sealed fields, its search tokens, its needs and consents, the reports'
+figures, and one `case.created` event — but with one INSERT per table for the whole batch
+instead of a dozen flushes per case.
 
-Ids are reserved before the rows are sealed, because each field's associated data binds its
-row id: from the PostgreSQL sequence, or on SQLite after the largest id, which is ours until
-the batch commits (every SQLite transaction holds the write lock; app/db.py).
+The work is split so that SQLite's write lock is held only for the writing: `prepare_cases`
+checks and seals the batch in a read snapshot, `write_cases` allocates the codes and inserts.
+Ids are reserved before sealing, because each field's associated data binds its row id: from
+the PostgreSQL sequences, or on SQLite after the largest id as the snapshot saw it — checked
+again under the lock, and the batch sealed again in the rare case another intake took them.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -37,6 +39,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.permissions import Actor, Role
+from app.reports.figures import refresh_cases
 from app.reports.models import RecordKey
 
 
@@ -56,21 +59,47 @@ def reserve_ids(model, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[int]:
-    """Open one case per intake (each checked again: the rules hold when it is written)."""
+@dataclass
+class PreparedCases:
+    """A batch sealed for the ids it reserved, waiting only for its codes and its INSERTs."""
+
+    unit: OrgUnit
+    intakes: list[Intake]
+    key_ids: list[int]
+    case_ids: list[int]
+    rows: dict[type, list[dict]]
+
+
+@dataclass
+class _NewCase:
+    """What an audit event reads of a case (its unit loaded: no query per event)."""
+
+    __audit_type__ = "case"
+    audit_ref: str
+    org_unit_id: int
+    org_unit: OrgUnit
+
+
+def prepare_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> PreparedCases:
+    """Check each intake again (the rules hold when it is written) and seal everything, without
+    writing: on SQLite this runs in a read snapshot, outside the write lock."""
     units = None if actor.is_system else intake_units(actor)
     checked = [check_intake(actor, intake, units) for intake in intakes]
     count, today, now = len(intakes), date.today(), utcnow()
-    codes = allocate_codes(unit, today.year, count)
     key_ids, case_ids = reserve_ids(DataKey, count), reserve_ids(Case, count)
     ring = keyring()
     version = ring.current_master_version
     master = ring.master_key(version)
     assignee = actor.user_id if actor.has_role(Role.CASEWORKER) else None
-    rows: dict[type, list[dict]] = {DataKey: [], Case: [], Need: [], Consent: []}
-    tokens: list[dict] = []
-    for intake, (dob_text, age, is_minor, needs), code, key_id, case_id in zip(
-        intakes, checked, codes, key_ids, case_ids, strict=True
+    rows: dict[type, list[dict]] = {
+        DataKey: [],
+        Case: [],
+        Need: [],
+        Consent: [],
+        CaseSearchToken: [],
+    }
+    for intake, (dob_text, age, is_minor, needs), key_id, case_id in zip(
+        intakes, checked, key_ids, case_ids, strict=True
     ):
         key = DataKey(
             id=key_id,
@@ -88,7 +117,6 @@ def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[in
         )
         case = {
             "id": case_id,
-            "code": code,
             "org_unit_id": unit.id,
             "status": CaseStatus.OPEN,
             "opened_at": now,
@@ -108,7 +136,7 @@ def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[in
             column = f"{field}_enc"
             case[column] = seal(key, value, table="cases", column=column, row_id=case_id)
             if field in INDEXED_FIELDS:
-                tokens += token_rows(ring.index_key, case_id, field, value)
+                rows[CaseSearchToken] += token_rows(ring.index_key, case_id, field, value)
         rows[Case].append(case)
         rows[Need] += [
             {
@@ -121,18 +149,39 @@ def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[in
             for category, priority in needs
         ]
         rows[Consent] += [_consent_row(actor, case_id, intake, p, now) for p in _purposes(intake)]
-    for model, model_rows in rows.items():
+    return PreparedCases(unit, intakes, key_ids, case_ids, rows)
+
+
+def _still_free(prepared: PreparedCases) -> bool:
+    """On SQLite the ids were read in a snapshot: still free unless someone wrote since."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return True  # they came from the sequences
+    for model, ids in ((Case, prepared.case_ids), (DataKey, prepared.key_ids)):
+        largest = db.session.execute(sa.select(sa.func.max(model.__table__.c.id))).scalar()
+        if (largest or 0) >= ids[0]:
+            return False
+    return True
+
+
+def write_cases(actor: Actor, prepared: PreparedCases) -> list[int]:
+    """Write a prepared batch under the write lock: codes, one INSERT per table, the reports'
+    figures of these cases, and one `case.created` event each."""
+    if not _still_free(prepared):
+        prepared = prepare_cases(actor, prepared.unit, prepared.intakes)
+    codes = allocate_codes(prepared.unit, date.today().year, len(prepared.case_ids))
+    for case, code in zip(prepared.rows[Case], codes, strict=True):
+        case["code"] = code
+    # Plain table INSERTs, then one refresh of the figures for the whole batch: the ORM's
+    # insert hooks would refresh them once per table.
+    for model, model_rows in prepared.rows.items():
         if model_rows:
-            db.session.execute(sa.insert(model), model_rows)
-    if tokens:
-        db.session.execute(sa.insert(CaseSearchToken), tokens)
-    for intake, case in zip(intakes, rows[Case], strict=True):
+            db.session.execute(model.__table__.insert(), model_rows)
+    refresh_cases(db.session.connection(), prepared.case_ids)
+    for intake, code in zip(prepared.intakes, codes, strict=True):
         audit.record(
             actor,
             "case.created",
-            object_type="case",
-            object_ref=case["code"],
-            org_unit_id=unit.id,
+            _NewCase(code, prepared.unit.id, prepared.unit),
             details={
                 "purposes": _purposes(intake),
                 "categories": [c for c, _p in intake.needs],
@@ -140,7 +189,7 @@ def publish_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> list[in
                 "via": "import",
             },
         )
-    return case_ids
+    return prepared.case_ids
 
 
 def _purposes(intake: Intake) -> list[str]:

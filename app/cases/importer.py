@@ -15,7 +15,7 @@ import io
 from flask_babel import gettext as _
 
 from app.cases import consents as cons
-from app.cases.import_publish import publish_cases, withdraw_cases
+from app.cases.import_publish import PreparedCases, prepare_cases, withdraw_cases, write_cases
 from app.cases.services import CaseError, ConsentGiven, Intake, check_intake, intake_units
 from app.categories import SupportCategory, category_label
 from app.imports import services as imports
@@ -180,8 +180,8 @@ def check_rows(actor: Actor, run, rows: list[tuple[int, dict]]) -> list[RowError
     return errors
 
 
-def _publish(actor: Actor, run, rows: list[tuple[int, dict]]) -> list[int]:
-    return publish_cases(actor, run.org_unit, [row_to_intake(r, run.org_unit_id) for _n, r in rows])
+def _prepare(actor: Actor, run, rows: list[tuple[int, dict]]) -> PreparedCases:
+    return prepare_cases(actor, run.org_unit, [row_to_intake(r, run.org_unit_id) for _n, r in rows])
 
 
 IMPORT = imports.register(
@@ -189,11 +189,12 @@ IMPORT = imports.register(
         name="cases",
         limits=LIMITS,
         check=check_rows,
-        publish=_publish,
+        prepare=_prepare,
+        publish=lambda actor, _run, prepared: write_cases(actor, prepared),
         withdraw=lambda _actor, _run, ids: withdraw_cases(ids),
         audit_action="case.imported",
         done_endpoint="cases.index",
-        batch=150,
+        batch=100,
     )
 )
 

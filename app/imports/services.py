@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -54,7 +55,9 @@ STAGE_BATCH = 2000
 MAX_ERRORS_KEPT = 300
 # A run left open and untouched this long was stopped (a killed worker): recover withdraws it.
 STALE_AFTER = timedelta(minutes=10)
-SQLITE_PAUSE_SECONDS = 0.12  # SQLite's busy handler retries every 100 ms once it has waited
+# SQLite's busy handler retries a waiting writer at most every 100 ms: a free lock for longer
+# than that is seen by every waiter (sqliteDefaultBusyCallback).
+LOCK_FREE_SECONDS = 0.11
 _TABLE, _COLUMN = "import_staged_rows", "payload_enc"
 
 Row = tuple[int, dict]  # (row number in the file, the row's values)
@@ -68,13 +71,15 @@ class RowError:
 
 @dataclass(frozen=True)
 class ImportKind:
-    """One module's import: `check` returns the errors of a batch (nothing written), `publish`
-    writes a batch and returns the new objects' ids in row order, `withdraw` removes them."""
+    """One module's import: `check` returns the errors of a batch (nothing written); `prepare`
+    does a batch's work that needs no writing (outside SQLite's write lock); `publish` writes
+    the prepared batch and returns the new objects' ids in row order; `withdraw` removes them."""
 
     name: str
     limits: Limits
     check: Callable[[Actor, ImportRun, list[Row]], list[RowError]]
-    publish: Callable[[Actor, ImportRun, list[Row]], list[int]]
+    prepare: Callable[[Actor, ImportRun, list[Row]], Any]
+    publish: Callable[[Actor, ImportRun, Any], list[int]]
     withdraw: Callable[[Actor, ImportRun, list[int]], None]
     audit_action: str
     done_endpoint: str
@@ -132,7 +137,7 @@ def stage(
         run.rows_total = total
         run.updated_at = utcnow()
         db.session.commit()
-        _pause()
+        _leave_the_lock(time.monotonic())
     run.status = RunStatus.QUEUED
     db.session.commit()
     return run
@@ -173,23 +178,16 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _unpublished(run: ImportRun, size: int) -> Iterator[list[StagedRow]]:
-    """The run's rows not yet published, in row order, a batch at a time (each read fresh)."""
-    after = -1
-    while batch := list(
+def _unpublished(run: ImportRun, size: int) -> list[StagedRow]:
+    """The next batch of the run's rows not yet published, in row order."""
+    return list(
         db.session.execute(
             sa.select(StagedRow)
-            .where(
-                StagedRow.run_id == run.id,
-                StagedRow.row_number > after,
-                StagedRow.published_id.is_(None),
-            )
+            .where(StagedRow.run_id == run.id, StagedRow.published_id.is_(None))
             .order_by(StagedRow.row_number)
             .limit(size)
         ).scalars()
-    ):
-        yield batch
-        after = batch[-1].row_number
+    )
 
 
 # --- validate, publish, finish ----------------------------------------------------------------
@@ -264,16 +262,27 @@ def _validate(run: ImportRun, kind: ImportKind, actor: Actor) -> list[RowError]:
 
 
 def _publish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
+    """Each batch is read and prepared in a read snapshot, then written under the write lock
+    and committed; the lock then stays free for a moment (`_leave_the_lock`)."""
     run.status = RunStatus.PUBLISHING
     db.session.commit()
-    for staged in _unpublished(run, kind.batch):
-        ids = kind.publish(actor, run, [_unseal(run, s) for s in staged])
-        for row, new_id in zip(staged, ids, strict=True):
-            row.published_id = new_id
-        run.rows_published += len(staged)
-        run.updated_at = utcnow()
-        db.session.commit()
-        _pause()
+    released = time.monotonic()
+    scope = enter_read_first_scope()
+    try:
+        while staged := _unpublished(run, kind.batch):
+            prepared = kind.prepare(actor, run, [_unseal(run, s) for s in staged])
+            _leave_the_lock(released)
+            begin_writing(db.session)
+            ids = kind.publish(actor, run, prepared)
+            for row, new_id in zip(staged, ids, strict=True):
+                row.published_id = new_id
+            run.rows_published += len(staged)
+            run.updated_at = utcnow()
+            db.session.commit()
+            released = time.monotonic()
+        db.session.rollback()
+    finally:
+        leave_read_first_scope(scope)
 
 
 def _finish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
@@ -300,10 +309,15 @@ def _close(run: ImportRun, status: RunStatus, errors: list[RowError]) -> None:
     run.finished_at = run.updated_at = utcnow()
 
 
-def _pause() -> None:
-    """Let a request waiting for SQLite's write lock take it before the next batch does."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        time.sleep(current_app.config.get("IMPORT_PAUSE_SECONDS", SQLITE_PAUSE_SECONDS))
+def _leave_the_lock(released: float) -> None:
+    """Keep SQLite's write lock free for LOCK_FREE_SECONDS after a batch committed at
+    `released`, so that a request waiting for it takes it before the next batch does."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL locks rows, not the database
+    rest = current_app.config.get("IMPORT_LOCK_FREE_SECONDS", LOCK_FREE_SECONDS)
+    rest -= time.monotonic() - released
+    if rest > 0:
+        time.sleep(rest)
 
 
 # --- withdraw ---------------------------------------------------------------------------------
@@ -335,7 +349,7 @@ def compensate(run_id: int) -> None:
         run.updated_at = utcnow()
         withdrawn += len(staged)
         db.session.commit()
-        _pause()
+        _leave_the_lock(time.monotonic())
     if withdrawn:
         audit.record(
             actor,

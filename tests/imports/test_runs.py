@@ -38,7 +38,7 @@ def small_batches(app, monkeypatch):
     """More than two rows go to the background, two rows a batch: several batches, fast."""
     kind = dataclasses.replace(importer.IMPORT, batch=2, sync_rows=2)
     monkeypatch.setitem(services._KINDS, "cases", kind)
-    monkeypatch.setitem(app.config, "IMPORT_PAUSE_SECONDS", 0)
+    monkeypatch.setitem(app.config, "IMPORT_LOCK_FREE_SECONDS", 0)
     return kind
 
 
@@ -149,11 +149,11 @@ def test_wrong_rows_are_all_listed_by_number_and_nothing_is_imported(
 def _stop_at_batch(monkeypatch, kind, number: int, error: BaseException):
     calls = []
 
-    def publish(actor, run, rows):
+    def publish(actor, run, prepared):
         calls.append(1)
         if len(calls) == number:
             raise error
-        return kind.publish(actor, run, rows)
+        return kind.publish(actor, run, prepared)
 
     monkeypatch.setitem(services._KINDS, "cases", dataclasses.replace(kind, publish=publish))
 
