@@ -58,6 +58,10 @@ STALE_AFTER = timedelta(minutes=10)
 # SQLite's busy handler retries a waiting writer at most every 100 ms: a free lock for longer
 # than that is seen by every waiter (sqliteDefaultBusyCallback).
 LOCK_FREE_SECONDS = 0.11
+# How long one batch may hold the locks it writes under (SQLite's database lock; on PostgreSQL
+# the audit shard head, which every audited action of the province needs).
+WRITE_SECONDS = 0.15
+MIN_BATCH = 5
 _TABLE, _COLUMN = "import_staged_rows", "payload_enc"
 
 Row = tuple[int, dict]  # (row number in the file, the row's values)
@@ -263,15 +267,18 @@ def _validate(run: ImportRun, kind: ImportKind, actor: Actor) -> list[RowError]:
 
 def _publish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
     """Each batch is read and prepared in a read snapshot, then written under the write lock
-    and committed; the lock then stays free for a moment (`_leave_the_lock`)."""
+    and committed; the lock then stays free for a moment (`_leave_the_lock`). The batch size
+    follows how long writing took, so that a write holds its locks about WRITE_SECONDS, however
+    loaded the machine or slow the database."""
     run.status = RunStatus.PUBLISHING
     db.session.commit()
-    released = time.monotonic()
+    released, size = time.monotonic(), kind.batch
     scope = enter_read_first_scope()
     try:
-        while staged := _unpublished(run, kind.batch):
+        while staged := _unpublished(run, size):
             prepared = kind.prepare(actor, run, [_unseal(run, s) for s in staged])
             _leave_the_lock(released)
+            writing = time.monotonic()
             begin_writing(db.session)
             ids = kind.publish(actor, run, prepared)
             for row, new_id in zip(staged, ids, strict=True):
@@ -280,9 +287,15 @@ def _publish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
             run.updated_at = utcnow()
             db.session.commit()
             released = time.monotonic()
+            size = _next_size(size, released - writing, kind.batch)
         db.session.rollback()
     finally:
         leave_read_first_scope(scope)
+
+
+def _next_size(size: int, took: float, largest: int) -> int:
+    wanted = size * WRITE_SECONDS / max(took, 0.001)
+    return min(largest, max(MIN_BATCH, int((size + wanted) / 2)))
 
 
 def _finish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
