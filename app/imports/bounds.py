@@ -88,11 +88,13 @@ def counted(rows: Iterator, limits: Limits) -> Iterator:
         yield row
 
 
-def xlsx_rows(content: bytes, limits: Limits, sheet: str | None = None) -> Iterator[tuple]:
+def xlsx_rows(
+    content: bytes, limits: Limits, sheet: str | None = None, unreadable: str | None = None
+) -> Iterator[tuple]:
     """Rows of one sheet (the named one, else the first) as tuples of cell values."""
     from openpyxl import load_workbook
 
-    unreadable = _("Không đọc được tệp .xlsx.")
+    unreadable = unreadable or _("Không đọc được tệp .xlsx.")
     open_archive(content, limits, unreadable).close()
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

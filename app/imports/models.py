@@ -48,6 +48,9 @@ class ImportRun(db.Model):
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_validated: Mapped[int] = mapped_column(default=0)
     rows_published: Mapped[int] = mapped_column(default=0)
+    # Of the published rows, those that wrote something new (a row already imported from the
+    # same file is published without writing again).
+    rows_created: Mapped[int] = mapped_column(default=0)
     error_count: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list | None] = mapped_column(sa.JSON)
     data_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("data_keys.id"))

@@ -282,8 +282,9 @@ def _publish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
             begin_writing(db.session)
             ids = kind.publish(actor, run, prepared)
             for row, new_id in zip(staged, ids, strict=True):
-                row.published_id = new_id
+                row.published_id = new_id or 0  # 0: published, nothing new to withdraw
             run.rows_published += len(staged)
+            run.rows_created += sum(1 for i in ids if i)
             run.updated_at = utcnow()
             db.session.commit()
             released = time.monotonic()
@@ -305,7 +306,7 @@ def _finish(run: ImportRun, kind: ImportKind, actor: Actor) -> None:
         object_type="org_unit" if run.org_unit else "import",
         object_ref=run.org_unit.code if run.org_unit else str(run.id),
         org_unit_id=run.org_unit_id,
-        details={"count": run.rows_published, "rows": run.rows_total, "via": run.via},
+        details={"count": run.rows_created, "rows": run.rows_total, "via": run.via},
     )
     _close(run, RunStatus.DONE, [])
     db.session.commit()
@@ -355,12 +356,15 @@ def compensate(run_id: int) -> None:
         )
         if not staged:
             break
-        kind.withdraw(actor, run, [s.published_id for s in staged])
+        created = [s.published_id for s in staged if s.published_id]
+        if created:
+            kind.withdraw(actor, run, created)
         for row in staged:
             row.published_id = None
         run.rows_published = max(0, run.rows_published - len(staged))
+        run.rows_created = max(0, run.rows_created - len(created))
         run.updated_at = utcnow()
-        withdrawn += len(staged)
+        withdrawn += len(created)
         db.session.commit()
         _leave_the_lock(time.monotonic())
     if withdrawn:

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.imports.bounds import FileRefused, read_upload
+from app.imports.models import RunStatus
 from app.orgs.models import OrgUnit
-from app.outreach import importer, services
+from app.outreach import import_runs, importer
 from app.permissions import Actor
 
 
@@ -35,34 +37,21 @@ def import_command(file: Path, org_unit_code: str):
     ).scalar_one_or_none()
     if unit is None:
         raise click.ClickException(f"no active org unit with code {org_unit_code}")
-    data = file.read_bytes()
     try:
-        rows = importer.read_rows(data)
-    except importer.WorkbookError as exc:
+        with file.open("rb") as stream:
+            data = read_upload(stream, importer.LIMITS)
+        run = import_runs.import_file(Actor.system("cli"), unit, data, via="cli")
+    except (importer.WorkbookError, FileRefused) as exc:
         raise click.ClickException(str(exc)) from None
-    with click.progressbar(length=2 * len(rows), label="Checking and importing rows") as bar:
-
-        def progress(items):
-            for item in items:
-                yield item
-                bar.update(1)
-
-        try:
-            result = services.import_activities(
-                Actor.system("cli"), unit, rows, importer.digest(data), via="cli", progress=progress
-            )
-        except services.ImportRejected as exc:
-            db.session.rollback()
-            click.echo("")
-            for row, message in exc.errors:
-                click.echo(f"row {row}: {message}" if row else message, err=True)
-            raise click.ClickException(
-                f"{len(exc.errors)} error(s); nothing was imported"
-            ) from None
-    db.session.commit()
+    if run.status == RunStatus.REFUSED:
+        for row, message in run.errors or []:
+            click.echo(f"row {row}: {message}" if row else message, err=True)
+        raise click.ClickException(f"{run.error_count} error(s); nothing was imported")
+    if run.status != RunStatus.DONE:
+        raise click.ClickException("the import stopped; nothing was imported (see the logs)")
     click.echo(
-        f"{result.created} activities imported, {result.already} already present "
-        f"({result.rows} rows)"
+        f"{run.rows_created} activities imported, "
+        f"{run.rows_published - run.rows_created} already present ({run.rows_total} rows)"
     )
 
 

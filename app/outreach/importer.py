@@ -1,29 +1,30 @@
 """The Excel template (Vietnamese headers) and reading a filled-in workbook into ImportRows.
 
-Reading only parses: a cell of the wrong type becomes a row error. The rules are checked by
-services.import_activities, all rows before any is saved.
+Reading only parses, within LIMITS (app.imports.bounds): a cell of the wrong type becomes a row
+error. The rules are checked by app.outreach.import_runs, all rows before any is saved.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.imports.bounds import FileRefused, Limits, xlsx_rows
 from app.orgs.models import OrgUnit
 from app.outreach.forms import parse_date
 from app.outreach.services import Entry, ImportRow
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
 
-MAX_ROWS = 5000
+# A year of a province's activities fits in one file; each row is a count, never a person.
+LIMITS = Limits(rows=5000, bytes=5 * 1024 * 1024, unpacked=40 * 1024 * 1024)
+MAX_ROWS = LIMITS.rows
 DATA_SHEET = "Hoạt động"
 LISTS_SHEET = "Danh mục"
 UNITS_SHEET = "Xã phường"
@@ -129,15 +130,11 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_rows(data: bytes) -> list[ImportRow]:
-    """Parse the data sheet; type errors are attached to their rows (nothing is checked yet)."""
+def read_rows(data: bytes, limits: Limits = LIMITS) -> list[ImportRow]:
+    """Parse the data sheet within `limits` (rows counted while reading, blank ones too); type
+    errors are attached to their rows (nothing is checked yet)."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise WorkbookError(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
-    try:
-        ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
+        rows = xlsx_rows(data, limits, DATA_SHEET, _("Tệp không phải là tệp Excel (.xlsx) hợp lệ."))
         header = next(rows, None)
         positions = _positions(header)
         lookups = (_lookup(FORMS), _lookup(PLACES), _lookup(TOPICS))
@@ -145,13 +142,11 @@ def read_rows(data: bytes) -> list[ImportRow]:
         for number, values in enumerate(rows, start=2):
             if values is None or all(v is None or str(v).strip() == "" for v in values):
                 continue
-            if len(result) >= MAX_ROWS:
-                raise WorkbookError(_("Tệp có quá %(n)d dòng; hãy chia nhỏ tệp.", n=MAX_ROWS))
             cells = {key: values[i] if i < len(values) else None for key, i in positions.items()}
             result.append(_parse_row(number, cells, lookups))
         return result
-    finally:
-        wb.close()
+    except FileRefused as exc:
+        raise WorkbookError(str(exc)) from None
 
 
 def _positions(header) -> dict[str, int]:

@@ -19,8 +19,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.home.panels import register_panel
+from app.imports.bounds import FileRefused, read_upload
+from app.imports.models import RunStatus
 from app.orgs.models import OrgUnit
-from app.outreach import importer, indicators, permissions, queries, services
+from app.outreach import import_runs, importer, indicators, permissions, queries, services
 from app.outreach.forms import DeleteForm, ImportForm, OutreachForm
 from app.outreach.models import new_idempotency_key
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
@@ -254,26 +256,27 @@ def import_page():
     form = ImportForm()
     errors: list[tuple[int, str]] = []
     if form.validate_on_submit() and form.file.data:
-        data = form.file.data.read()
         root = db.session.get(OrgUnit, actor.org_unit_id)
         try:
-            rows = importer.read_rows(data)
-            result = services.import_activities(actor, root, rows, importer.digest(data))
-        except importer.WorkbookError as exc:
+            data = read_upload(form.file.data.stream, importer.LIMITS)
+            run = import_runs.import_file(actor, root, data, via="web")
+        except (importer.WorkbookError, FileRefused) as exc:
             errors = [(0, str(exc))]
-        except services.ImportRejected as exc:
-            errors = exc.errors
         else:
-            db.session.commit()
-            flash(
-                _(
-                    "Đã nhập %(n)d hoạt động (%(a)d dòng đã có từ trước).",
-                    n=result.created,
-                    a=result.already,
-                ),
-                "success",
-            )
-            return redirect(url_for("outreach.index", view="unit"))
+            if run.status == RunStatus.REFUSED:
+                errors = [(row, message) for row, message in run.errors or []]
+            elif run.status == RunStatus.DONE:
+                flash(
+                    _(
+                        "Đã nhập %(n)d hoạt động (%(a)d dòng đã có từ trước).",
+                        n=run.rows_created,
+                        a=run.rows_published - run.rows_created,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("outreach.index", view="unit"))
+            else:
+                return redirect(url_for("imports.progress", run_id=run.id))
     elif form.is_submitted():
         errors = [(0, _("Hãy chọn tệp Excel (.xlsx) để nhập."))]
     return render_template("outreach/import.html", form=form, errors=errors), (

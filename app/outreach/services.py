@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -51,14 +50,6 @@ class InvalidEntry(Exception):
 
 class KeyConflict(Exception):
     """The idempotency key belongs to somebody else's entry."""
-
-
-class ImportRejected(Exception):
-    """At least one row is wrong: nothing was imported. `errors` are (row, message) pairs."""
-
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__(len(errors))
-        self.errors = errors
 
 
 @dataclass
@@ -218,54 +209,3 @@ class ImportRow:
     commune_code: str
     entry: Entry
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportResult:
-    rows: int
-    created: int
-    already: int
-
-
-def import_activities(
-    actor: Actor,
-    root: OrgUnit,
-    rows: list[ImportRow],
-    file_digest: str,
-    *,
-    via: str = "web",
-    progress: Callable[[Iterable], Iterable] = iter,
-) -> ImportResult:
-    """All or nothing: every row is checked first; one wrong row and nothing is imported."""
-    if not actor.is_system and not (permissions.can_log(actor) and actor.covers_path(root.path)):
-        raise PermissionDenied
-    communes = {u.code: u for u in db.session.execute(queries.communes_under(root.path)).scalars()}
-    errors: list[tuple[int, str]] = [(r.row, msg) for r in rows for msg in r.errors]
-    if not rows:
-        errors.append((0, _("Tệp không có dòng dữ liệu nào.")))
-    for r in progress(rows):
-        unit = communes.get(r.commune_code)
-        if unit is None:
-            errors.append((r.row, _("Mã xã/phường không thuộc đơn vị đã chọn.")))
-        else:
-            r.entry.org_unit_id = unit.id
-        for message in check_entry(actor, r.entry).values():
-            errors.append((r.row, message))
-    if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e[0]))
-    created = 0
-    for r in progress(rows):
-        # The key binds the row to this file: importing the same file twice adds nothing.
-        key = f"xlsx-{file_digest[:40]}-{r.row}"
-        if queries.find_by_key(key) is None:
-            create_activity(actor, r.entry, key, via="import")
-            created += 1
-    audit.record(
-        actor,
-        "outreach.imported",
-        object_type="org_unit",
-        object_ref=root.code,
-        org_unit_id=root.id,
-        details={"rows": len(rows), "count": created, "via": via},
-    )
-    return ImportResult(rows=len(rows), created=created, already=len(rows) - created)

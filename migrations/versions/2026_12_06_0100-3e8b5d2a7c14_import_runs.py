@@ -30,6 +30,7 @@ def upgrade():
         sa.Column('rows_total', sa.Integer(), nullable=False),
         sa.Column('rows_validated', sa.Integer(), nullable=False),
         sa.Column('rows_published', sa.Integer(), nullable=False),
+        sa.Column('rows_created', sa.Integer(), nullable=False),
         sa.Column('error_count', sa.Integer(), nullable=False),
         sa.Column('errors', sa.JSON(), nullable=True),
         sa.Column('data_key_id', sa.Integer(), nullable=True),
