@@ -23,7 +23,12 @@ MB = 1024 * 1024
 
 
 class FileRefused(Exception):
-    """The file as a whole is unusable: its format, its size, its row count, its header."""
+    """The file as a whole is unusable: its format, its size, its row count, its header.
+    `line` is the line of a CSV where reading stopped, when there is one."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -109,21 +114,41 @@ def xlsx_rows(
 
 def csv_rows(content: bytes, limits: Limits) -> Iterator[list[str]]:
     """Rows of a UTF-8 CSV (a BOM is accepted), decoded as they are read."""
+    for _line, values in csv_lines(content, limits):
+        yield values
+
+
+def csv_lines(content: bytes, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, values) of each row of a UTF-8 CSV, the header first."""
     if len(content) > limits.bytes:
         raise _too_big(limits)
-    text = codecs.getreader("utf-8-sig")(io.BytesIO(content))
+    reader = csv.reader(_decoded_lines(content))
+    start = 1
     try:
-        yield from counted(csv.reader(_lines(text)), limits)
-    except UnicodeDecodeError:
-        raise FileRefused(_("Tệp .csv phải dùng mã UTF-8.")) from None
+        for values in counted(reader, limits):
+            yield start, values
+            start = reader.line_num + 1
+    except _NotUtf8 as exc:
+        raise FileRefused(_("Tệp .csv phải dùng mã UTF-8."), line=exc.line) from None
     except csv.Error:
-        raise FileRefused(_("Không đọc được tệp .csv.")) from None
+        raise FileRefused(_("Không đọc được tệp .csv."), line=reader.line_num) from None
 
 
-def _lines(text) -> Iterator[str]:
-    # csv wants lines with their endings; the stream reader keeps them.
-    while line := text.readline():
-        yield line
+class _NotUtf8(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _decoded_lines(content: bytes) -> Iterator[str]:
+    # Split on the newline byte, which no UTF-8 sequence contains, so that a wrong byte is
+    # reported on its own line; the csv reader joins the lines of a quoted field again.
+    for number, raw in enumerate(io.BytesIO(content), start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8(number) from None
 
 
 def table_rows(filename: str, content: bytes, limits: Limits, sheet: str | None = None):

@@ -10,8 +10,9 @@ from flask.cli import AppGroup
 from app.auth.passwords import password_problems
 from app.auth.services import normalize_username
 from app.extensions import db
+from app.imports.bounds import FileRefused, read_upload
 from app.orgs import queries, services
-from app.orgs.importing import read_org_csv
+from app.orgs.importing import LIMITS, read_org_csv
 from app.permissions import Actor, Role
 
 PASSWORD_ENV = "CAUNOI_NEW_USER_PASSWORD"  # noqa: S105  (the name of a variable)
@@ -60,7 +61,11 @@ def import_command(file):
     otherwise names a unit earlier in the file or already in the database. Every line is checked
     first: if any line is wrong, nothing is imported and each error is printed with its line.
     """
-    rows, errors = read_org_csv(file.read())
+    try:
+        data = read_upload(file, LIMITS)
+    except FileRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    rows, errors = read_org_csv(data)
     count = _run_import(rows, errors, via="csv")
     click.echo(f"Đã nhập {count} đơn vị.")
 

@@ -6,28 +6,32 @@ tree are checked by `services.check_import`, so the web and the command line sha
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 
+from app.imports.bounds import FileRefused, Limits, csv_lines
 from app.orgs.services import ImportRow, LineError, clean_text
 
 COLUMNS = ("code", "name", "level", "parent_code")
+# The whole two-level country is 3,355 units (34 provinces, 3,321 communes and wards); a file of
+# the older three-level tree goes a province at a time. The units are written in one short
+# transaction (app.orgs.services.imports), which this bound keeps short.
+LIMITS = Limits(rows=4000, bytes=1024 * 1024)
 
 
 def read_org_csv(data: bytes) -> tuple[list[ImportRow], list[LineError]]:
-    """Rows of a UTF-8 file (a BOM is accepted), and the lines whose shape is wrong."""
+    """Rows of a UTF-8 file (a BOM is accepted), and the lines whose shape is wrong. The file
+    is read within LIMITS (app.imports.bounds): one row too many refuses it whole."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return [], [LineError(line, _("Tệp không phải UTF-8: hãy lưu tệp với mã hoá UTF-8."))]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
+        return _read(csv_lines(data, LIMITS))
+    except FileRefused as exc:
+        return [], [LineError(exc.line or 1, str(exc))]
+
+
+def _read(lines) -> tuple[list[ImportRow], list[LineError]]:
+    first = next(lines, None)
+    if first is None:
         return [], [LineError(1, _("Tệp trống."))]
-    header = [clean_text(h).lower() for h in header]
+    header = [clean_text(h).lower() for h in first[1]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [
@@ -43,9 +47,7 @@ def read_org_csv(data: bytes) -> tuple[list[ImportRow], list[LineError]]:
     index = {c: header.index(c) for c in COLUMNS}
     rows: list[ImportRow] = []
     errors: list[LineError] = []
-    start = reader.line_num + 1
-    for values in reader:
-        line, start = start, reader.line_num + 1
+    for line, values in lines:
         if not any(v.strip() for v in values):
             continue  # blank lines are harmless
         if len(values) != len(header):

@@ -32,6 +32,7 @@ from app.audit import services as audit
 from app.categories import CATEGORY_LABELS, SupportCategory
 from app.db import utcnow
 from app.extensions import db
+from app.imports.bounds import FileRefused, Limits, open_archive, read_upload, too_many_rows
 from app.permissions import Actor, PermissionDenied
 from app.referrals import permissions
 from app.referrals.models import (
@@ -61,6 +62,12 @@ KINDS = {
 
 
 NO_RECORDS = _l("Tệp không có cơ sở, dịch vụ hay địa điểm nào: không có gì được nhập.")
+
+
+# A province's partner directory is a few hundred records; LIMITS.rows records (CSV rows over
+# all the tables, or organizations, services and locations of a JSON document) keep the
+# import's one transaction short.
+LIMITS = Limits(rows=2000, bytes=5 * 1024 * 1024, unpacked=40 * 1024 * 1024)
 
 
 class ImportFailed(Exception):
@@ -510,11 +517,12 @@ def _csv_value(key: str, value: str):
 def document_from_csv_zip(data: bytes) -> dict:
     """Rebuild the nested document from the HSDS CSV tables (the same checks then apply)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ImportFailed(["file: not a ZIP of HSDS CSV tables"]) from None
+        archive = open_archive(data, LIMITS, "file: not a ZIP of HSDS CSV tables")
+    except FileRefused as exc:
+        raise ImportFailed([str(exc)]) from None
     tables: dict[str, list[dict]] = {}
     names = set(archive.namelist())
+    rows_read = 0
     for name, columns in TABLES.items():
         # Files of Cầu Nối before it used the official name are still read.
         source = name if name in names else LEGACY_NAMES.get(name, name)
@@ -527,14 +535,18 @@ def document_from_csv_zip(data: bytes) -> dict:
         missing = [c for c in ("id",) if c not in (reader.fieldnames or [])]
         if missing:
             raise ImportFailed([f"{name}: missing column id"])
-        tables[name] = [
-            {
-                k: _csv_value(k, v)
-                for k, v in row.items()
-                if k in columns and (v not in (None, "") or (v == "" and k in keep_empty))
-            }
-            for row in reader
-        ]
+        tables[name] = []
+        for row in reader:
+            rows_read += 1
+            if rows_read > LIMITS.rows:  # counted while reading, over all the tables
+                raise ImportFailed([str(too_many_rows(LIMITS))])
+            tables[name].append(
+                {
+                    k: _csv_value(k, v)
+                    for k, v in row.items()
+                    if k in columns and (v not in (None, "") or (v == "" and k in keep_empty))
+                }
+            )
 
     def by(table: str, key: str, value) -> list[dict]:
         return [r for r in tables[table] if r.get(key) == value]
@@ -859,6 +871,8 @@ def import_document(actor: Actor, document) -> dict[str, int]:
     document = normalized.document
     if not isinstance(document, dict) or hsds_merge.record_count(document) == 0:
         raise ImportFailed([str(NO_RECORDS)])
+    if hsds_merge.record_count(document) > LIMITS.rows:
+        raise ImportFailed([str(too_many_rows(LIMITS))])
     errors, plan = _plan(document)
     if errors:
         raise ImportFailed(errors)
@@ -897,8 +911,13 @@ def import_document(actor: Actor, document) -> dict[str, int]:
     return counts
 
 
-def parse_upload(filename: str, data: bytes) -> dict:
-    """A .json HSDS document or a .zip of HSDS CSV tables."""
+def parse_upload(filename: str, source) -> dict:
+    """A .json HSDS document or a .zip of HSDS CSV tables, from bytes or an upload's stream
+    (read within LIMITS)."""
+    try:
+        data = read_upload(source, LIMITS)
+    except FileRefused as exc:
+        raise ImportFailed([str(exc)]) from None
     if filename.lower().endswith(".zip"):
         return document_from_csv_zip(data)
     try:

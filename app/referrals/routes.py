@@ -318,7 +318,7 @@ def directory_import():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            document = hsds.parse_upload(upload.filename or "", upload.read())
+            document = hsds.parse_upload(upload.filename or "", upload.stream)
             counts = hsds.import_document(current_actor(), document)
         except hsds.ImportFailed as exc:
             db.session.rollback()
