@@ -339,13 +339,14 @@ def _leave_the_lock(released: float) -> None:
 
 def compensate(run_id: int) -> None:
     """Withdraw everything the run published, a batch per transaction, then close it as failed
-    with one audit event (counts only). Safe to repeat after a crash in the middle."""
-    run = db.session.get(ImportRun, run_id)
-    if run is None or not run.is_open:
+    with one audit event (counts only). Safe to repeat after a crash in the middle; each batch
+    locks the run first, so two recoveries never withdraw the same rows."""
+    run = _locked_open_run(run_id)
+    if run is None:
         return
     kind, actor = kind_of(run), _actor_of(run)
     withdrawn = 0
-    while True:
+    while run is not None:
         staged = list(
             db.session.execute(
                 sa.select(StagedRow)
@@ -367,6 +368,10 @@ def compensate(run_id: int) -> None:
         withdrawn += len(created)
         db.session.commit()
         _leave_the_lock(time.monotonic())
+        run = _locked_open_run(run_id)
+    if run is None:
+        db.session.rollback()
+        return  # another recovery closed it meanwhile
     if withdrawn:
         audit.record(
             actor,
@@ -387,6 +392,18 @@ def compensate(run_id: int) -> None:
         ],
     )
     db.session.commit()
+
+
+def _locked_open_run(run_id: int) -> ImportRun | None:
+    """The run, locked until this transaction ends (PostgreSQL; SQLite's transactions hold the
+    database lock already), if it is still open."""
+    run = db.session.execute(
+        sa.select(ImportRun)
+        .where(ImportRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    return run if run is not None and run.is_open else None
 
 
 def recover(now=None) -> int:
