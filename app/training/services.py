@@ -168,13 +168,14 @@ def _apply_attendance(session: TrainingSession, entry: Entry) -> list[str]:
         if line.officers or line.volunteers
     }
     if {h.org_unit_id: (h.officers, h.volunteers) for h in session.headcounts} != counts:
+        session.headcounts = [h for h in session.headcounts if h.org_unit_id in counts]
         by_unit = {h.org_unit_id: h for h in session.headcounts}
-        session.headcounts = []
-        db.session.flush()  # the old rows go before rows of the same units come back
         for uid, (officers, volunteers) in counts.items():
-            row = by_unit.get(uid) or TrainingHeadcount(org_unit_id=uid)
+            row = by_unit.get(uid)
+            if row is None:
+                row = TrainingHeadcount(org_unit_id=uid)
+                session.headcounts.append(row)
             row.officers, row.volunteers = officers, volunteers
-            session.headcounts.append(row)
         changed.append("headcounts")
     return changed
 
