@@ -17,7 +17,7 @@ from app.orgs.models import OrgUnit, User
 from app.permissions import Actor
 from app.reports.demo import PLAN_NAME
 from app.reports.models import Plan
-from app.training import services
+from app.training import staffing
 from app.training.models import TrainingAttendee, TrainingHeadcount, TrainingSession
 
 STAFF_IN_POST = {"37": 6, "37-D1": 4, "37-D2": 4, **{f"37-C0{n}": 3 for n in range(1, 6)}}
@@ -120,7 +120,7 @@ def _seed_staffing(actor: Actor, units: dict[str, OrgUnit]) -> None:
     plan = db.session.execute(
         sa.select(Plan).where(Plan.org_unit_id == units["37"].id, Plan.name == PLAN_NAME)
     ).scalar_one_or_none()
-    if plan is None or services.staff_in_post(plan):
+    if plan is None or staffing.staff_in_post(plan):
         return
     numbers = {units[code].id: n for code, n in STAFF_IN_POST.items() if code in units}
-    services.set_staff_in_post(actor, plan, numbers)
+    staffing.set_staff_in_post(actor, plan, numbers)

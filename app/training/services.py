@@ -1,12 +1,11 @@
-"""Training domain actions: record, correct, delete and import sessions; set the staff in post
-of a plan. Each checks its rule, flushes and writes its audit event; the caller commits once."""
+"""Training domain actions: record, correct, delete and import sessions (staff in post:
+staffing.py). Each checks its rule, flushes and writes its audit event; the caller commits once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit import services as audit
@@ -15,13 +14,11 @@ from app.extensions import db
 from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
 from app.permissions import Actor, PermissionDenied
-from app.reports.models import Plan
 from app.training import permissions, queries
-from app.training.models import StaffInPost, TrainingAttendee, TrainingHeadcount, TrainingSession
+from app.training.models import TrainingAttendee, TrainingHeadcount, TrainingSession
 from app.training.vocab import (
     FORMATS,
     MAX_HEADCOUNT,
-    MAX_STAFF_IN_POST,
     ORGANIZER_MAX,
     TOPIC_MAX,
 )
@@ -339,64 +336,3 @@ def import_sessions(
         details={"rows": sum(len(i.rows) for i in items), "count": created, "via": "web"},
     )
     return ImportResult(sessions=len(items), created=created, already=len(items) - created)
-
-
-# ------------------------------------------------------------------------------ staff in post
-
-
-def staff_in_post(plan: Plan) -> dict[int, int]:
-    """org unit id -> officers in post, as entered for the plan."""
-    rows = db.session.execute(
-        sa.select(StaffInPost.org_unit_id, StaffInPost.officers).where(
-            StaffInPost.plan_id == plan.id
-        )
-    )
-    return {unit_id: officers for unit_id, officers in rows}
-
-
-def set_staff_in_post(actor: Actor, plan: Plan, values: dict[int, int | None]) -> list[str]:
-    """An admin enters how many officers work at each unit of the plan's subtree (empty: not
-    known, removed). Returns the codes of the units that changed."""
-    if not actor.is_system and not permissions.can_set_staffing(actor, plan.org_unit.path):
-        raise PermissionDenied
-    units = {u.id: u for u in db.session.execute(queries.units_under(plan.org_unit.path)).scalars()}
-    errors = {}
-    for uid, value in values.items():
-        if uid not in units:
-            raise PermissionDenied
-        if value is not None and (isinstance(value, bool) or not 0 <= value <= MAX_STAFF_IN_POST):
-            errors[uid] = _("Số cán bộ phải từ 0 đến %(max)s.", max=f"{MAX_STAFF_IN_POST:,}")
-    if errors:
-        raise InvalidEntry({str(k): v for k, v in errors.items()})
-    have = {
-        row.org_unit_id: row
-        for row in db.session.execute(
-            sa.select(StaffInPost).where(StaffInPost.plan_id == plan.id)
-        ).scalars()
-    }
-    changed = []
-    for uid, value in values.items():
-        row = have.get(uid)
-        if value is None and row is not None:
-            db.session.delete(row)
-        elif value is not None and row is None:
-            db.session.add(StaffInPost(plan_id=plan.id, org_unit_id=uid, officers=value))
-        elif value is not None and row.officers != value:
-            row.officers, row.updated_at = value, utcnow()
-        else:
-            continue
-        changed.append(units[uid].code)
-    if changed:
-        db.session.flush()
-        audit.record(
-            actor,
-            "plan.staffing_updated",
-            plan,
-            org_unit_id=plan.org_unit_id,
-            details={
-                "org_unit": plan.org_unit.code,
-                "count": len(changed),
-                "changed_fields": [f"staff_in_post:{code}" for code in sorted(changed)],
-            },
-        )
-    return sorted(changed)

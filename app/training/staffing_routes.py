@@ -12,7 +12,8 @@ from app.extensions import db
 from app.home.panels import register_panel
 from app.permissions import current_actor, roles_required
 from app.reports import queries as report_queries
-from app.training import permissions, queries, services
+from app.training import permissions, queries
+from app.training import staffing as in_post
 from app.training.blueprint import bp
 from app.training.forms import StaffingForm
 from app.training.vocab import MAX_STAFF_IN_POST
@@ -57,12 +58,12 @@ def staffing_plan(plan_id: int):
     plan = report_queries.get_plan_or_404(actor, plan_id)
     units = list(db.session.execute(queries.units_under(plan.org_unit.path)).scalars())
     form = StaffingForm()
-    values = {uid: str(n) for uid, n in services.staff_in_post(plan).items()}
+    values = {uid: str(n) for uid, n in in_post.staff_in_post(plan).items()}
     errors: dict[int, str] = {}
     if form.validate_on_submit():
         numbers, errors = _read(units)
         if not errors:
-            changed = services.set_staff_in_post(actor, plan, numbers)
+            changed = in_post.set_staff_in_post(actor, plan, numbers)
             db.session.commit()
             flash(
                 _("Đã lưu số cán bộ tại chức của %(n)d đơn vị.", n=len(changed))

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.permissions import Actor
 from app.reports import disclosure, layout, periods
 from app.reports.indicators import fixed_period
-from app.training import indicators, services
+from app.training import indicators, services, staffing
 from tests.training.conftest import entry
 
 H = services.Headcount
@@ -106,7 +106,7 @@ def test_a_rate_is_never_over_an_unknown_denominator(world, trained, plan):
     built = report(world.district_b)
     # Commune B1 has no staff in post entered: its trained officer shows, its rate does not.
     assert texts(built.training)["37-B1"] == ("1", "Chưa nhập", "—", "2")
-    services.set_staff_in_post(
+    staffing.set_staff_in_post(
         Actor.from_user(world.users["admin"]),
         plan,
         {

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.permissions import Actor, PermissionDenied
-from app.training import services
+from app.training import services, staffing
 from app.training.models import StaffInPost, TrainingSession
 from tests.conftest import audit_actions
 from tests.training.conftest import entry
@@ -156,12 +156,12 @@ def test_deleting_keeps_the_row_and_audits(world):
 
 def test_admins_enter_staff_in_post_audited(world, plan):
     admin = actor(world, "admin")
-    changed = services.set_staff_in_post(
+    changed = staffing.set_staff_in_post(
         admin, plan, {world.commune_b.id: 5, world.commune_a.id: None, world.province.id: 4}
     )
     db.session.commit()
     assert changed == ["37-A1", "37-B1"]
-    assert services.staff_in_post(plan) == {
+    assert staffing.staff_in_post(plan) == {
         world.province.id: 4,
         world.district_a.id: 3,
         world.district_b.id: 3,
@@ -169,19 +169,19 @@ def test_admins_enter_staff_in_post_audited(world, plan):
     }
     event = last_event("plan.staffing_updated")
     assert event.object_type == "plan" and details(event)["count"] == 2
-    assert services.set_staff_in_post(admin, plan, {world.province.id: 4}) == []
+    assert staffing.set_staff_in_post(admin, plan, {world.province.id: 4}) == []
 
 
 def test_staff_in_post_is_refused_to_others_and_checked(world, plan):
     for role in ("caseworker", "supervisor", "volunteer"):
         with pytest.raises(PermissionDenied):
-            services.set_staff_in_post(actor(world, role), plan, {world.commune_a.id: 1})
+            staffing.set_staff_in_post(actor(world, role), plan, {world.commune_a.id: 1})
     with pytest.raises(services.InvalidEntry):
-        services.set_staff_in_post(actor(world, "admin"), plan, {world.commune_a.id: -1})
+        staffing.set_staff_in_post(actor(world, "admin"), plan, {world.commune_a.id: -1})
     other = world.commune_a.__class__(code="99", name="Tỉnh khác", level="province", path="/999/")
     db.session.add(other)
     db.session.flush()
     with pytest.raises(PermissionDenied):
-        services.set_staff_in_post(actor(world, "admin"), plan, {other.id: 1})
+        staffing.set_staff_in_post(actor(world, "admin"), plan, {other.id: 1})
     rows = db.session.scalars(sa.select(StaffInPost.officers).where(StaffInPost.plan_id == plan.id))
     assert sorted(rows) == [2, 3, 3, 4]
