@@ -267,11 +267,13 @@ class ImportedSession:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _resolve(root: OrgUnit, item: ImportedSession) -> list[tuple[int, str]]:
-    """Turn the codes and usernames of an imported session into ids; errors by row."""
+def _resolve(
+    root: OrgUnit, units: dict[str, OrgUnit], item: ImportedSession
+) -> list[tuple[int, str]]:
+    """Turn the codes and usernames of an imported session into ids (`units`: the root's
+    subtree by code); errors by row."""
     first = item.rows[0]
     errors = []
-    units = {u.code: u for u in db.session.execute(queries.units_under(root.path)).scalars()}
     unit = units.get(item.unit_code)
     if unit is None:
         errors.append((first, _("Mã đơn vị tổ chức không thuộc đơn vị của bạn.")))
@@ -314,8 +316,9 @@ def import_sessions(
     errors = [e for item in items for e in item.errors]
     if not items:
         errors.append((0, _("Tệp không có dòng dữ liệu nào.")))
+    units = {u.code: u for u in db.session.execute(queries.units_under(root.path)).scalars()}
     for item in items:
-        errors += _resolve(root, item)
+        errors += _resolve(root, units, item)
         if item.entry.org_unit_id is not None:
             errors += [(item.rows[0], m) for m in check_entry(actor, item.entry).values()]
     if errors:

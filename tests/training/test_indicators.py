@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
+import openpyxl
 import pytest
 
 from app.extensions import db
@@ -171,5 +173,8 @@ def test_the_official_report_shows_the_indicator_and_its_units(world, trained, c
     assert "Chưa có số liệu" not in page
     assert "58.3% (7/12)" in page
     assert "Cán bộ được tập huấn theo đơn vị" in page and "2/5 (40.0%)" in page
-    sheet = client.get("/reports/official/report.xlsx?kind=annual&year=2026")
-    assert sheet.status_code == 200
+    response = client.get("/reports/official/report.xlsx?kind=annual&year=2026")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert "58.3% (7/12)" in cells and "2/5 (40.0%)" in cells
