@@ -1,7 +1,7 @@
 """Import runs and their sealed staging rows (issue 16, point 1).
 
 Revision ID: 3e8b5d2a7c14
-Revises: 9d4f0b6c2e71
+Revises: ece1b65ff8a4
 Create Date: 2026-12-06 01:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '3e8b5d2a7c14'
-down_revision = '9d4f0b6c2e71'
+down_revision = 'ece1b65ff8a4'
 branch_labels = None
 depends_on = None
 
