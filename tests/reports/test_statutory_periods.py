@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app import jobs
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.orgs.models import OrgUnit
 from app.reports import disclosure, figures, layout, official, periods
 from app.reports import indicators as ind
 from app.reports.models import CaseFigure, PeriodRule, Plan
@@ -20,6 +21,7 @@ from tests.conftest import audit_actions
 from tests.reports.conftest import second_client
 from tests.reports.test_figures import _snapshot
 from tests.reports.test_plans import FORM
+from tests.test_migrations import empty_database  # noqa: F401  (fixture)
 
 SIX_2026 = periods.statutory_period("six_monthly", 2026)
 H1_2026 = periods.fixed_period(2026, 1)
@@ -259,3 +261,81 @@ def test_a_rule_no_plan_uses_stops_being_counted_at_the_next_rebuild(world, know
     assert not ind.is_counted(periods.statutory_period("six_monthly", 2026, OWN))
     assert ind.is_counted(SIX_2026)
     assert "report.figures_rebuilt" in audit_actions()
+
+
+@pytest.mark.real_db
+def test_an_upgraded_database_says_pending_until_the_rebuild(tmp_path, empty_database):  # noqa: F811
+    """Figures kept before statutory periods were counted have no rows for them: after the
+    migration Decree 09's rule and every plan's own days are pending until the rebuild."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.permissions import Actor
+    from app.reports import services
+    from tests.conftest import make_config
+    from tests.test_migrations import _row
+
+    migrated = create_app(make_config(tmp_path, empty_database))
+    with migrated.app_context():
+        upgrade(revision="9d4f0b6c2e71")
+        with db.engine.begin() as conn:
+            meta = sa.MetaData()
+            names = ("org_units", "cases", "needs", "plans", "official_report_rules")
+            names += ("report_case_figures",)
+            t = {name: sa.Table(name, meta, autoload_with=conn) for name in names}
+            unit = conn.execute(
+                t["org_units"]
+                .insert()
+                .values(_row(t["org_units"], code="37", name="Ninh Bình", path="/37/"))
+            ).inserted_primary_key[0]
+            case = conn.execute(
+                t["cases"].insert().values(_row(t["cases"], code="NB-2026-00001", org_unit_id=unit))
+            ).inserted_primary_key[0]
+            conn.execute(
+                t["needs"]
+                .insert()
+                .values(
+                    _row(t["needs"], case_id=case, category="jobs", status="open")
+                    | {"identified_on": date(2025, 12, 20)}
+                )
+            )
+            conn.execute(
+                t["report_case_figures"]
+                .insert()
+                .values(
+                    _row(t["report_case_figures"], case_id=case, org_unit_id=unit)
+                    | {"year": 2025, "half": 2, "category": "", "counted": True}
+                )
+            )
+            plan = conn.execute(
+                t["plans"]
+                .insert()
+                .values(
+                    _row(t["plans"], org_unit_id=unit, name="KH")
+                    | {"period_start": date(2026, 1, 1), "period_end": date(2026, 12, 31)}
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                t["official_report_rules"]
+                .insert()
+                .values(
+                    plan_id=plan,
+                    start_month=12,
+                    start_day=1,
+                    six_monthly_end_month=5,
+                    six_monthly_end_day=31,
+                    annual_end_month=11,
+                    annual_end_day=30,
+                )
+            )
+        upgrade()
+        assert periods.pending_rules(db.session.connection()) == {1, 2}
+        assert not ind.is_counted(SIX_2026)
+        db.session.rollback()
+        services.rebuild_figures(Actor.system("reports-rebuild"))
+        assert periods.pending_rules(db.session.connection()) == set()
+        assert ind.is_counted(SIX_2026)
+        assert ind.is_counted(periods.statutory_period("six_monthly", 2026, OWN))
+        assert _people(db.session.get(OrgUnit, unit), SIX_2026) == (1, 0)
+        db.session.remove()
+        db.engine.dispose()
