@@ -455,6 +455,10 @@ def main() -> None:
         "six-monthly report page": ("/reports/report?kind=six_monthly&year=2026", 2000),
         "six-monthly report, Excel": ("/reports/report.xlsx?kind=six_monthly&year=2026", 2000),
         "annual report, CSV": ("/reports/report.csv?kind=annual&year=2026", 2000),
+        "official six-monthly report (Decree 09 period)": (
+            "/reports/official/?kind=six_monthly&year=2026",
+            2000,
+        ),
     }
     for name, (url, target) in targets.items():
         timed(client, url, 1)  # warm caches

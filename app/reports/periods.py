@@ -155,7 +155,9 @@ class CountedPeriods:
         for rule_id, rule in self.counted.items():
             for year in (day.year, day.year + 1):
                 for kind in REPORT_KINDS:
-                    if day in statutory_period(kind, year, rule):
+                    period = statutory_period(kind, year, rule)
+                    # A period that is a calendar one is read from the calendar rows (key_of).
+                    if day in period and period.key is None:
                         keys.append((year, statutory_code(rule_id, kind)))
         return keys
 
