@@ -45,9 +45,7 @@ from app.reports.models import (
     ReferralCount,
     ReferralFigure,
 )
-from app.reports.periods import Period, counted_periods, fixed_period
-
-__all__ = ["Period", "fixed_period"]  # where the rest of the reports have always found them
+from app.reports.periods import Period, counted_periods
 
 WINDOWS = ("30", "60", "90", "period")
 DEFAULT_WINDOW = "90"

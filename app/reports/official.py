@@ -24,10 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.reports import disclosure, indicators, layout, periods
 from app.reports.models import Plan
@@ -35,7 +33,6 @@ from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDa
 from app.reports.periods import Period, statutory_period
 
 KINDS = periods.REPORT_KINDS
-__all__ = ["KINDS", "OfficialReport", "build", "data_until", "statutory_period"]
 
 
 class FiguresPending(Exception):
@@ -49,9 +46,7 @@ class FiguresPending(Exception):
 def rule_for(plan: Plan | None) -> RuleDates:
     if plan is None:
         return DEFAULT_RULE
-    rule = db.session.execute(
-        sa.select(OfficialReportRule).where(OfficialReportRule.plan_id == plan.id)
-    ).scalar_one_or_none()
+    rule = OfficialReportRule.of_plan(plan.id)
     return rule.dates if rule is not None else DEFAULT_RULE
 
 

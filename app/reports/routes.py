@@ -25,7 +25,16 @@ from app.home.panels import register_panel
 from app.orgs.models import OrgUnit
 from app.outreach.vocab import AUDIENCES
 from app.permissions import Actor, PermissionDenied, Role, current_actor, roles_required
-from app.reports import disclosure, exports, layout, periods, permissions, queries, services
+from app.reports import (
+    disclosure,
+    exports,
+    layout,
+    official,
+    periods,
+    permissions,
+    queries,
+    services,
+)
 from app.reports.forms import PlanForm, as_decimal, day_month_or, day_month_text, reached_fields
 from app.reports.indicators import DEFAULT_WINDOW, WINDOWS, Period
 from app.reports.models import PERCENT_INDICATORS, Indicator, Plan
@@ -258,7 +267,7 @@ def _plan_form(actor: Actor, plan: Plan | None = None) -> PlanForm:
         for code in AUDIENCES:
             target = targets.get((Indicator.PEOPLE_REACHED.value, code))
             getattr(form, f"reached_{code}").data = int(target.value) if target else None
-        rule = services.plan_rule_dates(plan)
+        rule = official.rule_for(plan)
         form.report_start.data = day_month_text(rule.start)
         form.six_monthly_end.data = day_month_text(rule.six_monthly_end)
         form.annual_end.data = day_month_text(rule.annual_end)

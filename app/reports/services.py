@@ -108,19 +108,11 @@ def _apply(plan: Plan, data: PlanData) -> list[str]:
     return sorted(set(changed))
 
 
-def _plan_rule(plan: Plan) -> OfficialReportRule | None:
-    if plan.id is None:
-        return None
-    return db.session.execute(
-        sa.select(OfficialReportRule).where(OfficialReportRule.plan_id == plan.id)
-    ).scalar_one_or_none()
-
-
 def _apply_rule(plan: Plan, rule: RuleDates) -> dict | None:
     """Set the plan's cut-off days; when they changed, count their periods (rebuilding the
     figures in the background when no counted rule has these days: app.reports.periods) and
     return what the audit event says of it."""
-    row = _plan_rule(plan)
+    row = OfficialReportRule.of_plan(plan.id)
     if (row.dates if row else DEFAULT_RULE) == rule:
         return None
     if row is None:
@@ -141,11 +133,6 @@ def rule_text(rule: RuleDates) -> str:
     return "-".join(
         f"{d:02d}/{m:02d}" for m, d in (rule.start, rule.six_monthly_end, rule.annual_end)
     )
-
-
-def plan_rule_dates(plan: Plan) -> RuleDates:
-    row = _plan_rule(plan)
-    return row.dates if row else DEFAULT_RULE
 
 
 def create_plan(actor: Actor, data: PlanData) -> Plan:
