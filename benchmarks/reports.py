@@ -21,7 +21,8 @@ session, so the reports' figures tables are then recomputed with `figures.rebuil
 the application every change refreshes its case's figures in its own transaction). The timings
 are of real HTTP requests through the test client, signed in as the province supervisor, so
 they include the scoped queries, disclosure control, template or Excel writing and the audit
-event.
+event. "Keeping the figures ... per write" is the CPU time (process_time) of refreshing one
+case's figures and counts, what app.reports.tracking adds to every write of case data.
 """
 
 from __future__ import annotations

@@ -35,8 +35,11 @@ calendar year is the sum of its halves (as before); statutory periods get their 
 which keeps one way of reading every period.
 
 The price is write cost: a need's day falls in 2 calendar periods and, per counted rule, in 1
-or 2 statutory ones (the six-monthly period covers about half the year). Rules no plan uses any
-more stop being counted at the next rebuild (`retire_unused_rules`).
+or 2 statutory ones (the six-monthly period covers about half the year). With Decree 09's rule
+alone the figures tables hold about 75% more rows; keeping them costs a write about 20% more
+CPU (benchmarks/reports.py, "per write"), a full rebuild about 70% more. Rules no plan uses any
+more stop being counted at the next rebuild (`retire_unused_rules`); a statutory period that is
+a calendar one (a plan that reports on calendar halves) is read from the calendar rows.
 
 When a plan's cut-off days change to days no counted rule has, a new rule is registered
 (`register_rule`) and `app.reports.services.rebuild_figures` runs as a background job
