@@ -46,6 +46,7 @@ from app.reports.models import (
     ReferralFigure,
 )
 from app.reports.periods import Period, counted_periods
+from app.reports.periods import fixed_period as fixed_period  # where callers long found it
 
 WINDOWS = ("30", "60", "90", "period")
 DEFAULT_WINDOW = "90"
