@@ -138,6 +138,8 @@ DETAIL_KEYS = frozenset(
         "kind",
         "media_type",
         "size",
+        "report_rule",  # a plan's official-report cut-off days, "15/12-14/06-14/12"
+        "figures_rebuild",
     }
 )
 

@@ -98,7 +98,8 @@ into `Figure`s with `protect(tally, k)` (roles that may not open cases) or `exac
 Renderers (pages, Excel, CSV, JSON) call `release(obj)` on what they are about to show a
 protected role: it refuses any number that did not come out of this module (a raw `int`, a
 `Tally`, an unprotected `Figure`). The official report (app.reports.official*) takes its
-figures from `app.reports.layout.upward_report`, made of these figures.
+figures from `app.reports.layout.build_report` over its statutory period, made of these
+figures; a statutory period and a calendar one over the same people publish the same values.
 """
 
 from __future__ import annotations

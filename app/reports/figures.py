@@ -4,8 +4,11 @@ equal to what the cases, needs, consents and referrals say.
 
 `refresh_cases` recomputes the figures of some cases from their source rows and changes the
 counts by the difference; app.reports.tracking calls it whenever the session writes case data,
-in the same transaction. After loads that bypass the session (benchmarks), or restoring a
-backup, `flask reports rebuild-figures` recomputes them in bounded steps (app.reports.services).
+in the same transaction. Every period is counted in that one refresh: the calendar ones and the
+statutory ones of every counted rule (app.reports.periods explains why statutory periods are
+rows of their own rather than sums of smaller buckets). After loads that bypass the session
+(benchmarks), or restoring a backup, `flask reports rebuild-figures` recomputes them in bounded
+steps (app.reports.services).
 
 Definitions are those of app.reports.indicators (DESIGN.md, "The headline indicator").
 """
@@ -27,7 +30,7 @@ from app.i18n import LOCAL_TZ
 from app.referrals.models import Referral
 from app.referrals.status import CONNECTED_OUTCOMES
 from app.reports.disclosure import derived_key, new_record_key
-from app.reports.indicators import DECLINED_NEED, EXCLUDED_STATUS, fixed_period
+from app.reports.indicators import DECLINED_NEED, EXCLUDED_STATUS
 from app.reports.models import (
     WHOLE_CASE,
     CaseCount,
@@ -39,17 +42,13 @@ from app.reports.models import (
     ReferralCount,
     ReferralFigure,
 )
+from app.reports.periods import CountedPeriods, counted_periods
 
 BATCH = 500  # cases per statement (well under SQLite's limit of bound parameters)
 
 
 def half_of(day: date) -> int:
     return 1 if day.month <= 6 else 2
-
-
-def periods_of(day: date) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The two reporting periods a day falls in: its year (half 0) and its half-year."""
-    return (day.year, 0), (day.year, half_of(day))
 
 
 def _local_date(moment) -> date:
@@ -75,14 +74,17 @@ def _first_services(referrals) -> dict[int, date]:
     return first
 
 
-def _case_rows(case_id, unit_id, consent_ok, needs, first) -> tuple[list[dict], list[dict]]:
+def _case_rows(
+    case_id, unit_id, consent_ok, needs, first, periods: CountedPeriods
+) -> tuple[list[dict], list[dict]]:
     """The case's CaseFigure and NeedServiceDays rows, one set per period of its needs."""
     by_period: dict[tuple[int, int], list] = defaultdict(list)
     for need in needs:
-        for key in periods_of(need.identified_on):
+        for key in periods.keys_of(need.identified_on):
             by_period[key].append(need)
     case_rows, day_rows = [], []
     for (year, half), period_needs in by_period.items():
+        first_year = periods.bounds(year, half).start.year
         counted = [n for n in period_needs if n.status != DECLINED_NEED]
         groups: dict[str, list] = {WHOLE_CASE: counted}
         for need in counted:
@@ -96,7 +98,9 @@ def _case_rows(case_id, unit_id, consent_ok, needs, first) -> tuple[list[dict], 
                     "half": half,
                     "category": category,
                     "org_unit_id": unit_id,
-                    "first_month": min(n.identified_on for n in group).month if group else None,
+                    "first_month": _month_number(min(n.identified_on for n in group), first_year)
+                    if group
+                    else None,
                     "counted": bool(group),
                     "consent_ok": consent_ok,
                     "best_days": min((s - n.identified_on).days for s, n in served)
@@ -120,6 +124,11 @@ def _case_rows(case_id, unit_id, consent_ok, needs, first) -> tuple[list[dict], 
                     }
                 )
     return case_rows, day_rows
+
+
+def _month_number(day: date, first_year: int) -> int:
+    """1-12 for the months of the period's first year, 13-24 for those of the next."""
+    return (day.year - first_year) * 12 + day.month
 
 
 def record_keys(conn: sa.Connection, ids: Iterable[int], *, draw: bool = True) -> dict[int, int]:
@@ -156,13 +165,17 @@ def _referral_row(r, unit_id: int, case_key: int) -> dict:
         "created_half": half_of(created),
         "sent_year": sent.year if sent else None,
         "sent_half": half_of(sent) if sent else None,
+        "created_on": created,
+        "sent_on": sent,
         "answer_days": answer_days,
         "respond_by": r.respond_by,
         "record_key": derived_key(case_key, "referral", r.id),
     }
 
 
-def _compute(conn: sa.Connection, ids: list[int], keys: dict[int, int]) -> dict[type, list[dict]]:
+def _compute(
+    conn: sa.Connection, ids: list[int], keys: dict[int, int], periods: CountedPeriods
+) -> dict[type, list[dict]]:
     units = dict(conn.execute(sa.select(Case.id, Case.org_unit_id).where(Case.id.in_(ids))).all())
     consented = set(
         conn.execute(
@@ -199,7 +212,7 @@ def _compute(conn: sa.Connection, ids: list[int], keys: dict[int, int]) -> dict[
     out: dict[type, list[dict]] = {CaseFigure: [], NeedServiceDays: [], ReferralFigure: []}
     for case_id, unit_id in units.items():
         case_rows, day_rows = _case_rows(
-            case_id, unit_id, case_id in consented, needs.get(case_id, []), first
+            case_id, unit_id, case_id in consented, needs.get(case_id, []), first, periods
         )
         out[CaseFigure].extend(case_rows)
         out[NeedServiceDays].extend(day_rows)
@@ -214,11 +227,11 @@ def _compute(conn: sa.Connection, ids: list[int], keys: dict[int, int]) -> dict[
 _FLAG_WINDOWS = (("served_30", 30), ("served_60", 60), ("served_90", 90))
 
 
-def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
+def _count_keys(model: type, row: dict, periods: CountedPeriods) -> list[tuple[type, tuple]]:
     """The count rows (model, primary key) that one figures row adds 1 to."""
     if model is CaseFigure:
         days, served_on = row["best_days"], row["best_served_on"]
-        end = fixed_period(row["year"], row["half"]).end
+        end = periods.bounds(row["year"], row["half"]).end
         key = (
             row["year"],
             row["half"],
@@ -233,7 +246,7 @@ def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
         )
         return [(CaseCount, key)]
     if model is NeedServiceDays:
-        end = fixed_period(row["year"], row["half"]).end
+        end = periods.bounds(row["year"], row["half"]).end
         key = (
             row["year"],
             row["half"],
@@ -245,23 +258,28 @@ def _count_keys(model: type, row: dict) -> list[tuple[type, tuple]]:
         return [(NeedDayCount, key)]
     unit = row["org_unit_id"]
     out = [
-        (
-            ReferralCount,
-            (
-                row["created_year"],
-                row["created_half"],
-                unit,
-                row["status"],
-                row["reason_code"] or "",
-            ),
-        )
+        (ReferralCount, (year, half, unit, row["status"], row["reason_code"] or ""))
+        for year, half in _referral_periods(row, "created", periods)
     ]
     if row["sent_year"] is not None:
         days = row["answer_days"]
         answered = days is not None
         day = math.ceil(days) if answered else 0
-        out.append((ReferralAnswerCount, (row["sent_year"], row["sent_half"], unit, answered, day)))
+        out.extend(
+            (ReferralAnswerCount, (year, half, unit, answered, day))
+            for year, half in _referral_periods(row, "sent", periods)
+        )
     return out
+
+
+def _referral_periods(row: dict, event: str, periods: CountedPeriods) -> list[tuple[int, int]]:
+    """The periods a referral counts in by the day it was created or sent: its half-year (a
+    calendar year is read as its two halves) and the statutory periods. A row written before
+    statutory periods were counted has no day: it counted in its half-year only."""
+    day = row[f"{event}_on"]
+    if day is None:
+        return [(row[f"{event}_year"], row[f"{event}_half"])]
+    return periods.keys_of(day, calendar_year=False)
 
 
 def _record_key_of(model: type, row: dict, keys: dict[int, int]) -> int:
@@ -281,11 +299,17 @@ def _new_deltas() -> Deltas:
     return {model: defaultdict(lambda: [0, 0]) for model in COUNTS}
 
 
-def _tally(rows: dict[type, list[dict]], sign: int, into: Deltas, keys: dict[int, int]) -> None:
+def _tally(
+    rows: dict[type, list[dict]],
+    sign: int,
+    into: Deltas,
+    keys: dict[int, int],
+    periods: CountedPeriods,
+) -> None:
     for model, model_rows in rows.items():
         for row in model_rows:
             record_key = _record_key_of(model, row, keys)
-            for count_model, key in _count_keys(model, row):
+            for count_model, key in _count_keys(model, row, periods):
                 delta = into[count_model][key]
                 delta[0] += sign
                 delta[1] += sign * record_key
@@ -318,6 +342,7 @@ COUNTS = (CaseCount, NeedDayCount, ReferralAnswerCount, ReferralCount)
 
 def _replace_figures(conn: sa.Connection, ids: list[int], deltas: Deltas) -> None:
     """Recompute the figures rows of these cases; tally the change of the counts."""
+    periods = counted_periods(conn)
     for batch in _batches(ids):
         old = {
             model: [
@@ -329,9 +354,9 @@ def _replace_figures(conn: sa.Connection, ids: list[int], deltas: Deltas) -> Non
             for model in FIGURES
         }
         keys = record_keys(conn, batch)
-        new = _compute(conn, batch, keys)
-        _tally(old, -1, deltas, keys)
-        _tally(new, +1, deltas, keys)
+        new = _compute(conn, batch, keys, periods)
+        _tally(old, -1, deltas, keys, periods)
+        _tally(new, +1, deltas, keys, periods)
         for model, model_rows in new.items():
             table = model.__table__
             conn.execute(table.delete().where(table.c.case_id.in_(batch)))
@@ -416,7 +441,7 @@ def _tally_units(conn: sa.Connection, unit_ids: list[int]) -> Deltas:
         for model in FIGURES
     }
     cases = {row["case_id"] for row in rows[CaseFigure]}
-    _tally(rows, +1, deltas, record_keys(conn, cases, draw=False))
+    _tally(rows, +1, deltas, record_keys(conn, cases, draw=False), counted_periods(conn))
     return deltas
 
 

@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.outreach.vocab import AUDIENCES
 from app.reports.models import DEFAULT_ANSWER_DAYS, DEFAULT_CONNECTED_RATE_TARGET
 from app.web.forms import LocalDateField
 
 PERCENT = [NumberRange(min=0, max=100, message=_l("Chỉ tiêu phần trăm phải từ 0 đến 100."))]
+
+
+DAY_MONTH = Regexp(
+    r"^\s*\d{1,2}/\d{1,2}\s*$", message=_l("Hãy nhập ngày theo dạng ngày/tháng, ví dụ 15/12.")
+)
+
+
+def _real_day(form, field) -> None:
+    if field.errors:  # not written as day/month: said once is enough
+        return
+    try:
+        day_month(field.data)
+    except ValueError:
+        raise ValidationError(_l("Ngày này không có trong năm.")) from None
+
+
+def day_month(text: str) -> tuple[int, int]:
+    """'15/12' -> (12, 15), the (month, day) of app.reports.official_models.RuleDates."""
+    day, month = (int(part) for part in text.strip().split("/"))
+    date(2001, month, day)  # raises for 31/04 or 29/02 (a day missing three years in four)
+    return month, day
+
+
+def day_month_or(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """A cut-off day as entered, or the default (Decree 09's) when left empty."""
+    return day_month(text) if text and text.strip() else default
+
+
+def day_month_text(month_day: tuple[int, int]) -> str:
+    return f"{month_day[1]:02d}/{month_day[0]:02d}"
 
 
 class PlanForm(FlaskForm):
@@ -57,6 +96,22 @@ class PlanForm(FlaskForm):
             Optional(),
             NumberRange(min=1, max=365, message=_l("Số ngày phải từ 1 đến 365.")),
         ],
+    )
+    # The official report's cut-off days (Decree 09/2019/NĐ-CP by default).
+    report_start = StringField(
+        _l("Ngày đầu kỳ báo cáo (ngày/tháng, của năm trước nếu từ tháng 7)"),
+        default="15/12",
+        validators=[Optional(), DAY_MONTH, _real_day],
+    )
+    six_monthly_end = StringField(
+        _l("Ngày cuối kỳ báo cáo 6 tháng (ngày/tháng)"),
+        default="14/06",
+        validators=[Optional(), DAY_MONTH, _real_day],
+    )
+    annual_end = StringField(
+        _l("Ngày cuối kỳ báo cáo năm (ngày/tháng)"),
+        default="14/12",
+        validators=[Optional(), DAY_MONTH, _real_day],
     )
 
 

@@ -16,21 +16,21 @@ Erased cases keep their rows (erased_at set) and count like any other. Referrals
 `entered-in-error` are excluded from every figure.
 
 The counting reads the figures tables that app.reports.figures keeps per case and period (a
-calendar year or one of its halves), never the encrypted columns.
+calendar year or one of its halves, or a statutory period: app.reports.periods), never the
+encrypted columns.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
 from app.cases.models import Case, NeedStatus
 from app.categories import SupportCategory
 from app.extensions import db
-from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
 from app.referrals.queries import overdue_condition
@@ -45,52 +45,14 @@ from app.reports.models import (
     ReferralCount,
     ReferralFigure,
 )
+from app.reports.periods import Period, counted_periods
+from app.reports.periods import fixed_period as fixed_period  # where callers long found it
 
 WINDOWS = ("30", "60", "90", "period")
 DEFAULT_WINDOW = "90"
 EXCLUDED_STATUS = ReferralStatus.ENTERED_IN_ERROR.value
 DECLINED_NEED = NeedStatus.DECLINED.value
 CATEGORY_CODES = tuple(c.value for c in SupportCategory)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-
-    @property
-    def start_at(self) -> datetime:
-        """The first instant of the period, local days, in UTC."""
-        return datetime.combine(self.start, time.min, LOCAL_TZ).astimezone(UTC)
-
-    @property
-    def key(self) -> tuple[int, int] | None:
-        """(year, 0) for a calendar year, (year, 1) or (year, 2) for its first or second half;
-        None for any other span (the figures tables hold only these periods)."""
-        if (self.start.month, self.start.day) not in ((1, 1), (7, 1)):
-            return None
-        if self.start.year != self.end.year:
-            return None
-        if self.start.month == 1 and (self.end.month, self.end.day) == (12, 31):
-            return self.start.year, 0
-        if self.start.month == 1 and (self.end.month, self.end.day) == (6, 30):
-            return self.start.year, 1
-        if self.start.month == 7 and (self.end.month, self.end.day) == (12, 31):
-            return self.start.year, 2
-        return None
-
-    @property
-    def end_at(self) -> datetime:
-        """The first instant after the period, in UTC."""
-        return datetime.combine(self.end + timedelta(days=1), time.min, LOCAL_TZ).astimezone(UTC)
-
-
-def fixed_period(year: int, half: int) -> Period:
-    """The period of a key (the inverse of Period.key): the year for half 0, else that half."""
-    return Period(
-        date(year, 7, 1) if half == 2 else date(year, 1, 1),
-        date(year, 6, 30) if half == 1 else date(year, 12, 31),
-    )
 
 
 @dataclass
@@ -131,10 +93,25 @@ def _subtree_ids(unit: OrgUnit):
     return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
+def _counted_key(period: Period) -> tuple[int, int] | None:
+    """The figures tables' key of `period` when they count it (app.reports.periods)."""
+    return period.key or counted_periods(db.session.connection()).key_of(period)
+
+
+def is_counted(period: Period) -> bool:
+    """The figures tables hold this period complete (a statutory one whose rule is pending
+    is not: app.reports.periods)."""
+    return _counted_key(period) is not None
+
+
 def _fixed_key(period: Period) -> tuple[int, int]:
-    if period.key is None:
-        raise ValueError(f"reports count a calendar year or half-year, not {period}")
-    return period.key
+    key = _counted_key(period)
+    if key is None:
+        raise ValueError(
+            f"reports count a calendar year or half-year, or a counted statutory period, "
+            f"not {period}"
+        )
+    return key
 
 
 def _connected_case(window: str, period: Period):
@@ -208,7 +185,9 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
             out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
             out.declined_keys[uid] = out.declined_keys.get(uid, 0) + int(k_declined)
         if month and n_cases:
-            out.by_unit_month[(uid, year, int(month))] = Counts(
+            # Months are numbered from January of the period's first year (1-24).
+            y, m = divmod(int(month) - 1, 12)
+            out.by_unit_month[(uid, period.start.year + y, m + 1)] = Counts(
                 int(n_cases), int(n_conn), int(k_cases), int(k_conn)
             )
     by_category = (
@@ -329,8 +308,9 @@ class ReferralFigures:
         return Tally(getattr(self, store).get(key, 0), self.keys[store].get(key, 0))
 
 
-def _period_halves(period: Period) -> tuple[int, list[int]]:
-    year, half = _fixed_key(period)
+def _period_halves(key: tuple[int, int]) -> tuple[int, list[int]]:
+    """A calendar year's referrals are its two halves'; any other period has rows of its own."""
+    year, half = key
     return year, [half] if half else [1, 2]
 
 
@@ -357,9 +337,10 @@ def referral_figures(
     )
     for uid, n, keys in db.session.execute(overdue):
         bump("overdue", uid, n, keys)
-    if period.key is None:
+    key = _counted_key(period)
+    if key is None:
         return out
-    year, halves = _period_halves(period)
+    year, halves = _period_halves(key)
     rc = ReferralCount
     created = (
         sa.select(

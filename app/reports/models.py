@@ -109,16 +109,51 @@ class PlanTarget(db.Model):
 # ------------------------------------------------------------------------------ figures tables
 # The reports' own read model (app.reports.figures keeps it up to date): per case and reporting
 # period, the clear figures the indicators count, so a province dashboard reads a few narrow
-# index ranges instead of joining cases, needs, consents and referrals. A period is a year
-# (half 0) or one of its halves (1: January-June, 2: July-December).
+# index ranges instead of joining cases, needs, consents and referrals. A period is the key
+# (year, half): a calendar year (half 0) or one of its halves (1: January-June, 2: July-
+# December), or a statutory period of a counted rule (10 * rule + 1: six-monthly, + 2: annual,
+# ending in that year; app.reports.periods says why and how).
+
+
+class PeriodRule(db.Model):
+    """A set of statutory cut-off days whose periods the figures tables count (rule 1: Decree
+    09/2019's; others: those plans set). `counted_at` is when its figures were last complete
+    (None while a rebuild is counting them); a rule no plan uses stops being counted but keeps
+    its id, so rows written under it can still be read."""
+
+    __tablename__ = "report_period_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    start_month: Mapped[int] = mapped_column(sa.SmallInteger)
+    start_day: Mapped[int] = mapped_column(sa.SmallInteger)
+    six_monthly_end_month: Mapped[int] = mapped_column(sa.SmallInteger)
+    six_monthly_end_day: Mapped[int] = mapped_column(sa.SmallInteger)
+    annual_end_month: Mapped[int] = mapped_column(sa.SmallInteger)
+    annual_end_day: Mapped[int] = mapped_column(sa.SmallInteger)
+    is_counted: Mapped[bool] = mapped_column()
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "start_month",
+            "start_day",
+            "six_monthly_end_month",
+            "six_monthly_end_day",
+            "annual_end_month",
+            "annual_end_day",
+            name="uq_report_period_rules_dates",
+        ),
+    )
+
 
 WHOLE_CASE = ""  # the category of a case's own row in case_figures (other rows: one category)
 
 
 class CaseFigure(db.Model):
     """A case in one period: counted (a need identified in the period that she did not
-    decline), the month of its first counted need, and the earliest service of a counted need
-    (days after the need, and the date); one row for the case and one per support category."""
+    decline), the month of its first counted need (1-12 in the period's first year, 13-24 in
+    the next: a statutory period starts in December), and the earliest service of a counted
+    need (days after the need, and the date); one row for the case and one per category."""
 
     __tablename__ = "report_case_figures"
 
@@ -179,8 +214,8 @@ class NeedServiceDays(db.Model):
 
 
 class ReferralFigure(db.Model):
-    """A referral's clear figures (entered-in-error referrals have none): the half-years it was
-    created and sent in (local dates), days to its answer, and what overdue needs."""
+    """A referral's clear figures (entered-in-error referrals have none): the days and half-years
+    it was created and sent on (local dates), days to its answer, and what overdue needs."""
 
     __tablename__ = "report_referral_figures"
 
@@ -193,6 +228,9 @@ class ReferralFigure(db.Model):
     created_half: Mapped[int] = mapped_column(sa.SmallInteger)
     sent_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     sent_half: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    # None on rows written before statutory periods were counted (until a rebuild).
+    created_on: Mapped[date | None] = mapped_column(sa.Date)
+    sent_on: Mapped[date | None] = mapped_column(sa.Date)
     answer_days: Mapped[float | None] = mapped_column(sa.Float)
     respond_by: Mapped[date | None] = mapped_column(sa.Date)
     # The referral's record key (app.reports.disclosure.derived_key): overdue counts sum it.
@@ -274,7 +312,8 @@ class NeedDayCount(db.Model):
 
 
 class ReferralCount(db.Model):
-    """Referrals per half-year created in, unit, status and reason ('' for none)."""
+    """Referrals per half-year or statutory period created in (a calendar year is its halves),
+    unit, status and reason ('' for none)."""
 
     __tablename__ = "report_referral_counts"
 
@@ -288,8 +327,8 @@ class ReferralCount(db.Model):
 
 
 class ReferralAnswerCount(db.Model):
-    """Referrals per half-year sent in and unit, by whether and after how many days (rounded
-    up; 0 when unanswered) the partner answered."""
+    """Referrals per half-year or statutory period sent in and unit, by whether and after how
+    many days (rounded up; 0 when unanswered) the partner answered."""
 
     __tablename__ = "report_referral_answer_counts"
 

@@ -8,8 +8,12 @@ and name at bottom right.
 
 Periods: Decree 09/2019 fixes the data cut-off of periodic reports: the six-monthly report
 counts from 15 December of the year before to 14 June, the annual one from 15 December to
-14 December. A plan may set other cut-offs (`OfficialReportRule`). A report made before its
-period ends says up to which day its figures go.
+14 December. A plan may set other cut-offs (`OfficialReportRule`, on the plan's admin page).
+The figures tables count these periods themselves (app.reports.periods), so the document's
+figures, this period's and the same period of the previous year, are over exactly the period
+it names. A report made before its period ends says up to which day its figures go; one whose
+plan's cut-offs have just changed says its figures are being recomputed (`FiguresPending`)
+rather than print part of them.
 
 Every figure comes from the disclosure layer of app/reports (counts protected as a supervisor
 sees them), through `official_figures` alone.
@@ -20,34 +24,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.orgs.models import OrgUnit
-from app.reports import disclosure, layout, periods
-from app.reports.indicators import Period
+from app.reports import disclosure, indicators, layout, periods
 from app.reports.models import Plan
 from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDates
+from app.reports.periods import Period, statutory_period
 
 KINDS = periods.REPORT_KINDS
+
+
+class FiguresPending(Exception):
+    """The figures of the plan's periods are still being counted (its cut-offs just changed)."""
+
+    def __init__(self, period: Period):
+        super().__init__(f"figures of {period} are being recomputed")
+        self.period = period
 
 
 def rule_for(plan: Plan | None) -> RuleDates:
     if plan is None:
         return DEFAULT_RULE
-    rule = db.session.execute(
-        sa.select(OfficialReportRule).where(OfficialReportRule.plan_id == plan.id)
-    ).scalar_one_or_none()
+    rule = OfficialReportRule.of_plan(plan.id)
     return rule.dates if rule is not None else DEFAULT_RULE
 
 
-def statutory_period(kind: str, year: int, rule: RuleDates = DEFAULT_RULE) -> Period:
-    """The period a report of `kind` for `year` covers (Decree 09 cut-offs by default)."""
-    start_month, start_day = rule.start
-    start_year = year - 1 if start_month >= 7 else year
-    end_month, end_day = rule.six_monthly_end if kind == "six_monthly" else rule.annual_end
-    return Period(date(start_year, start_month, start_day), date(year, end_month, end_day))
+def plan_choices(unit: OrgUnit, kind: str, year: int) -> list[Plan]:
+    """The plans a report of `kind` for `year` may follow (nearest unit first), found over the
+    Decree 09 period: which plan it follows decides its cut-offs."""
+    return layout.applicable_plans(unit, statutory_period(kind, year))
 
 
 def data_until(period: Period, today: date) -> date | None:
@@ -80,7 +86,6 @@ class OfficialReport:
     period: Period
     previous_period: Period
     until: date | None
-    figures_period: Period
     plan: Plan | None
     issuing_body: str
     parent_body: str
@@ -98,15 +103,14 @@ class OfficialReport:
     note: str = disclosure.NOTE
 
 
-def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Plan | None):
-    """The one place the official report reads figures: the disclosure layer, protected.
-
-    The figures tables count calendar halves and years; until the layer counts statutory
-    periods, the report states the calendar period its figures cover (see `figures_period`).
-    """
+def official_figures(unit: OrgUnit, period: Period, today: date, plan: Plan | None):
+    """The one place the official report reads figures: the disclosure layer, protected, over
+    the statutory period itself (the figures tables count it: app.reports.periods)."""
+    if not indicators.is_counted(period):
+        raise FiguresPending(period)
     report = layout.build_report(
         unit,
-        figures_period(kind, year),
+        period,
         "period",
         protected=True,
         k=layout.suppression_k(),
@@ -116,10 +120,6 @@ def official_figures(unit: OrgUnit, kind: str, year: int, today: date, plan: Pla
     )
     disclosure.release(report)  # raises if any raw number would reach the document
     return report
-
-
-def figures_period(kind: str, year: int) -> Period:
-    return periods.report_period(kind, year)
 
 
 def _breakdown(label: str, now_rows, before_rows, column: str) -> Breakdown:
@@ -176,11 +176,13 @@ def build(
     recipients: list[str] | None = None,
     place: str = "",
 ) -> OfficialReport:
-    now = official_figures(unit, kind, year, today, plan)
-    plan = plan or now.plan
-    before = official_figures(unit, kind, year - 1, today, plan)
+    if plan is None:
+        plan = next(iter(plan_choices(unit, kind, year)), None)
     rule = rule_for(plan)
     period = statutory_period(kind, year, rule)
+    previous_period = statutory_period(kind, year - 1, rule)
+    now = official_figures(unit, period, today, plan)
+    before = official_figures(unit, previous_period, today, plan)
     parent = unit.parent
     title = (
         _("Báo cáo kết quả 6 tháng đầu năm %(year)d", year=year)
@@ -208,9 +210,8 @@ def build(
         kind=kind,
         year=year,
         period=period,
-        previous_period=statutory_period(kind, year - 1, rule),
+        previous_period=previous_period,
         until=data_until(period, today),
-        figures_period=figures_period(kind, year),
         plan=plan,
         issuing_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=unit.name),
         parent_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=parent.name) if parent else "",

@@ -38,6 +38,10 @@ class OfficialReportRule(db.Model):
     annual_end_month: Mapped[int] = mapped_column(default=12)
     annual_end_day: Mapped[int] = mapped_column(default=14)
 
+    @classmethod
+    def of_plan(cls, plan_id: int) -> OfficialReportRule | None:
+        return db.session.execute(sa.select(cls).where(cls.plan_id == plan_id)).scalar_one_or_none()
+
     @property
     def dates(self) -> RuleDates:
         return RuleDates(

@@ -7,10 +7,11 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.permissions import PermissionDenied, current_actor, roles_required
-from app.reports import layout, official, official_xlsx, periods, permissions, queries, services
+from app.reports import official, official_xlsx, periods, permissions, queries, services
 
 bp = Blueprint("official", __name__, url_prefix="/reports/official")
 TEXT_LIMIT = 200
+RETRY_AFTER_SECONDS = 60
 
 
 def _args():
@@ -23,7 +24,7 @@ def _args():
         abort(400)
     plan = None
     if request.args.get("plan"):
-        plans = layout.applicable_plans(unit, periods.report_period(kind, year))
+        plans = official.plan_choices(unit, kind, year)
         plan = next((p for p in plans if str(p.id) == request.args["plan"]), None) or abort(404)
     text = {
         name: (request.args.get(name) or "").strip()[:TEXT_LIMIT]
@@ -39,6 +40,14 @@ def _args():
 
 def _build(unit, kind, year, today, plan, text, recipients):
     return official.build(unit, kind, year, today, plan, recipients=recipients, **text)
+
+
+@bp.errorhandler(official.FiguresPending)
+def _pending(exc: official.FiguresPending):
+    """The plan's cut-offs just changed: say so, and when to come back, rather than print
+    figures counted over part of the cases."""
+    body = render_template("reports/official_pending.html", period=exc.period)
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 @bp.get("/")

@@ -83,13 +83,6 @@ def to_xlsx(doc: OfficialReport) -> bytes:
         center=True,
         italic=True,
     )
-    if doc.figures_period != doc.period:
-        note = _(
-            "Số liệu được tổng hợp theo kỳ của bảng số liệu: từ ngày %(a)s đến ngày %(b)s.",
-            a=_d(doc.figures_period.start),
-            b=_d(doc.figures_period.end),
-        )
-        _line(ws, note, center=True, italic=True, size=11)
     if doc.until:
         _line(ws, _("Số liệu đến ngày %(d)s", d=_d(doc.until)), center=True, italic=True)
     if doc.plan:

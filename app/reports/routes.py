@@ -25,10 +25,20 @@ from app.home.panels import register_panel
 from app.orgs.models import OrgUnit
 from app.outreach.vocab import AUDIENCES
 from app.permissions import Actor, PermissionDenied, Role, current_actor, roles_required
-from app.reports import disclosure, exports, layout, periods, permissions, queries, services
-from app.reports.forms import PlanForm, as_decimal, reached_fields
+from app.reports import (
+    disclosure,
+    exports,
+    layout,
+    official,
+    periods,
+    permissions,
+    queries,
+    services,
+)
+from app.reports.forms import PlanForm, as_decimal, day_month_or, day_month_text, reached_fields
 from app.reports.indicators import DEFAULT_WINDOW, WINDOWS, Period
 from app.reports.models import PERCENT_INDICATORS, Indicator, Plan
+from app.reports.official_models import DEFAULT_RULE, RuleDates
 from app.reports.svg import progress_bar
 from app.web.templating import format_figure
 
@@ -258,6 +268,10 @@ def _plan_form(actor: Actor, plan: Plan | None = None) -> PlanForm:
         for code in AUDIENCES:
             target = targets.get((Indicator.PEOPLE_REACHED.value, code))
             getattr(form, f"reached_{code}").data = int(target.value) if target else None
+        rule = official.rule_for(plan)
+        form.report_start.data = day_month_text(rule.start)
+        form.six_monthly_end.data = day_month_text(rule.six_monthly_end)
+        form.annual_end.data = day_month_text(rule.annual_end)
     return form
 
 
@@ -276,6 +290,11 @@ def _plan_data(actor: Actor, form: PlanForm) -> services.PlanData:
         referrals_answered=as_decimal(form.referrals_answered.data),
         answer_days=form.answer_days.data,
         reached={code: getattr(form, f"reached_{code}").data for code in AUDIENCES},
+        report_rule=RuleDates(
+            day_month_or(form.report_start.data, DEFAULT_RULE.start),
+            day_month_or(form.six_monthly_end.data, DEFAULT_RULE.six_monthly_end),
+            day_month_or(form.annual_end.data, DEFAULT_RULE.annual_end),
+        ),
     )
 
 

@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import jobs
 from app.audit import services as audit
 from app.extensions import db
 from app.orgs.models import OrgUnit
 from app.outreach.vocab import AUDIENCES
 from app.permissions import Actor, PermissionDenied
-from app.reports import permissions
+from app.reports import periods, permissions
 from app.reports.models import DEFAULT_ANSWER_DAYS, Indicator, Plan, PlanTarget
+from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDates
+
+REBUILD_JOB = "app.reports.services:rebuild_figures_job"
 
 
 class PlanError(ValueError):
@@ -41,6 +46,7 @@ class PlanData:
     referrals_answered: Decimal | None = None
     answer_days: int | None = None
     reached: dict[str, int] | None = None  # audience code -> people
+    report_rule: RuleDates = DEFAULT_RULE  # the official report's cut-off days
 
 
 def _check(actor: Actor, data: PlanData) -> None:
@@ -51,6 +57,9 @@ def _check(actor: Actor, data: PlanData) -> None:
     for code in data.reached or {}:
         if code not in AUDIENCES:
             raise PlanError(_("Nhóm đối tượng tuyên truyền không hợp lệ."))
+    problem = periods.rule_problem(data.report_rule)
+    if problem:
+        raise PlanError(problem, "report_start")
 
 
 def _targets(data: PlanData) -> list[tuple[str, str | None, Decimal, int | None]]:
@@ -99,6 +108,33 @@ def _apply(plan: Plan, data: PlanData) -> list[str]:
     return sorted(set(changed))
 
 
+def _apply_rule(plan: Plan, rule: RuleDates) -> dict | None:
+    """Set the plan's cut-off days; when they changed, count their periods (rebuilding the
+    figures in the background when no counted rule has these days: app.reports.periods) and
+    return what the audit event says of it."""
+    row = OfficialReportRule.of_plan(plan.id)
+    if (row.dates if row else DEFAULT_RULE) == rule:
+        return None
+    if row is None:
+        row = OfficialReportRule(plan_id=plan.id)
+        db.session.add(row)
+    (row.start_month, row.start_day) = rule.start
+    (row.six_monthly_end_month, row.six_monthly_end_day) = rule.six_monthly_end
+    (row.annual_end_month, row.annual_end_day) = rule.annual_end
+    db.session.flush()
+    rebuild = periods.register_rule(db.session.connection(), rule)
+    if rebuild:
+        jobs.enqueue(REBUILD_JOB)
+    return {"report_rule": rule_text(rule), "figures_rebuild": rebuild}
+
+
+def rule_text(rule: RuleDates) -> str:
+    """'15/12-14/06-14/12': first day, six-monthly and annual last days."""
+    return "-".join(
+        f"{d:02d}/{m:02d}" for m, d in (rule.start, rule.six_monthly_end, rule.annual_end)
+    )
+
+
 def create_plan(actor: Actor, data: PlanData) -> Plan:
     """An admin records a plan of a unit in their subtree with its targets."""
     _check(actor, data)
@@ -111,12 +147,13 @@ def create_plan(actor: Actor, data: PlanData) -> Plan:
     db.session.add(plan)
     _apply(plan, data)
     db.session.flush()
+    rule = _apply_rule(plan, data.report_rule) or {}
     audit.record(
         actor,
         "plan.created",
         plan,
         org_unit_id=data.org_unit.id,
-        details={"org_unit": data.org_unit.code, "period": _period_text(plan)},
+        details={"org_unit": data.org_unit.code, "period": _period_text(plan), **rule},
     )
     return plan
 
@@ -128,12 +165,15 @@ def update_plan(actor: Actor, plan: Plan, data: PlanData) -> Plan:
     _check(actor, data)
     changed = _apply(plan, data)
     db.session.flush()
+    rule = _apply_rule(plan, data.report_rule)
+    if rule:
+        changed.append("report_rule")
     audit.record(
         actor,
         "plan.updated",
         plan,
         org_unit_id=data.org_unit.id,
-        details={"changed_fields": changed, "org_unit": data.org_unit.code},
+        details={"changed_fields": changed, "org_unit": data.org_unit.code, **(rule or {})},
     )
     return plan
 
@@ -192,6 +232,9 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
     (mending counts that were wrong, not just missing)."""
     from app.reports import figures
 
+    conn = db.session.connection()
+    periods.retire_unused_rules(conn, _rules_in_use())
+    pending = periods.pending_rules(conn)  # complete once every case below is refreshed
     done = last = 0
     size = REBUILD_CASES
     while ids := figures.case_ids_after(db.session.connection(), last, size):
@@ -214,7 +257,19 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
             figures.recount_units(db.session.connection(), stale)
         _rebuild_step(actor, "counts", len(stale))
         last = units[-1]
+    periods.mark_counted(db.session.connection(), pending)
+    if pending:
+        _rebuild_step(actor, "periods", len(pending))
     return done
+
+
+def _rules_in_use() -> set[RuleDates]:
+    return {row.dates for row in db.session.execute(sa.select(OfficialReportRule)).scalars()}
+
+
+def rebuild_figures_job() -> int:
+    """The background job a plan's new cut-off days start (app.jobs)."""
+    return rebuild_figures(Actor.system("reports-rebuild"))
 
 
 def _rebuild_step(actor: Actor, step: str, count: int) -> None:

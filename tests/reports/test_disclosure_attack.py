@@ -33,8 +33,9 @@ from app.extensions import db
 from app.referrals.models import PartnerOrganization, PartnerService, Referral
 from app.reports import disclosure
 from app.reports.disclosure import WIDTH
-from app.reports.indicators import WINDOWS, fixed_period
+from app.reports.indicators import WINDOWS
 from app.reports.layout import build_report
+from app.reports.periods import fixed_period
 from tests.factories import OrgUnitFactory
 from tests.reports import weakened_layer
 from tests.reports.conftest import TODAY

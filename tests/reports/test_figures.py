@@ -60,7 +60,9 @@ def test_a_case_counts_in_its_half_year_and_in_its_year(world, known):
             CaseFigure.case_id == c9.id, CaseFigure.category == ""
         )
     ).all()
-    assert sorted(rows) == [(2026, 0, 15), (2026, 1, 15)]
+    # The calendar year and first half, and Decree 09's annual period of 2026 (code 12); not
+    # its six-monthly period (code 11), which ended on 14/06.
+    assert sorted(rows) == [(2026, 0, 15), (2026, 1, 15), (2026, 12, 15)]
     # Within "the period": not by the end of June, but by the end of the year.
     assert known["c9"].code in ind.not_connected_cases(world.province, H1, "period")
     assert known["c9"].code not in ind.not_connected_cases(world.province, YEAR, "period")

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.real_db
 
 def test_case_view_during_a_rebuild_waits_under_100_ms(tmp_path):
     if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        pytest.skip(other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."))
+        pytest.skip(
+            other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
+        )
     app = own_app(tmp_path, SQLALCHEMY_DATABASE_URI=private_pg_url("rebuild"))
     try:
         with app.app_context():

@@ -130,7 +130,9 @@ def test_503_page_in_english(app, tmp_path):
 def test_postgresql_connections_carry_their_settings(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url.startswith("postgresql"):
-        pytest.skip(other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."))
+        pytest.skip(
+            other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
+        )
     from tests.conftest import private_pg_url
 
     app = own_app(
