@@ -8,7 +8,7 @@ has run once. A database with no figures yet needs no rebuild: Decree 09's rule 
 from its first write.
 
 Revision ID: 3e8b6d0f2a51
-Revises: ece1b65ff8a4
+Revises: 3e8b5d2a7c14
 Create Date: 2026-12-06 01:00:00
 
 """
@@ -21,7 +21,7 @@ import app.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '3e8b6d0f2a51'
-down_revision = 'ece1b65ff8a4'
+down_revision = '3e8b5d2a7c14'
 branch_labels = None
 depends_on = None
 
