@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-PASSWORD = "bench-password-2026"  # noqa: S105 (demo users of a throwaway database)
+PASSWORD = "quartz-lantern-bench-7Kq-mossy"  # noqa: S105 (demo users of a throwaway database)
 
 HELLO = """
 from flask import Flask

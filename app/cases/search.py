@@ -12,6 +12,7 @@ a very common one) and is reported, not hidden.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -62,17 +63,58 @@ def clear_index(case: Case) -> None:
     db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.case_id == case.id))
 
 
+# Aliases of the tokens table, one per word of a query (name_probes takes at most 8 words):
+# built once, as building them is a visible share of a query's time.
+_ALIASES = [_TOKENS.alias(f"t{i}") for i in range(9)]
+
+
+# How many tokens each tag has, as last counted: only the order in which a query's tags are
+# tried depends on it, never what is found, so a count some minutes old serves as well as a
+# fresh one and spares a query walking every tag's index again.
+_COUNT_SECONDS = 300
+_counts: dict[tuple[str, int], tuple[int, float]] = {}
+
+
+def _tag_counts(probes: list[bi.Probe]) -> list[int]:
+    now = time.monotonic()
+    stale = [p for p in probes if _counts.get((p.kind, p.tag), (0, 0.0))[1] <= now]
+    if stale:
+        fresh = db.session.execute(
+            sa.select(
+                *(
+                    sa.select(sa.func.count())
+                    .where(_TOKENS.c.kind == p.kind, _TOKENS.c.tag == p.tag)
+                    .scalar_subquery()
+                    for p in stale
+                )
+            )
+        ).one()
+        for probe, count in zip(stale, fresh, strict=True):
+            _counts[(probe.kind, probe.tag)] = (count, now + _COUNT_SECONDS)
+    return [_counts[(p.kind, p.tag)][0] for p in probes]
+
+
+def _by_selectivity(probes: list[bi.Probe]) -> list[bi.Probe]:
+    """The probes, the one whose tag has the fewest tokens first: the words of a name differ
+    by an order of magnitude in how common they are (their tags with them), and driving by
+    the smallest set tests the fewest rows against the others."""
+    if len(probes) < 2:
+        return probes
+    counts = _tag_counts(probes)
+    return [p for _, _, p in sorted(zip(counts, range(len(probes)), probes, strict=True))]
+
+
 def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) -> list[int]:
-    """Case ids having every probe's tag, newest first, below `below`."""
-    # The last word of a Vietnamese name (the given name) is the most selective: drive by it,
-    # walking its tag's index in case order. The other tags are correlated EXISTS probes, not
-    # joins: SQLite would carry the `below` bound across a join onto the other tables' index
-    # and scan a range where one row was enough.
-    first, *rest = probes[::-1]
-    t0 = _TOKENS.alias("t0")
+    """Case ids having every probe's tag, newest first, below `below`; `probes` come smallest
+    tag first (`_by_selectivity`)."""
+    # Drive by the smallest tag, walking its index in case order; the other tags are
+    # correlated EXISTS probes, the next smallest first, so most rows fail at the first one.
+    # Not joins: SQLite would carry the `below` bound across a join onto the other tables'
+    # index and scan a range where one row was enough.
+    first, *rest = probes
+    t0 = _ALIASES[0]
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
-    for i, probe in enumerate(rest, start=1):
-        ti = _TOKENS.alias(f"t{i}")
+    for ti, probe in zip(_ALIASES[1:], rest, strict=False):
         stmt = stmt.where(
             sa.exists().where(
                 ti.c.case_id == t0.c.case_id, ti.c.kind == probe.kind, ti.c.tag == probe.tag
@@ -116,6 +158,7 @@ def find_case_ids(groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25)
     for probes in groups:
         if not probes:
             continue
+        probes = _by_selectivity(probes)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
             batch = _candidates(probes, scope, below, batch_size)
