@@ -269,7 +269,7 @@ def bench_pages(directory: Path, seconds: float, clients: int) -> dict:
             server.terminate()
             server.wait(timeout=10)
     port = free_port()
-    server = gunicorn("app:create_app()", port, env, ROOT)
+    server = gunicorn("app.wsgi:app", port, env, ROOT)
     try:
         wait_for(port)
         cookie = sign_in(port)

@@ -10,8 +10,9 @@ Targets (issue #11): warm province dashboard <= 120 ms on SQLite and <= 75 ms on
 <= 1.2 x the warm median, for the dashboard and the six-monthly report alike. Earlier targets:
 six-monthly report (page and Excel export) <= 2 s.
 
-Cold figures come from fresh processes (this script with --cold URL): each creates the app,
-signs in, and times its first request of the URL, then a few more. The machine's load average
+Cold figures come from fresh processes (this script with --cold URL): each creates the app and
+warms it as a production worker does (app.wsgi, app/web/warmup.py), signs in, and times its
+first request of the URL, then a few more. The machine's load average
 is printed beside the figures: they are noisy while other work runs.
 
 Rows are bulk-inserted with SQLAlchemy Core: only the clear, non-identifying columns the
@@ -333,7 +334,11 @@ def _signed_in(app):
 
 
 def cold_run(app, url: str) -> None:
-    """In a fresh process: the first request of `url`, then the same warm, as one JSON line."""
+    """In a fresh process started as a gunicorn worker starts (app.wsgi: build the app, warm
+    it): the first request of `url`, then the same warm, as one JSON line."""
+    from app.web.warmup import warm_worker
+
+    warm_worker(app)
     client = _signed_in(app)
     first = timed(client, url, 1)[0]
     warm = timed(client, url, 5)

@@ -205,17 +205,21 @@ def openapi_document():
     return jsonify(openapi.document())
 
 
+def _items(item: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": item}},
+    }
+
+
 def _register_openapi() -> None:
     ref = {"$ref": "#/components/schemas/Case"}
     err = {"description": "Not found or outside your scope"}
     code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
-    openapi.register_schema(
-        "Case",
-        {
-            "type": "object",
-            "properties": {name: {"type": "string"} for name in schemas.CaseSchema().fields},
-        },
-    )
+    summary = openapi.body_of(schemas.CaseSummarySchema)
+    need = openapi.body_of(schemas.NeedSchema)
+    openapi.register_schema("Case", openapi.body_of(schemas.CaseSchema))
     openapi.register_schema(
         "CaseIn",
         {
@@ -233,7 +237,7 @@ def _register_openapi() -> None:
                 {"name": "page", "in": "query", "schema": {"type": "integer"}},
                 {"name": "status", "in": "query", "schema": {"type": "string"}},
             ],
-            "responses": {"200": {"description": "A page of case summaries"}},
+            "responses": {"200": openapi.paged_response("A page of case summaries", summary)},
         },
     )
     openapi.register_path(
@@ -245,7 +249,10 @@ def _register_openapi() -> None:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseIn"}}}
             },
             "responses": {
-                "201": {"description": "Created; body holds the case code"},
+                "201": openapi.json_response(
+                    "Created; body holds the case code",
+                    {"type": "object", "properties": {"code": {"type": "string"}}},
+                ),
                 "400": {"description": "Invalid input or no consent to record"},
             },
         },
@@ -265,7 +272,7 @@ def _register_openapi() -> None:
                     }
                 }
             },
-            "responses": {"200": {"description": "Matching case summaries"}},
+            "responses": {"200": openapi.json_response("Matching case summaries", _items(summary))},
         },
     )
     openapi.register_path(
@@ -289,7 +296,7 @@ def _register_openapi() -> None:
         {
             "summary": "Needs of a case",
             "parameters": code,
-            "responses": {"200": {"description": "Needs"}, "404": err},
+            "responses": {"200": openapi.json_response("Needs", _items(need)), "404": err},
         },
     )
     openapi.register_path(
@@ -298,7 +305,7 @@ def _register_openapi() -> None:
         {
             "summary": "Add a need (caseworkers)",
             "parameters": code,
-            "responses": {"201": {"description": "The need"}, "404": err},
+            "responses": {"201": openapi.json_response("The need", need), "404": err},
         },
     )
 

@@ -1,6 +1,7 @@
 """Who must hear of a change to a case, written to the notification outbox (app.notifications)
 in the action's own transaction: the assignee, the unit asked to take a transfer, the caseworker
-who asked for it, the caseworker of a case whose consent was withdrawn."""
+who asked for it, the caseworker of a case whose consent was withdrawn, the admins of a case
+that no longer decrypts."""
 
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ def transferred(actor: Actor, case, requested_by_id: int | None) -> None:
 
 def consent_withdrawn(actor: Actor, case) -> None:
     _tell(actor, [case.assigned_to_id], Kind.CONSENT_WITHDRAWN, case)
+
+
+def unreadable(actor: Actor, case_id: int, code: str) -> None:
+    """Every admin, once per case (the list may be opened many times a day)."""
+    admins = db.session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.is_enabled.is_(True))
+    )
+    notify(
+        list(admins),
+        Kind.CASE_UNREADABLE,
+        link="/admin/unreadable-cases",
+        object_type="case",
+        object_id=case_id,
+        params={"case": code},
+        dedupe=f"case.unreadable:{code}",
+    )

@@ -3,8 +3,9 @@
 A damaged row (a corrupted or moved ciphertext, a data key wrapped by a master key the key set
 lost) used to turn a whole unit's case list into a server error, leaving only a log line. Now
 the row reads "Không đọc được hồ sơ này — đã báo quản trị", and the failure is an audit event
-naming the case code (never what was, or was not, decrypted) that admins find on their listing
-of unreadable cases, so that the key set or a backup can be checked.
+naming the case code (never what was, or was not, decrypted) and a notification to every admin
+(once per case), who find it on their listing of unreadable cases, so that the key set or a
+backup can be checked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import services as audit
 from app.audit.models import AuditEvent
+from app.cases import notices
 from app.cases.models import Case
 from app.crypto.envelope import CryptoError
 from app.extensions import db
@@ -47,19 +49,21 @@ def report_unreadable(actor: Actor, codes: Iterable[str], via: str) -> None:
     codes = sorted(set(codes))
     if not codes:
         return
-    units = {
-        code: unit_id
-        for code, unit_id in db.session.execute(
-            sa.select(Case.code, Case.org_unit_id).where(Case.code.in_(codes))
+    cases = {
+        code: (case_id, unit_id)
+        for code, case_id, unit_id in db.session.execute(
+            sa.select(Case.code, Case.id, Case.org_unit_id).where(Case.code.in_(codes))
         )
     }
-    for code in (c for c in codes if c in units):  # only codes of real cases reach the trail
+    for code in (c for c in codes if c in cases):  # only codes of real cases reach the trail
+        case_id, unit_id = cases[code]
+        notices.unreadable(actor, case_id, code)
         audit.record(
             actor,
             ACTION,
             object_type="case",
             object_ref=code,
-            org_unit_id=units.get(code),
+            org_unit_id=unit_id,
             outcome="error",
             details={"via": via},
         )

@@ -113,8 +113,12 @@ def start_demo_command(host: str, port: int):
     # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
 
+    from app.web.warmup import warm_worker
+
+    app = current_app._get_current_object()
+    warm_worker(app)
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(host, port, app, threaded=True)
     except OSError as exc:  # taken between the check and now
         raise click.ClickException(_busy_port_message(host, port)) from exc
 

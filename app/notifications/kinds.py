@@ -29,6 +29,7 @@ class Kind(StrEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn"
     FOLLOWUP_ASSIGNED = "followup.assigned"
     FOLLOWUP_DUE = "followup.due"
+    CASE_UNREADABLE = "case.unreadable"
     DIGEST = "digest"
 
 
@@ -46,6 +47,7 @@ KIND_LABELS = {
     Kind.CONSENT_WITHDRAWN: _l("Rút lại sự đồng ý trên hồ sơ của tôi"),
     Kind.FOLLOWUP_ASSIGNED: _l("Việc theo dõi được giao cho tôi"),
     Kind.FOLLOWUP_DUE: _l("Việc theo dõi đến hạn"),
+    Kind.CASE_UNREADABLE: _l("Hồ sơ không đọc được (dữ liệu mã hoá không mở được)"),
     Kind.DIGEST: _l("Tóm tắt hằng ngày"),
 }
 
@@ -70,6 +72,7 @@ ROLE_KINDS = {
         Kind.FOLLOWUP_DUE,
         Kind.DIGEST,
     ),
+    Role.ADMIN: (Kind.CASE_UNREADABLE, Kind.DIGEST),
     Role.VOLUNTEER: (
         Kind.CASE_ASSIGNED,
         Kind.FOLLOWUP_ASSIGNED,
@@ -119,6 +122,10 @@ def inbox_text(kind: str, params: dict) -> str:
             "Việc theo dõi mới được giao cho bạn, hạn %(date)s", date=p.get("date", "")
         ),
         Kind.FOLLOWUP_DUE: _("Việc theo dõi đến hạn %(date)s", date=p.get("date", "")),
+        Kind.CASE_UNREADABLE: _(
+            "Hồ sơ %(case)s không đọc được: cần kiểm tra bộ khoá hoặc bản sao lưu",
+            case=p.get("case", ""),
+        ),
         Kind.DIGEST: _("Việc hôm nay: %(count)s thông báo chưa đọc", count=p.get("count", 0)),
     }
     return texts.get(kind, _("Thông báo mới"))
@@ -138,6 +145,7 @@ _OUTSIDE = {
     Kind.CONSENT_WITHDRAWN: "Có {n} thay đổi về sự đồng ý trên hồ sơ bạn phụ trách.",
     Kind.FOLLOWUP_ASSIGNED: "Có {n} việc theo dõi mới được giao cho bạn.",
     Kind.FOLLOWUP_DUE: "Có {n} việc theo dõi đến hạn.",
+    Kind.CASE_UNREADABLE: "Có {n} hồ sơ không đọc được, cần quản trị kiểm tra.",
     Kind.DIGEST: "Việc hôm nay: bạn có {n} thông báo chưa đọc.",
 }
 

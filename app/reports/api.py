@@ -57,6 +57,7 @@ def report(kind: str, year: int):
 
 
 def _register_openapi() -> None:
+    _body = openapi.body_of(schemas.ReportSchema)
     unit = {
         "name": "unit",
         "in": "query",
@@ -85,7 +86,10 @@ def _register_openapi() -> None:
                 },
             ],
             "responses": {
-                "200": {"description": "The dashboard figures"},
+                "200": openapi.json_response(
+                    "The dashboard figures",
+                    openapi.with_properties(_body, period={"type": "string"}),
+                ),
                 "400": {"description": "Not one of the fixed periods or windows"},
                 "404": {"description": "Unit not found or outside your scope"},
             },
@@ -108,7 +112,16 @@ def _register_openapi() -> None:
                 unit,
             ],
             "responses": {
-                "200": {"description": "The report rows, one per child unit and a total"},
+                "200": openapi.json_response(
+                    "The report rows, one per child unit and a total",
+                    openapi.with_properties(
+                        _body,
+                        kind={"type": "string"},
+                        year={"type": "integer"},
+                        due={"type": "string", "format": "date"},
+                        checkpoint={"type": "string"},
+                    ),
+                ),
                 "404": {"description": "Unit not found or outside your scope"},
             },
         },

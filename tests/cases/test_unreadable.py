@@ -92,3 +92,22 @@ def test_its_own_page_says_so_and_admins_see_the_code(client, app, world, damage
     assert "/admin/unreadable-cases" in admin.get("/home").get_data(as_text=True)
     # Only admins read the listing.
     assert client.get("/admin/unreadable-cases").status_code == 403
+
+
+def test_admins_are_told_once_per_case_without_its_contents(client, app, world, damaged):
+    from app.notifications.models import Notification
+
+    bad, _good = damaged
+    sign_in(client, "caseworker")
+    client.get("/cases/")
+    client.get("/cases/")  # seen again: the admins are not told twice
+    notes = list(
+        db.session.scalars(sa.select(Notification).where(Notification.kind == "case.unreadable"))
+    )
+    assert [n.user_id for n in notes] == [world.users["admin"].id]
+    assert notes[0].params == {"case": bad.code} and notes[0].link == "/admin/unreadable-cases"
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    inbox = admin.get("/notifications").get_data(as_text=True)
+    assert f'Hồ sơ <span class="mono">{bad.code}</span> không đọc được' in inbox
+    assert "Hỏng" not in inbox

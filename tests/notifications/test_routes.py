@@ -44,7 +44,7 @@ def test_the_bell_shows_the_unread_count_and_the_inbox_lists_them(world, notes, 
     inbox = client.get("/notifications")
     assert inbox.status_code == 200
     html = inbox.get_data(as_text=True)
-    assert "Hồ sơ NB-2026-00001 được giao cho bạn" in html
+    assert 'Hồ sơ <span class="mono">NB-2026-00001</span> được giao cho bạn' in html
     assert html.count('class="notification unread"') == 2
 
 

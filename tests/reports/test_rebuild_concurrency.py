@@ -16,7 +16,7 @@ from app.orgs.models import OrgLevel
 from app.permissions import Actor, Role
 from app.reports import services as report_services
 from tests.cases.conftest import open_case
-from tests.conftest import private_pg_url
+from tests.conftest import other_backend, private_pg_url
 from tests.factories import OrgUnitFactory, UserFactory
 from tests.live import own_app
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.real_db
 
 def test_case_view_during_a_rebuild_waits_under_100_ms(tmp_path):
     if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
+        pytest.skip(other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."))
     app = own_app(tmp_path, SQLALCHEMY_DATABASE_URI=private_pg_url("rebuild"))
     try:
         with app.app_context():

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.orgs.models import OrgLevel
 from app.permissions import Role
 from tests.cases.conftest import open_case
-from tests.conftest import sign_in
+from tests.conftest import other_backend, sign_in
 from tests.factories import OrgUnitFactory, UserFactory
 from tests.live import own_app
 
@@ -130,7 +130,7 @@ def test_503_page_in_english(app, tmp_path):
 def test_postgresql_connections_carry_their_settings(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
+        pytest.skip(other_backend("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."))
     from tests.conftest import private_pg_url
 
     app = own_app(
