@@ -18,12 +18,16 @@ from app.referrals import queries, sharing
 from app.referrals.blueprint import REFERRAL_ROLES, bp
 from app.referrals.status import ReferralStatus, local_today, reason_label, status_label
 from app.web.params import page_arg
+from app.web.templating import format_number
 
 READERS = perms.DIRECTORY_READERS
 
 
 def _overdue_text() -> str:
-    return _("Chuyển gửi đã quá hạn trả lời: %(n)d", n=queries.overdue_count(current_actor()))
+    return _(
+        "Chuyển gửi đã quá hạn trả lời: %(n)s",
+        n=format_number(queries.overdue_count(current_actor())),
+    )
 
 
 register_panel(

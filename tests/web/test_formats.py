@@ -73,3 +73,17 @@ def test_csv_numbers_are_plain():
     assert csv_text("cases", disclosure.exact(2000)) == "2000"
     assert csv_text("rate", disclosure.rate(disclosure.exact(1), disclosure.exact(8))) == "12.5%"
     assert csv_text("cases", disclosure.withheld()) == "—"
+
+
+def test_counts_in_sentences_are_grouped_for_the_locale(speaking):
+    """A count past 999 inside a sentence ("Trang 1 / 1.234") is grouped like every number."""
+    from flask import render_template_string
+
+    from app.cases.queries import Page
+
+    pager = '{% from "_form.html" import pager %}{{ pager(page, "cases.index") }}'
+    page = Page([], 1, 25, 1234 * 25)
+    speaking("vi")
+    assert "Trang 1 / 1.234" in render_template_string(pager, page=page)
+    speaking("en")
+    assert "Page 1 of 1,234" in render_template_string(pager, page=page)
