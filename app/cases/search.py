@@ -104,7 +104,7 @@ def _by_selectivity(probes: list[bi.Probe]) -> list[bi.Probe]:
     return [p for _, _, p in sorted(zip(counts, range(len(probes)), probes, strict=True))]
 
 
-def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) -> list[int]:
+def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) -> sa.Select:
     """Case ids having every probe's tag, newest first, below `below`; `probes` come smallest
     tag first (`_by_selectivity`)."""
     # Drive by the smallest tag, walking its index in case order; the other tags are
@@ -124,12 +124,14 @@ def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) ->
         stmt = stmt.join(Case, Case.id == t0.c.case_id).where(scope)
     if below is not None:
         stmt = stmt.where(t0.c.case_id < below)
-    stmt = stmt.group_by(t0.c.case_id).order_by(t0.c.case_id.desc()).limit(limit)
-    return list(db.session.execute(stmt).scalars())
+    return stmt.group_by(t0.c.case_id).order_by(t0.c.case_id.desc()).limit(limit)
 
 
-def _confirmed(key: bytes, probes: list[bi.Probe], case_ids: list[int]) -> list[int]:
-    """The candidates whose own row proves every probe."""
+def _candidate_tokens(probes: list[bi.Probe], scope, below: int | None, limit: int) -> dict:
+    """The candidates (`_candidates`) with their stored tokens of the probes' tags, in one
+    round trip: case id -> tokens, newest first. Every candidate has a token of the first
+    probe's tag, so none is missing."""
+    batch = _candidates(probes, scope, below, limit).subquery("batch")
     rows = db.session.execute(
         sa.select(
             _TOKENS.c.case_id,
@@ -138,15 +140,26 @@ def _confirmed(key: bytes, probes: list[bi.Probe], case_ids: list[int]) -> list[
             _TOKENS.c.tag,
             _TOKENS.c.proof,
             _TOKENS.c.proof_exact,
-        ).where(_TOKENS.c.case_id.in_(case_ids), _TOKENS.c.tag.in_({p.tag for p in probes}))
+        )
+        .join(batch, batch.c.case_id == _TOKENS.c.case_id)
+        .where(
+            _TOKENS.c.kind.in_({p.kind for p in probes}),
+            _TOKENS.c.tag.in_({p.tag for p in probes}),
+        )
+        .order_by(_TOKENS.c.case_id.desc())
     ).all()
-    by_case = defaultdict(list)
+    by_case: dict[int, list] = defaultdict(list)
     for row in rows:
         by_case[row.case_id].append(row)
+    return by_case
+
+
+def _confirmed(key: bytes, probes: list[bi.Probe], by_case: dict) -> list[int]:
+    """The candidates whose own row proves every probe, newest first."""
     return [
         case_id
-        for case_id in case_ids
-        if all(any(p.proves(key, case_id, t) for t in by_case[case_id]) for p in probes)
+        for case_id, tokens in by_case.items()
+        if all(any(p.proves(key, case_id, t) for t in tokens) for p in probes)
     ]
 
 
@@ -161,13 +174,12 @@ def find_case_ids(groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25)
         probes = _by_selectivity(probes)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
-            batch = _candidates(probes, scope, below, batch_size)
+            batch = _candidate_tokens(probes, scope, below, batch_size)
             if not batch:
                 break
-            hits = _confirmed(key, probes, batch)
-            confirmed += hits
+            confirmed += _confirmed(key, probes, batch)
             scanned += len(batch)
-            below = batch[-1]
+            below = min(batch)
             if len(batch) < batch_size:
                 break
             # Ask next for about as many candidates as the confirmed share so far says are
