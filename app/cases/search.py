@@ -5,9 +5,13 @@ a name), and a case found by any group is found (name, phone, ID number). For ea
 database returns candidates by the truncated tags alone — newest first, within the caller's
 scope, in batches — and each candidate is kept only if its stored proofs are the ones computed
 for its own row, so false positives of the truncation and tokens moved between rows are
-dropped. The walk stops as soon as enough cases are confirmed, so a common word costs about as
-much as a rare one; `MAX_CANDIDATES` bounds the worst case (a rare word whose tag it shares with
-a very common one) and is reported, not hidden.
+dropped. The words of a name are intersected in the database, walked from the word whose tag
+has the fewest tokens, and each batch comes back with its tokens in the same round trip, so
+a full name costs about what its rarest word's tag costs; a pair of words sharing one tag is
+the exception (the database cannot tell them apart, the proofs must). The walk stops as soon
+as enough cases are confirmed, so a common word costs about as much as a rare one;
+`MAX_CANDIDATES` bounds the worst case (a rare word whose tag it shares with a very common
+one) and is reported, not hidden.
 """
 
 from __future__ import annotations
