@@ -115,7 +115,8 @@ def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) ->
     # correlated EXISTS probes, the next smallest first, so most rows fail at the first one.
     # Not joins: SQLite would carry the `below` bound across a join onto the other tables'
     # index and scan a range where one row was enough.
-    first, *rest = probes
+    # Two words sharing a tag are one condition here (the proofs tell them apart).
+    first, *rest = {(p.kind, p.tag): p for p in probes}.values()
     t0 = _ALIASES[0]
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
     for ti, probe in zip(_ALIASES[1:], rest, strict=False):

@@ -203,3 +203,19 @@ def test_a_name_is_walked_from_its_rarest_word(world, monkeypatch):
         monkeypatch.setitem(search._counts, (probe.kind, probe.tag), (-count(probe), 1e18))
     assert count(search._by_selectivity(probes)[0]) == max(count(p) for p in probes)
     assert queries.search_cases(actor(world), "Đỗ Thị Lan") == expected
+
+
+def test_two_words_of_a_name_sharing_a_tag_must_both_be_there(world):
+    """The database sees one tag for both words; the proofs still ask for each of them."""
+    key = keyring().index_key
+    target = bi.tag(key, bi.NAME, "lan")
+    twin = next(
+        w
+        for w in (f"ten{i}" for i in itertools.count())
+        if bi.tag(key, bi.NAME, w) == target and w != "lan"
+    )
+    both = open_case(world.users["caseworker"], world.commune_a, full_name=f"Phạm Lan {twin}")
+    open_case(world.users["caseworker"], world.commune_a, full_name="Phạm Thị Lan")
+    open_case(world.users["caseworker"], world.commune_a, full_name=f"Phạm Thị {twin}")
+    assert codes(queries.search_cases(actor(world), f"Lan {twin}")) == [both.code]
+    assert codes(queries.search_cases(actor(world), f"{twin} Phạm lan")) == [both.code]
