@@ -21,6 +21,7 @@ MODULES = (
     "referrals",
     "outreach",
     "reports",
+    "training",
     "jobs",
     "notifications",
     "followups",

@@ -43,6 +43,7 @@ def raw_codes() -> set[str]:
     from app.outreach import vocab
     from app.referrals import status
     from app.reports.models import Indicator
+    from app.training import vocab as training_vocab
 
     enums = [SupportCategory, OrgLevel, Indicator, status.ReferralStatus, status.ReasonCode]
     enums += [
@@ -56,6 +57,7 @@ def raw_codes() -> set[str]:
     codes |= {consents.SHARE_HEALTH_DETAILS, consents.SHARE_VIOLENCE_DETAILS}
     for table in (vocab.FORMS, vocab.TOPICS, vocab.PLACES, vocab.AUDIENCES):
         codes |= set(table)
+    codes |= set(training_vocab.FORMATS)
     return codes
 
 

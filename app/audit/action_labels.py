@@ -75,6 +75,11 @@ _LABELS = {
     "outreach.imported": _a("Nhập hoạt động tuyên truyền"),
     "plan.created": _a("Tạo kế hoạch"),
     "plan.updated": _a("Sửa kế hoạch"),
+    "plan.staffing_updated": _a("Sửa số cán bộ tại chức của kế hoạch"),
+    "training.created": _a("Ghi lớp tập huấn cán bộ"),
+    "training.updated": _a("Sửa lớp tập huấn cán bộ"),
+    "training.deleted": _a("Xoá lớp tập huấn cán bộ"),
+    "training.imported": _a("Nhập lớp tập huấn cán bộ từ Excel"),
     "report.viewed": _a("Xem báo cáo"),
     "report.exported": _a("Xuất báo cáo"),
     "report.figures_rebuilt": _a("Tính lại số liệu báo cáo"),
@@ -112,6 +117,7 @@ _OBJECT_LABELS = {
     "plan": _a("Kế hoạch"),
     "referral": _a("Chuyển gửi"),
     "report": _a("Báo cáo"),
+    "training_session": _a("Lớp tập huấn cán bộ"),
     "user": _a("Người dùng"),
 }
 OBJECT_TYPES = frozenset(_OBJECT_LABELS)

@@ -56,6 +56,7 @@ KINDS: dict[str, tuple[object, tuple[str, ...]]] = {
     ),
     "referral_work": (_l("Chuyển gửi"), ("referral.",)),
     "outreach": (_l("Hoạt động tuyên truyền"), ("outreach.",)),
+    "training": (_l("Tập huấn cán bộ"), ("training.",)),
     "reports": (_l("Xem, tải báo cáo"), ("report.", "plan.")),
     "audit": (_l("Xem nhật ký"), ("audit.",)),
     "administration": (

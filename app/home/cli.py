@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from app.i18n import i18n_cli
 
 # Modules seed in this order; each app/<module>/demo.py has `seed(password: str) -> None`.
-DEMO_MODULES = ("orgs", "cases", "referrals", "outreach", "reports")
+DEMO_MODULES = ("orgs", "cases", "referrals", "outreach", "reports", "training")
 
 
 def _seeders():

@@ -75,6 +75,11 @@ How it works here
 - Figures that are not about people in the case records are published as they are: outreach
   activities, communes with an activity and the people reached at events (head counts a
   volunteer wrote down, no person behind them), and the plans' own targets.
+- So are the staff figures (`staff`): officers in post and officers trained (app.training).
+  They count members of staff doing their job, whom a supervisor manages by name anyway; no
+  woman in the case records is in them, and nothing about a case can be derived from them.
+  They still go through this layer so that the renderers' check (`release`) holds for every
+  number on a page, and so that a figure cannot be shown without saying what kind it is.
 - The median days to service is shown only when the published number of people connected is
   a number (at least k) and at least k services were received: a median of fewer people is
   one person's waiting time.
@@ -182,6 +187,7 @@ class Kind(StrEnum):
     RATE = "rate"  # a percentage of two published figures
     MEDIAN = "median"  # days, from a published count of at least k
     ACTIVITY = "activity"  # outreach activities and head counts: not about persons on record
+    STAFF = "staff"  # officers in post and trained, and their rate: members of staff at work
     SETTING = "setting"  # a plan's target: what was signed, not data
     EXACT = "exact"  # a true figure, for roles that may open the cases
 
@@ -291,6 +297,14 @@ def median(days: float | None, served: int, connected: Figure, k: int) -> Figure
 def activity(value: int | float, text: str | None = None) -> Figure:
     """An outreach figure (activities, communes with one, people reached at events)."""
     return _figure(text if text is not None else number_text(value), value, Kind.ACTIVITY)
+
+
+def staff(value: int | float, text: str | None = None) -> Figure:
+    """A staff figure (officers in post, officers trained, or a percentage of the two): not
+    about anyone in the case records, published as it is (module docstring)."""
+    if value < 0:
+        raise ValueError("staff figures cannot be negative")
+    return _figure(text if text is not None else number_text(value), value, Kind.STAFF)
 
 
 def setting(value: float, text: str) -> Figure:

@@ -38,6 +38,10 @@ from app.reports.models import (
     Indicator,
     Plan,
 )
+from app.training import indicators as training
+
+# The staff-trained table (app.training.indicators): one row per unit, like the unit table.
+TRAINING_COLUMNS = training.COLUMNS
 
 # Columns of the per-unit table, in order: key -> header (Vietnamese source).
 COLUMNS = {
@@ -114,6 +118,7 @@ class Report:
     statuses: list[Row] = field(default_factory=list)
     reasons: list[Row] = field(default_factory=list)
     has_breakdowns: bool = False
+    training: list[Row] = field(default_factory=list)  # staff trained, per unit
     not_connected_codes: list[str] = field(default_factory=list)
     overdue_codes: list[str] = field(default_factory=list)
 
@@ -189,7 +194,7 @@ def progress_status(actual: float | None, target: float) -> str:
     return "bad"
 
 
-def _plan_progress(plan: Plan, report: Report, answered_for) -> PlanProgress:
+def _plan_progress(plan: Plan, report: Report, answered_for, trained_for) -> PlanProgress:
     out = []
     for target in plan.targets:
         indicator = Indicator(target.indicator)
@@ -215,7 +220,8 @@ def _plan_progress(plan: Plan, report: Report, answered_for) -> PlanProgress:
             label = _("%(label)s (trong %(days)d ngày)", label=label, days=days)
             figure = answered_for(days)
         elif indicator is Indicator.STAFF_TRAINED:
-            figure = disclosure.withheld(_("Chưa có số liệu"))
+            label = _("%(label)s (được tập huấn/tại chức)", label=label)
+            figure = trained_for(plan)
         is_percent = indicator in PERCENT_INDICATORS
         out.append(
             TargetProgress(
@@ -351,7 +357,15 @@ def build_report(
         done = disclosure.total(figures.tally("answered", u) for u in figures.answered)
         return disclosure.rate(figure(done), figure(sent))
 
-    report.plans = [_plan_progress(p, report, answered_for) for p in plans]
+    staff = training.load(unit, period.start, period.end)
+    in_post = training.staff_in_post(plan, unit)
+    report.training = _training_rows(tree, unit, staff, in_post)
+
+    def trained_for(p: Plan) -> Figure:
+        post = in_post if p is plan else training.staff_in_post(p, unit)
+        return training.target_figure(staff, post, mine)
+
+    report.plans = [_plan_progress(p, report, answered_for, trained_for) for p in plans]
     if with_cases and not protected:
         report.not_connected_codes = ind.not_connected_cases(unit, period, window)
         report.overdue_codes = ind.overdue_case_codes(unit, today)
@@ -404,6 +418,20 @@ def _communes_covered(tree: Tree, activities, members: set[int]) -> Figure:
     return disclosure.activity(
         round(100.0 * covered / len(communes), 1), f"{covered}/{len(communes)}"
     )
+
+
+def _training_rows(tree: Tree, unit: OrgUnit, staff, in_post: dict[int, int]) -> list[Row]:
+    """The staff-trained table: a row per child (and the unit itself when its own staff were
+    trained or counted in post), then the total."""
+    defs = tree.rows(unit, set(staff.units) | set(in_post))
+    rows = []
+    for row_unit, members, own in defs:
+        label = row_unit.name + (f" ({_('trực thuộc')})" if own and len(defs) > 1 else "")
+        cells = training.cells(staff, in_post, members)
+        rows.append(Row(row_unit.code, label, cells, unit_code=row_unit.code))
+    total = training.cells(staff, in_post, tree.members(unit))
+    rows.append(Row("total", _("Tổng cộng"), total, is_total=True))
+    return rows
 
 
 def _month_defs(period: ind.Period, counts: dict[tuple[int, int], ind.Counts]):

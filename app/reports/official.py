@@ -196,6 +196,12 @@ def build(
         ),
         _breakdown(_("Theo kết quả chuyển gửi"), now.statuses, before.statuses, "count"),
         _breakdown(_("Theo lý do kết thúc chuyển gửi"), now.reasons, before.reasons, "count"),
+        _breakdown(
+            _("Cán bộ được tập huấn theo đơn vị (được tập huấn/tại chức, tỷ lệ)"),
+            now.training,
+            before.training,
+            "summary",
+        ),
     ]
     return OfficialReport(
         unit=unit,

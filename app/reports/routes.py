@@ -136,6 +136,7 @@ def dashboard():
         windows=WINDOW_LABELS,
         columns=layout.COLUMNS,
         breakdown_columns=layout.BREAKDOWN_COLUMNS,
+        training_columns=layout.TRAINING_COLUMNS,
         case_link=case_link if permissions.may_open_cases(actor) else None,
         legend_help=legend_text(report.k),
         parent=unit.parent if unit.parent and actor.covers_path(unit.parent.path) else None,

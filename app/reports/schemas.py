@@ -9,7 +9,7 @@ from app.reports.disclosure import NOTE, WIDTH
 
 class CellSchema(Schema):
     """A figure of app.reports.disclosure: its printed text, its number when published, and
-    what kind of figure it is (count, rate, median, activity, setting)."""
+    what kind of figure it is (count, rate, median, activity, staff, setting)."""
 
     text = fields.String()
     value = fields.Float(allow_none=True)

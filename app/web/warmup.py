@@ -55,8 +55,9 @@ def _load_languages(app: Flask) -> None:
 
 
 def _build_reports_once(app: Flask) -> None:
-    """The province dashboard's queries and disclosure control, for the top unit, once: what
-    they compile and cache is shared by every later request. Nothing is shown or recorded."""
+    """The dashboard's and the six-monthly report's queries and disclosure control, for the top
+    unit, once: what they compile and cache is shared by every later request. Nothing is shown
+    or recorded."""
     import sqlalchemy as sa
 
     from app.db import enter_read_first_scope, leave_read_first_scope
@@ -79,6 +80,7 @@ def _build_reports_once(app: Flask) -> None:
                 top, period, DEFAULT_WINDOW, protected=True, k=layout.suppression_k(), today=today
             )
             disclosure.release(report)
+            disclosure.release(layout.upward_report(top, "six_monthly", today.year, today))
         finally:
             db.session.rollback()
             db.session.remove()
