@@ -71,6 +71,13 @@ def cell_value(key: str, cell):
     return int(cell.value)
 
 
+def csv_text(key: str, cell) -> str:
+    """What a CSV cell holds: plain for the program that reads it, a count never grouped (2000,
+    not the 2.000 of the Vietnamese pages, which a spreadsheet reads as two)."""
+    value = cell_value(key, cell)
+    return str(value) if isinstance(value, int) else cell.text
+
+
 def to_xlsx(report: Report, meta: ExportMeta) -> bytes:
     disclosure.release(report)
     wb = Workbook()
@@ -128,6 +135,6 @@ def to_csv(report: Report, meta: ExportMeta) -> str:
     writer.writerow([])
     writer.writerow(headers())
     for row in report.rows:
-        writer.writerow([safe_text(row.label)] + [row.cells[key].text for key in COLUMNS])
+        writer.writerow([safe_text(row.label)] + [csv_text(key, row.cells[key]) for key in COLUMNS])
     # A byte-order mark so that Excel opens the Vietnamese text as UTF-8.
     return "\ufeff" + out.getvalue()

@@ -68,6 +68,12 @@ def format_figure(value) -> str:
     """A figure computed as plain text ("72.2%", "2159", "100.0% (5/5)", "<5", "—"; or a report
     cell with `.text`) shown in the user's locale: its numbers are regrouped, its words kept."""
     text = str(getattr(value, "text", value) if value is not None else "")
+    number = getattr(value, "value", None)
+    if isinstance(number, int | float) and float(number).is_integer():
+        # A count grouped the Vietnamese way where it was made ("2.000"): the figure's own
+        # number says it is two thousand, not two, so English pages can show "2,000".
+        if text.replace(".", "") == str(int(number)):
+            return format_number(int(number))
     return _NUMBER.sub(_localize, text)
 
 

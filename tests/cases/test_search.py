@@ -175,3 +175,47 @@ def test_search_api_by_code_and_word(client, world):
         )
         assert response.status_code == 200, response.get_data(as_text=True)
         assert [i["code"] for i in response.get_json()["items"]] == [case.code]
+
+
+def test_a_name_is_walked_from_its_rarest_word(world, monkeypatch):
+    """Candidates are driven by the tag with the fewest tokens (a full name is as fast as its
+    rarest word), and the remembered counts only order the walk: stale ones find the same."""
+    from app.cases import search
+
+    monkeypatch.setattr(search, "_counts", {})
+    for name in ("Đỗ Thị Lan", "Đỗ Thị Mai", "Đỗ Thị Cúc", "Bùi Thị Lan"):
+        open_case(world.users["caseworker"], world.commune_a, full_name=name)
+    probes = bi.name_probes(keyring().index_key, "Đỗ Thị Lan")
+    tokens = CaseSearchToken.__table__
+
+    def count(probe):
+        return db.session.execute(
+            sa.select(sa.func.count()).where(tokens.c.kind == probe.kind, tokens.c.tag == probe.tag)
+        ).scalar_one()
+
+    ordered = search._by_selectivity(probes)
+    assert [count(p) for p in ordered] == sorted(count(p) for p in probes)
+    assert count(ordered[0]) < count(ordered[-1])
+    expected = queries.search_cases(actor(world), "Đỗ Thị Lan")
+    assert len(expected) == 1
+    # Counts remembered from another time, upside down: the same case is found.
+    for probe in probes:
+        monkeypatch.setitem(search._counts, (probe.kind, probe.tag), (-count(probe), 1e18))
+    assert count(search._by_selectivity(probes)[0]) == max(count(p) for p in probes)
+    assert queries.search_cases(actor(world), "Đỗ Thị Lan") == expected
+
+
+def test_two_words_of_a_name_sharing_a_tag_must_both_be_there(world):
+    """The database sees one tag for both words; the proofs still ask for each of them."""
+    key = keyring().index_key
+    target = bi.tag(key, bi.NAME, "lan")
+    twin = next(
+        w
+        for w in (f"ten{i}" for i in itertools.count())
+        if bi.tag(key, bi.NAME, w) == target and w != "lan"
+    )
+    both = open_case(world.users["caseworker"], world.commune_a, full_name=f"Phạm Lan {twin}")
+    open_case(world.users["caseworker"], world.commune_a, full_name="Phạm Thị Lan")
+    open_case(world.users["caseworker"], world.commune_a, full_name=f"Phạm Thị {twin}")
+    assert codes(queries.search_cases(actor(world), f"Lan {twin}")) == [both.code]
+    assert codes(queries.search_cases(actor(world), f"{twin} Phạm lan")) == [both.code]

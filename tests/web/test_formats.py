@@ -52,3 +52,38 @@ def test_english(speaking):
     assert format_percent(72.2) == "72.2%"
     assert format_number(100000) == "100,000"
     assert format_figure("80.0%") == "80.0%"
+
+
+def test_a_count_grouped_where_it_was_made_follows_the_page(speaking):
+    """disclosure writes 2.000; the figure's own number makes it 2,000 on English pages."""
+    from app.reports import disclosure
+
+    count, rate = disclosure.exact(2000), disclosure.rate(disclosure.exact(1), disclosure.exact(8))
+    speaking("en")
+    assert format_figure(count) == "2,000" and format_figure(disclosure.exact(12)) == "12"
+    assert format_figure(rate) == "12.5%"
+    speaking("vi")
+    assert format_figure(count) == "2.000" and format_figure(rate) == "12,5\u00a0%"
+
+
+def test_csv_numbers_are_plain():
+    from app.reports import disclosure
+    from app.reports.exports import csv_text
+
+    assert csv_text("cases", disclosure.exact(2000)) == "2000"
+    assert csv_text("rate", disclosure.rate(disclosure.exact(1), disclosure.exact(8))) == "12.5%"
+    assert csv_text("cases", disclosure.withheld()) == "—"
+
+
+def test_counts_in_sentences_are_grouped_for_the_locale(speaking):
+    """A count past 999 inside a sentence ("Trang 1 / 1.234") is grouped like every number."""
+    from flask import render_template_string
+
+    from app.cases.queries import Page
+
+    pager = '{% from "_form.html" import pager %}{{ pager(page, "cases.index") }}'
+    page = Page([], 1, 25, 1234 * 25)
+    speaking("vi")
+    assert "Trang 1 / 1.234" in render_template_string(pager, page=page)
+    speaking("en")
+    assert "Page 1 of 1,234" in render_template_string(pager, page=page)
