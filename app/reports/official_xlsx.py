@@ -11,6 +11,7 @@ from openpyxl.worksheet.page import PageMargins
 
 from app.reports.exports import XLSX_MIME, safe_text
 from app.reports.official import OfficialReport
+from app.web.templating import format_figure
 
 __all__ = ["XLSX_MIME", "to_xlsx"]
 WIDTHS = {"A": 44, "B": 16, "C": 16, "D": 16}
@@ -29,7 +30,8 @@ def _table(ws, header: list[str], rows: list[list[str]]) -> None:
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         cell.border = box
     for values in rows:
-        ws.append([safe_text(v) for v in values])
+        # Figures in the reader's locale, as on the page ("93,5 %" in Vietnamese).
+        ws.append([safe_text(v if i == 0 else format_figure(v)) for i, v in enumerate(values)])
         for i, cell in enumerate(ws[ws.max_row]):
             cell.font = Font(name="Times New Roman", size=12)
             cell.alignment = Alignment(wrap_text=True, horizontal="left" if i == 0 else "right")
