@@ -169,12 +169,13 @@ def test_the_caseworker_dashboard_shows_her_subtree(world, trained, client_for):
 
 def test_the_official_report_shows_the_indicator_and_its_units(world, trained, client_for):
     client = client_for(world.users["supervisor"])
-    page = client.get("/reports/official/?kind=annual&year=2026").get_data(as_text=True)
+    page = flat(client.get("/reports/official/?kind=annual&year=2026").get_data(as_text=True))
     assert "Chưa có số liệu" not in page
-    assert "58.3% (7/12)" in page
-    assert "Cán bộ được tập huấn theo đơn vị" in page and "2/5 (40.0%)" in page
+    # An administrative document in Vietnamese: its figures are written the Vietnamese way.
+    assert "58,3 % (7/12)" in page
+    assert "Cán bộ được tập huấn theo đơn vị" in page and "2/5 (40,0 %)" in page
     response = client.get("/reports/official/report.xlsx?kind=annual&year=2026")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
-    assert "58.3% (7/12)" in cells and "2/5 (40.0%)" in cells
+    cells = {flat(str(c.value)) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert "58,3 % (7/12)" in cells and "2/5 (40,0 %)" in cells
