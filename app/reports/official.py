@@ -225,7 +225,10 @@ def build(
         recipients=recipients
         or [
             _("Như trên"),
-            _("Hội LHPN %(unit)s (để báo cáo)", unit=parent.name) if parent else _("Lưu"),
+            # A province reports to the Central Women's Union (no parent unit in Cầu Nối).
+            _("Hội LHPN %(unit)s (để báo cáo)", unit=parent.name)
+            if parent
+            else _("Trung ương Hội LHPN Việt Nam (để báo cáo)"),
             _("Lưu: VT"),
         ],
         signer_title=signer_title or _("CHỦ TỊCH"),
