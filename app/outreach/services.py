@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
 from app.db import utcnow
+from app.entries import InvalidEntry  # noqa: F401 (services.X)
 from app.extensions import db
 from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit
@@ -40,12 +41,6 @@ def today() -> date:
     return now().astimezone(LOCAL_TZ).date()
 
 
-class InvalidEntry(Exception):
-    """The entry breaks a rule; `errors` maps a field name to a message in the user's language."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(sorted(errors))
-        self.errors = errors
 
 
 class KeyConflict(Exception):

@@ -254,7 +254,11 @@ class ReferralFigure(db.Model):
         ),
         # Covering (record_key too): the overdue count is read from the index alone.
         sa.Index(
-            "ix_report_referral_figures_overdue", "status", "respond_by", "org_unit_id", "record_key"
+            "ix_report_referral_figures_overdue",
+            "status",
+            "respond_by",
+            "org_unit_id",
+            "record_key",
         ),
     )
 

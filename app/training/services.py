@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from app.audit import services as audit
 from app.db import utcnow
+from app.entries import ImportRejected, InvalidEntry  # noqa: F401 (services.X)
 from app.extensions import db
 from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgUnit, User
@@ -35,20 +36,8 @@ def today() -> date:
     return now().astimezone(LOCAL_TZ).date()
 
 
-class InvalidEntry(Exception):
-    """The entry breaks a rule; `errors` maps a field name to a message in the user's language."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(sorted(errors))
-        self.errors = errors
 
 
-class ImportRejected(Exception):
-    """At least one row is wrong: nothing was imported. `errors` are (row, message) pairs."""
-
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__(len(errors))
-        self.errors = errors
 
 
 @dataclass
