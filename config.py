@@ -115,6 +115,9 @@ class Config:
     # Disclosure control for supervisors' figures.
     SUPPRESSION_K = int(os.environ.get("SUPPRESSION_K", "5"))
 
+    # A scanned consent or document attached to a case (PDF, JPEG, PNG), encrypted.
+    CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("CASE_ATTACHMENT_MAX_BYTES", "5242880"))
+
     # Job engine (app/jobs): RQ on Redis when JOBS_REDIS_URL is set, else in-process threads.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
     JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL")
