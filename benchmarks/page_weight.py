@@ -19,6 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# The demo refuses a guessable password (app/auth/strength.py).
+DEMO_PASSWORD = "gạo nếp cẩm dưới gốc đa làng Vân"
+
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.conftest import make_config, reset_schema  # noqa: E402
@@ -49,7 +52,7 @@ def main(paths: list[str]) -> None:
         from app.home.cli import _seeders
 
         for _name, mod in _seeders():
-            mod.seed("benchmark password 123")
+            mod.seed(DEMO_PASSWORD)
             db.session.commit()
     if paths == ["--all"]:
         return weigh_all(app)
@@ -60,7 +63,7 @@ def main(paths: list[str]) -> None:
             "/auth/sign-in",
             data={
                 "username": user,
-                "password": os.environ.get("PAGE_PASSWORD", "benchmark password 123"),
+                "password": os.environ.get("PAGE_PASSWORD", DEMO_PASSWORD),
             },
         )
     for path in paths:
@@ -86,7 +89,7 @@ def weigh_all(app) -> None:
     worst = 0
     for user, paths in ROLE_PAGES.items():
         client = app.test_client()
-        client.post("/auth/sign-in", data={"username": user, "password": "benchmark password 123"})
+        client.post("/auth/sign-in", data={"username": user, "password": DEMO_PASSWORD})
         for path in list(paths):
             if path in FIRST_OF:
                 html = client.get(path).get_data(as_text=True)
