@@ -133,7 +133,7 @@ def transition_cost(app, cw_id: int, case_id: int, service_id: int, n: int) -> N
             drafts = []
             for _ in range(n):
                 drafts.append(
-                    services.create_referral(cw, case, case.needs[0], service, fields=["code"]).id
+                    services.create_referral(cw, case, case.needs[0], service, fields=["need"]).id
                 )
             db.session.commit()
             started = time.perf_counter()
