@@ -103,7 +103,8 @@ def set_contact(row: NotificationSettings, name: str, value: str | None) -> None
 
 
 def normalize_phone(raw: str) -> str | None:
-    """A Vietnamese mobile number as 84XXXXXXXXX, or None when it is not one."""
+    """A Vietnamese mobile number in international form (84912345678), or None when it is
+    not one."""
     digits = re.sub(r"[\s.\-()]", "", raw or "")
     if digits.startswith("+"):
         digits = digits[1:]

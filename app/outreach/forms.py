@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -125,9 +124,3 @@ class OutreachForm(FlaskForm):
         return loose
 
 
-class DeleteForm(FlaskForm):
-    """CSRF only: deleting is one button."""
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("Tệp Excel (.xlsx)"), render_kw={"accept": ".xlsx"})

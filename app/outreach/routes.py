@@ -23,11 +23,11 @@ from app.imports.bounds import FileRefused, read_upload
 from app.imports.models import RunStatus
 from app.orgs.models import OrgUnit
 from app.outreach import import_runs, importer, indicators, permissions, queries, services
-from app.outreach.forms import DeleteForm, ImportForm, OutreachForm
+from app.outreach.forms import OutreachForm
 from app.outreach.models import new_idempotency_key
 from app.outreach.vocab import AUDIENCES, FORMS, PLACES, TOPICS
 from app.permissions import Role, current_actor, deny, public, roles_required
-from app.web.forms import choices
+from app.web.forms import DeleteForm, XlsxImportForm, choices
 from app.web.params import int_arg, page_arg
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach", template_folder="templates")
@@ -253,7 +253,7 @@ def template():
 @roles_required(*permissions.LOGGING_ROLES)
 def import_page():
     actor = current_actor()
-    form = ImportForm()
+    form = XlsxImportForm()
     errors: list[tuple[int, str]] = []
     if form.validate_on_submit() and form.file.data:
         root = db.session.get(OrgUnit, actor.org_unit_id)

@@ -25,7 +25,7 @@ CLIENT_PREFIX = "KH"  # khách hàng (the person as one organization knows her)
 
 
 def random_reference(prefix: str) -> str:
-    """PREFIX-XXXX-XXXX: 40 random bits from the OS's CSPRNG."""
+    """The prefix and two groups of four (CG-7QK3-M2XD): 40 random bits from the OS's CSPRNG."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(8))
     return f"{prefix}-{body[:4]}-{body[4:]}"
 

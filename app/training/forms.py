@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     FieldList,
     Form,
@@ -103,12 +102,6 @@ class SessionForm(FlaskForm):
         return loose
 
 
-class DeleteForm(FlaskForm):
-    """CSRF only: deleting is one button."""
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("Tệp Excel (.xlsx)"), render_kw={"accept": ".xlsx"})
 
 
 class StaffingForm(FlaskForm):

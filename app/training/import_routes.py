@@ -10,7 +10,7 @@ from app.orgs.models import OrgUnit
 from app.permissions import current_actor, roles_required
 from app.training import importer, permissions, queries, services
 from app.training.blueprint import bp
-from app.training.forms import ImportForm
+from app.web.forms import XlsxImportForm
 
 
 @bp.get("/template.xlsx")
@@ -26,7 +26,7 @@ def template():
 @roles_required(*permissions.ENTRY_ROLES)
 def import_page():
     actor = current_actor()
-    form = ImportForm()
+    form = XlsxImportForm()
     errors: list[tuple[int, str]] = []
     if form.validate_on_submit() and form.file.data:
         # One byte over the limit is enough to refuse: never read a large upload whole.

@@ -12,9 +12,10 @@ from app.home.panels import register_panel
 from app.permissions import PermissionDenied, current_actor, deny, roles_required
 from app.training import permissions, queries, services
 from app.training.blueprint import bp
-from app.training.forms import SPARE_HEADCOUNT_LINES, DeleteForm, SessionForm
+from app.training.forms import SPARE_HEADCOUNT_LINES, SessionForm
 from app.training.models import TrainingSession
 from app.training.vocab import FORMATS
+from app.web.forms import DeleteForm
 from app.web.params import int_arg, page_arg
 
 PER_PAGE = 20

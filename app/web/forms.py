@@ -12,6 +12,7 @@ from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from markupsafe import Markup
 from wtforms import DateField, StringField
 from wtforms.utils import unset_value
@@ -144,3 +145,13 @@ class BirthDateField(StringField):
         if _YEAR.match(text):
             return "", text
         return text, ""
+
+
+class DeleteForm(FlaskForm):
+    """CSRF only: deleting is one button."""
+
+
+class XlsxImportForm(FlaskForm):
+    """One Excel file to import (outreach activities, training sessions)."""
+
+    file = FileField(_l("Tệp Excel (.xlsx)"), render_kw={"accept": ".xlsx"})
