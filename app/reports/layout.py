@@ -146,7 +146,14 @@ class Tree:
             kids.sort(key=lambda u: (u.is_retired, u.name, u.code))
 
     def members(self, unit: OrgUnit) -> set[int]:
-        return {uid for uid, u in self.units.items() if u.path.startswith(unit.path)}
+        """The unit and every unit below it, walked down the tree (a scan of every unit for each
+        row made the national report's rows cost 34 × 3,300 path comparisons)."""
+        found, stack = {unit.id}, [unit.id]
+        while stack:
+            for kid in self.children.get(stack.pop(), ()):
+                found.add(kid.id)
+                stack.append(kid.id)
+        return found
 
     def rows(self, unit: OrgUnit, has_direct: set[int]) -> list[tuple[OrgUnit, set[int], bool]]:
         """(unit, the unit ids the row counts, is the unit itself) for each row of its report:

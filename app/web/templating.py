@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from babel.numbers import get_group_symbol
 from flask import Flask, current_app
-from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
 from flask_babel import format_percent as babel_format_percent
@@ -25,7 +25,8 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_TZ).date()
-    return babel_format_date(value, "dd/MM/yyyy")
+    # The same digits in every language: no locale to look up (Babel took 30 µs a date).
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -34,10 +35,21 @@ def format_datetime(value: datetime | None) -> str:
     return babel_format_datetime(value, "dd/MM/yyyy HH:mm")  # in BABEL_DEFAULT_TIMEZONE
 
 
+_GROUP_SYMBOLS: dict[str, str] = {}
+
+
 def format_number(value: int | float | None) -> str:
     """Thousands grouped for the user's locale: 2.000 in Vietnamese, 2,000 in English."""
     if value is None:
         return ""
+    if isinstance(value, int) and (locale := get_locale()) is not None:
+        # A report shows a thousand counts: Babel's format_decimal took 30 µs each (30 ms of
+        # a province dashboard). Whole numbers only need the locale's grouping symbol.
+        name = str(locale)
+        group = _GROUP_SYMBOLS.get(name)
+        if group is None:
+            group = _GROUP_SYMBOLS[name] = get_group_symbol(locale)
+        return f"{value:,}".replace(",", group)
     return format_decimal(value)
 
 
@@ -77,6 +89,16 @@ def format_figure(value) -> str:
     return _NUMBER.sub(_localize, text)
 
 
+_SUPPRESSED = Markup('<span class="suppressed">{}</span>')
+
+
+def format_report_cell(cell) -> str:
+    """A report cell: its figure in the user's locale, or its protected text marked as such."""
+    if cell.suppressed:
+        return _SUPPRESSED.format(cell.text)
+    return format_figure(cell)
+
+
 # Case codes and partner references inside a sentence ("Chuyển gửi NB-2026-00042 quá hạn") must
 # not wrap mid-code on a phone: a code read in two pieces is a code copied wrong.
 _WHOLE_CODE = re.compile(r"\b(?:[A-Z]{2}-\d{4}-\d{5}|(?:CG|KH)-[0-9A-Z]{4}-[0-9A-Z]{4})\b")
@@ -102,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["figure"] = format_figure
+    app.jinja_env.filters["report_cell"] = format_report_cell
     app.jinja_env.filters["codes_whole"] = keep_codes_whole
 
     @app.context_processor
