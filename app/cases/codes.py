@@ -14,6 +14,7 @@ from app.cases.errors import CaseError
 from app.cases.models import BIRTH_YEAR_BANDS, CaseCodeSequence
 from app.extensions import db
 from app.orgs.models import OrgUnit
+from app.orgs.queries import province_of
 
 # --- birth date / year ------------------------------------------------------------------------
 
@@ -87,12 +88,9 @@ def _ascii_initials(name: str) -> str:
     return "".join(w[0] for w in words).upper()[:3] or "XX"
 
 
-def province_of(unit: OrgUnit) -> OrgUnit:
-    root_id = int(unit.path.strip("/").split("/")[0]) if unit.path.strip("/") else unit.id
-    return db.session.get(OrgUnit, root_id) or unit
-
-
 def province_prefix(unit: OrgUnit) -> str:
+    # The province's prefix, also under a central unit: codes keep their prefix when a
+    # province is moved under it.
     province = province_of(unit)
     prefixes = current_app.config.get("CASE_CODE_PREFIXES") or {"37": "NB"}
     return prefixes.get(province.code) or _ascii_initials(province.name)

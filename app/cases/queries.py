@@ -13,7 +13,8 @@ from app.cases.models import BreakGlassGrant, Case, Need, NeedPriority, NeedStat
 from app.cases.search import find_case_ids, probe_groups
 from app.db import utcnow
 from app.extensions import db
-from app.orgs.models import OrgUnit, User
+from app.orgs.models import OrgLevel, OrgUnit, User
+from app.orgs.queries import province_of
 from app.permissions import Actor, Role, in_org_scope, not_found, org_subtree_ids
 
 
@@ -123,16 +124,18 @@ def transfer_targets(actor: Actor, case: Case) -> list[OrgUnit]:
     Union, which passes it on. The whole country (3,300 communes) made every case page a
     3,400-option list: 70 ms to render and unusable on a phone."""
     unit = db.session.get(OrgUnit, case.org_unit_id)
-    province = "/" + unit.path.strip("/").split("/")[0] + "/"
+    province = province_of(unit)
     return list(
         db.session.execute(
             sa.select(OrgUnit)
             .where(
                 OrgUnit.id != case.org_unit_id,
                 OrgUnit.is_retired.is_(False),
+                # Cases live in provinces and below: the central unit is never a target.
+                OrgUnit.level != OrgLevel.CENTRAL,
                 sa.or_(
-                    OrgUnit.path.startswith(province, autoescape=True),
-                    OrgUnit.parent_id.is_(None),
+                    OrgUnit.path.startswith(province.path, autoescape=True),
+                    OrgUnit.level == OrgLevel.PROVINCE,
                 ),
             )
             .order_by(OrgUnit.path)
@@ -143,7 +146,7 @@ def transfer_targets(actor: Actor, case: Case) -> list[OrgUnit]:
 def assignable_users(actor: Actor, case: Case) -> list[User]:
     """Caseworkers and volunteers whose unit is on the case's unit path (above or at it)."""
     unit = db.session.get(OrgUnit, case.org_unit_id)
-    ids = [int(i) for i in unit.path.strip("/").split("/") if i] if unit else []
+    ids = unit.path_ids if unit else []
     below = sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
     return list(
         db.session.execute(

@@ -1,4 +1,4 @@
-"""`flask orgs import|load-official` and `flask users create`."""
+"""`flask orgs import|load-official|add-central` and `flask users create`."""
 
 from __future__ import annotations
 
@@ -57,9 +57,10 @@ def _run_import(rows, shape_errors, via: str) -> int:
 def import_command(file):
     """Import org units from a UTF-8 CSV file with columns code, name, level, parent_code.
 
-    level is one of province, district, commune, ward; parent_code is empty for a province and
-    otherwise names a unit earlier in the file or already in the database. Every line is checked
-    first: if any line is wrong, nothing is imported and each error is printed with its line.
+    level is one of central, province, district, commune, ward; parent_code is empty for the
+    central unit and for a province at the top, and otherwise names a unit earlier in the file
+    or already in the database. Every line is checked first: if any line is wrong, nothing is
+    imported and each error is printed with its line.
     """
     try:
         data = read_upload(file, LIMITS)
@@ -90,6 +91,26 @@ def load_official_command(province: str):
         return
     count = _run_import(rows, [], via="vietnam-provinces")
     click.echo(f"Đã nhập {count} đơn vị.")
+
+
+@orgs_cli.command("add-central")
+@click.option("--code", required=True, help="Code of the central unit, e.g. TW.")
+@click.option("--name", required=True, help="Name, e.g. Trung ương Hội LHPN Việt Nam.")
+def add_central_command(code: str, name: str):
+    """Create the central unit and move every active province at the top under it.
+
+    For a provincial deployment that becomes national: one transaction, each move audited.
+    Case codes, figures and users' scopes follow the provinces (they hold unit ids, not paths).
+    """
+    try:
+        central, provinces = services.add_central_unit(Actor.system("cli"), code=code, name=name)
+    except services.OrgError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(
+        f"Đã tạo đơn vị cấp Trung ương {central.code}, chuyển {len(provinces)} tỉnh/thành phố vào."
+    )
 
 
 def _password_from_prompt(username: str) -> str:

@@ -15,6 +15,7 @@ NO_PARENT = ""
 
 
 LEVEL_LABELS = {
+    OrgLevel.CENTRAL: _l("Trung ương"),
     OrgLevel.PROVINCE: _l("Tỉnh/thành phố"),
     OrgLevel.DISTRICT: _l("Huyện"),
     OrgLevel.COMMUNE: _l("Xã"),

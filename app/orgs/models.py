@@ -15,6 +15,7 @@ from app.extensions import db
 
 
 class OrgLevel(StrEnum):
+    CENTRAL = "central"  # the Central Women's Union, above the provinces (national deployment)
     PROVINCE = "province"
     DISTRICT = "district"
     COMMUNE = "commune"
@@ -22,9 +23,11 @@ class OrgLevel(StrEnum):
 
 
 # Which level may sit under which: the tree allows both the old three-level and the post-2025
-# two-level administration (commune/ward directly under a province).
+# two-level administration (commune/ward directly under a province). A national deployment puts
+# the one central unit above the provinces; a provincial one keeps its province at the top.
 ALLOWED_PARENT_LEVELS: dict[OrgLevel, frozenset[OrgLevel | None]] = {
-    OrgLevel.PROVINCE: frozenset({None}),
+    OrgLevel.CENTRAL: frozenset({None}),
+    OrgLevel.PROVINCE: frozenset({None, OrgLevel.CENTRAL}),
     OrgLevel.DISTRICT: frozenset({OrgLevel.PROVINCE}),
     OrgLevel.COMMUNE: frozenset({OrgLevel.PROVINCE, OrgLevel.DISTRICT}),
     OrgLevel.WARD: frozenset({OrgLevel.PROVINCE, OrgLevel.DISTRICT}),
@@ -53,6 +56,11 @@ class OrgUnit(db.Model):
     @property
     def audit_ref(self) -> str:
         return self.code
+
+    @property
+    def path_ids(self) -> list[int]:
+        """The ids from the top of the tree down to this unit, read from its path."""
+        return [int(x) for x in self.path.strip("/").split("/") if x]
 
     @property
     def depth(self) -> int:

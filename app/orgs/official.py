@@ -1,7 +1,8 @@
 """The official list of provinces and communes/wards (PyPI package `vietnam-provinces`).
 
 Since 1 July 2025 Vietnam has two levels: communes, wards and special zones sit directly under
-one of 34 provinces. Codes are the statistics office's (province "37", ward "14464").
+one of 34 provinces. Codes are the statistics office's (province "37", ward "14464"). A province
+is loaded under the central unit when there is one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from vietnam_provinces import Province, VietNamDivisionType, Ward
 from app.extensions import db
 from app.orgs.models import OrgLevel, OrgUnit
 from app.orgs.services import ImportRow
+from app.orgs.services.org_units import central_unit
 
 _PROVINCE_PREFIX = {
     VietNamDivisionType.TINH: "Tỉnh",
@@ -60,7 +62,10 @@ def official_rows(code: str) -> list[ImportRow]:
     )
     rows = []
     if p_code not in existing:
-        rows.append(ImportRow(1, p_code, _province_name(province), OrgLevel.PROVINCE.value, ""))
+        # A national deployment keeps every province under its central unit.
+        central = central_unit()
+        parent = central.code if central is not None and not central.is_retired else ""
+        rows.append(ImportRow(1, p_code, _province_name(province), OrgLevel.PROVINCE.value, parent))
     for line, ward in enumerate(wards, start=2):
         if ward_code(ward.code) not in existing:
             rows.append(

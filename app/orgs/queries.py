@@ -49,6 +49,19 @@ def get_org_unit_or_404(actor: Actor, code: str) -> OrgUnit:
     return unit
 
 
+def province_of(unit: OrgUnit) -> OrgUnit:
+    """The province a unit belongs to (itself when it is one), found by level on its path: under
+    a central unit the top of the path is no longer the province. A unit with no province above
+    it (the central unit itself) answers the top of its path."""
+    ids = unit.path_ids or [unit.id]
+    if unit.level == OrgLevel.PROVINCE:
+        return unit
+    province = db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.id.in_(ids), OrgUnit.level == OrgLevel.PROVINCE)
+    ).first()
+    return province or db.session.get(OrgUnit, ids[0]) or unit
+
+
 # Vietnamese alphabetical order: ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 _RANK = {letter: i for i, letter in enumerate(_ALPHABET)}

@@ -27,6 +27,7 @@ from app.orgs.forms import (
     choices,
     role_choices,
 )
+from app.orgs.models import ALLOWED_PARENT_LEVELS, OrgLevel
 from app.permissions import Role, current_actor, roles_required
 from app.web.params import page_arg
 
@@ -84,8 +85,8 @@ def _status(form) -> int:
 # ---------------------------------------------------------------- org units
 
 
-# Past this many units the full tree is too heavy for a phone: show the provinces, each
-# opening its own subtree.
+# Past this many units the full tree is too heavy for a phone: show the provinces (under the
+# central unit, if any), each opening its own subtree.
 TREE_LIMIT = 400
 
 
@@ -98,9 +99,10 @@ def org_units():
     under = queries.get_org_unit_or_404(actor, under_code) if under_code else None
     rows = queries.org_tree(actor, include_retired=include_retired, under=under)
     total = len(rows)
-    collapsed = under is None and total > TREE_LIMIT
+    top = under is None or under.level == OrgLevel.CENTRAL
+    collapsed = top and total > TREE_LIMIT
     if collapsed:
-        rows = [row for row in rows if row.depth == 0]
+        rows = [row for row in rows if row.depth == 0 or row.unit.level == OrgLevel.PROVINCE]
     return render_template(
         "orgs/org_units.html",
         rows=rows,
@@ -118,7 +120,7 @@ def new_org_unit():
     actor = current_actor()
     form = OrgUnitForm()
     form.parent.choices = choices(
-        [(NO_PARENT, _("— Không có (đơn vị cấp tỉnh) —")), *queries.unit_choices(actor)]
+        [(NO_PARENT, _("— Không có (cấp cao nhất) —")), *queries.unit_choices(actor)]
     )
     if not form.is_submitted():
         form.parent.data = request.args.get("parent", NO_PARENT)
@@ -139,7 +141,8 @@ def new_org_unit():
 def _unit_page(unit, *, rename=None, move=None, retire=None, status: int = 200):
     actor = current_actor()
     move = move or MoveForm(formdata=None)
-    top = [(NO_PARENT, _("— Không có (cấp cao nhất) —"))] if unit.level == "province" else []
+    at_top = None in ALLOWED_PARENT_LEVELS[OrgLevel(unit.level)]
+    top = [(NO_PARENT, _("— Không có (cấp cao nhất) —"))] if at_top else []
     move.parent.choices = choices(
         top + queries.unit_choices(actor, for_level=unit.level, exclude=unit)
     )

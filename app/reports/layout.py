@@ -165,17 +165,12 @@ class Tree:
         return rows
 
 
-def _path_ids(unit: OrgUnit) -> list[int]:
-    """The ids of the units from the top of the tree down to `unit`, read from its path."""
-    return [int(x) for x in unit.path.strip("/").split("/") if x]
-
-
 # ------------------------------------------------------------------------------ plans
 
 
 def applicable_plans(unit: OrgUnit, period: ind.Period) -> list[Plan]:
     """Plans of the unit or of a unit above it whose period overlaps; nearest unit first."""
-    ancestor_ids = _path_ids(unit)
+    ancestor_ids = unit.path_ids
     plans = list(
         db.session.execute(
             sa.select(Plan).where(

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
-from app.orgs.models import OrgUnit
+from app.orgs.models import OrgLevel, OrgUnit
 from app.reports import disclosure, indicators, layout, periods
 from app.reports.models import Plan
 from app.reports.official_models import DEFAULT_RULE, OfficialReportRule, RuleDates
@@ -163,6 +163,35 @@ def _totals(now, before) -> list[tuple[str, str, str]]:
     return out
 
 
+# The Central Women's Union sits in Hà Nội; its name already says what body it is.
+CENTRAL_PLACE = "Hà Nội"
+
+
+def _body(unit: OrgUnit) -> str:
+    if unit.level == OrgLevel.CENTRAL:
+        return unit.name
+    return _("Hội Liên hiệp Phụ nữ %(unit)s", unit=unit.name)
+
+
+def _reports_to(unit: OrgUnit) -> list[str]:
+    """The "Nơi nhận" line of the body the report goes to; none above the central unit."""
+    parent = unit.parent
+    if parent is not None and parent.level == OrgLevel.CENTRAL:
+        return [_("%(body)s (để báo cáo)", body=parent.name)]
+    if parent is not None:
+        return [_("Hội LHPN %(unit)s (để báo cáo)", unit=parent.name)]
+    if unit.level == OrgLevel.CENTRAL:
+        return []
+    # A province at the top reports to the Central Women's Union, not in this deployment.
+    return [_("Trung ương Hội LHPN Việt Nam (để báo cáo)")]
+
+
+def _place(unit: OrgUnit) -> str:
+    if unit.level == OrgLevel.CENTRAL:
+        return CENTRAL_PLACE
+    return unit.name.split(" ", 1)[-1] if unit.name else ""
+
+
 def build(
     unit: OrgUnit,
     kind: str,
@@ -213,24 +242,16 @@ def build(
         previous_period=previous_period,
         until=data_until(period, today),
         plan=plan,
-        issuing_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=unit.name),
-        parent_body=_("Hội Liên hiệp Phụ nữ %(unit)s", unit=parent.name) if parent else "",
+        issuing_body=_body(unit),
+        parent_body=_body(parent) if parent else "",
         number=number,
-        place=place or (unit.name.split(" ", 1)[-1] if unit.name else ""),
+        place=place or _place(unit),
         made_on=today,
         title=title,
         targets=_targets(now, before),
         totals=_totals(now, before),
         breakdowns=[b for b in breakdowns if b.rows],
-        recipients=recipients
-        or [
-            _("Như trên"),
-            # A province reports to the Central Women's Union (no parent unit in Cầu Nối).
-            _("Hội LHPN %(unit)s (để báo cáo)", unit=parent.name)
-            if parent
-            else _("Trung ương Hội LHPN Việt Nam (để báo cáo)"),
-            _("Lưu: VT"),
-        ],
+        recipients=recipients or [_("Như trên"), *_reports_to(unit), _("Lưu: VT")],
         signer_title=signer_title or _("CHỦ TỊCH"),
         signer_name=signer_name,
         k=now.k,

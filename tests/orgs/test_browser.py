@@ -53,6 +53,9 @@ def test_admin_pages_on_a_phone(seeded_app):
         _fits(page, "users")
         page.click("text=volunteer")
         page.click("button:has-text('Khoá tài khoản')")
+        # The form posts and comes back to the same address: wait for the answer itself, not
+        # for the page that is being replaced (reading it mid-navigation was flaky).
+        page.wait_for_selector("text=Đã khoá tài khoản")
         assert "Đã khoá tài khoản" in page.content()
         _fits(page, "user")
         assert not errors, errors

@@ -75,7 +75,7 @@ def test_import_is_all_or_nothing_with_line_numbers(runner, world, tmp_path):
         7: "Không tìm thấy đơn vị cấp trên có mã 99",
         8: "nằm ở dòng 9",
         10: "cấp xã không thể trực thuộc đơn vị cấp xã",
-        11: "Chỉ tỉnh/thành phố",
+        11: "Chỉ Trung ương và tỉnh/thành phố",
         12: "cần 4 cột",
     }
     for line, message in expected.items():

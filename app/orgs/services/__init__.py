@@ -13,6 +13,7 @@ from app.orgs.services.imports import (
     import_org_units,
 )
 from app.orgs.services.org_units import (
+    add_central_unit,
     create_org_unit,
     move_org_unit,
     rename_org_unit,
@@ -31,6 +32,7 @@ __all__ = [
     "ImportRow",
     "LineError",
     "OrgError",
+    "add_central_unit",
     "check_import",
     "clean_text",
     "create_org_unit",

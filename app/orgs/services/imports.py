@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from app.audit import services as audit
 from app.extensions import db
 from app.orgs import permissions
-from app.orgs.models import OrgUnit
+from app.orgs.models import OrgLevel, OrgUnit
 from app.orgs.services.common import require
 from app.orgs.services.org_units import (
     code_problem,
@@ -19,6 +19,7 @@ from app.orgs.services.org_units import (
     lock_tree,
     name_problem,
     parent_problem,
+    second_central_problem,
 )
 from app.permissions import Actor
 
@@ -57,8 +58,14 @@ def check_import(rows: Sequence[ImportRow], tick: Callable[[int], None] | None =
     later = {row.code: row.line for row in reversed(rows)}
     seen: dict[str, ImportRow] = {}
     errors: list[LineError] = []
+    # The one central unit: in the database, else the first central line of the file.
+    central = next((c for c, (level, _r) in existing.items() if level == OrgLevel.CENTRAL), None)
     for row in rows:
         errors.extend(LineError(row.line, p) for p in _row_problems(row, existing, seen, later))
+        if row.level == OrgLevel.CENTRAL and row.code != central:
+            if problem := second_central_problem(central):
+                errors.append(LineError(row.line, problem))
+            central = central or row.code
         if row.code and row.code not in seen:
             seen[row.code] = row
         if tick:

@@ -21,6 +21,7 @@ NAME_MAX = 200
 LEVELS = frozenset(lv.value for lv in OrgLevel)
 
 LEVEL_LABELS = {
+    OrgLevel.CENTRAL: _l("Trung ương"),
     OrgLevel.PROVINCE: _l("tỉnh/thành phố"),
     OrgLevel.DISTRICT: _l("huyện"),
     OrgLevel.COMMUNE: _l("xã"),
@@ -68,8 +69,12 @@ def parent_problem(
     allowed = ALLOWED_PARENT_LEVELS[OrgLevel(level)]
     if (OrgLevel(parent_level) if parent_level else None) in allowed:
         return None
+    if level == OrgLevel.CENTRAL:
+        return _("Đơn vị cấp Trung ương là cấp cao nhất, không trực thuộc đơn vị nào.")
     if parent_level is None:
-        return _("Chỉ tỉnh/thành phố mới được ở cấp cao nhất; hãy chọn đơn vị cấp trên.")
+        return _(
+            "Chỉ Trung ương và tỉnh/thành phố mới được ở cấp cao nhất; hãy chọn đơn vị cấp trên."
+        )
     return _(
         "Đơn vị cấp %(level)s không thể trực thuộc đơn vị cấp %(parent)s.",
         level=str(LEVEL_LABELS[OrgLevel(level)]),
@@ -79,6 +84,23 @@ def parent_problem(
 
 def _code_taken(code: str) -> bool:
     return db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code)) is not None
+
+
+def central_unit() -> OrgUnit | None:
+    """The one central unit, retired or not (a second one would split the country's figures)."""
+    return db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.level == OrgLevel.CENTRAL).order_by(OrgUnit.id)
+    ).first()
+
+
+def second_central_problem(existing_code: str | None) -> str | None:
+    """Why another central unit may not be added when `existing_code` is already one."""
+    if existing_code is None:
+        return None
+    return _(
+        "Đã có đơn vị cấp Trung ương (%(code)s); cả nước chỉ có một đơn vị cấp này.",
+        code=existing_code,
+    )
 
 
 def lock_tree(*units: OrgUnit | None) -> None:
@@ -124,6 +146,9 @@ def create_org_unit(
     lock_tree(parent)
     if _code_taken(code):
         raise OrgError(_("Mã %(code)s đã được dùng cho một đơn vị khác.", code=code), "code")
+    if level == OrgLevel.CENTRAL:
+        existing = central_unit()
+        _raise_first((second_central_problem(existing.code if existing else None), "level"))
     unit = OrgUnit(code=code, name=name, level=level, parent=parent, path="")
     db.session.add(unit)
     db.session.flush()
@@ -205,6 +230,30 @@ def move_org_unit(actor: Actor, unit: OrgUnit, new_parent: OrgUnit | None) -> in
         },
     )
     return count
+
+
+def add_central_unit(actor: Actor, *, code: str, name: str) -> tuple[OrgUnit, list[OrgUnit]]:
+    """Put the one central unit above every active province at the top of the tree (a
+    provincial deployment becoming national), each move audited; the caller commits once.
+
+    Returns the central unit and the provinces moved under it. Retired provinces stay where
+    they are: a retired unit cannot be moved.
+    """
+    central = create_org_unit(actor, code=code, name=name, level=OrgLevel.CENTRAL, parent=None)
+    provinces = list(
+        db.session.scalars(
+            sa.select(OrgUnit)
+            .where(
+                OrgUnit.parent_id.is_(None),
+                OrgUnit.level == OrgLevel.PROVINCE,
+                OrgUnit.is_retired.is_(False),
+            )
+            .order_by(OrgUnit.code)
+        )
+    )
+    for province in provinces:
+        move_org_unit(actor, province, central)
+    return central, provinces
 
 
 def retire_org_unit(actor: Actor, unit: OrgUnit) -> OrgUnit:

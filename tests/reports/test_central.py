@@ -1,0 +1,102 @@
+"""The national dashboard: a supervisor at the central unit sees figures over every province, and
+moving the provinces under it keeps every case's figures (the figures tables hold unit ids)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.orgs import services as orgs
+from app.orgs.models import OrgLevel
+from app.permissions import Actor, Role
+from app.reports import indicators as ind
+from app.reports.layout import build_report
+from tests.conftest import sign_in
+from tests.factories import OrgUnitFactory, UserFactory
+from tests.reports.conftest import TODAY, second_client
+
+H1 = ind.Period(date(2026, 1, 1), date(2026, 6, 30))
+CENTRAL_NAME = "Trung ương Hội LHPN Việt Nam"
+
+
+def _totals(unit) -> tuple[int, int]:
+    total = build_report(unit, H1, "90", protected=False, k=5, today=TODAY).total
+    return total.cells["cases"].value, total.cells["connected"].value
+
+
+@pytest.fixture
+def bac_ninh(world, population):
+    """A second province with one connected case (need 01/02, service received 20/02)."""
+    province = OrgUnitFactory(code="27", name="Tỉnh Bắc Ninh", level=OrgLevel.PROVINCE)
+    commune = OrgUnitFactory(code="27-X1", name="Xã Xa Lạ", level=OrgLevel.COMMUNE, parent=province)
+    case = population.case(commune)
+    need = population.need(case, date(2026, 2, 1))
+    population.referral(case, need, "completed", completed_on=date(2026, 2, 20))
+    db.session.commit()
+    return province
+
+
+def test_moving_provinces_under_the_central_unit_keeps_their_figures(world, known, bac_ninh):
+    ninh_binh, other = _totals(world.province), _totals(bac_ninh)
+    assert ninh_binh == (9, 6) and other == (1, 1)
+    central, moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    db.session.commit()
+    assert {p.code for p in moved} == {"37", "27"}
+    assert _totals(world.province) == ninh_binh and _totals(bac_ninh) == other
+    assert _totals(central) == (10, 7)
+    report = build_report(central, H1, "90", protected=False, k=5, today=TODAY)
+    assert sorted(row.key for row in report.rows if not row.is_total) == ["27", "37"]
+
+
+def test_the_central_supervisor_sees_the_national_dashboard(client, world, known, bac_ninh):
+    central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    supervisor = UserFactory(username="sup_tw", role=Role.SUPERVISOR, org_unit=central)
+    db.session.commit()
+    assert sign_in(client, supervisor.username).status_code == 302
+    response = client.get("/reports/?period=2026-H1&window=90")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Tỉnh Ninh Bình" in html and "Tỉnh Bắc Ninh" in html
+    for case in known.values():
+        assert case.code not in html
+    # Drilling down into a province is within her scope.
+    assert client.get("/reports/?unit=27&period=2026-H1").status_code == 200
+    report = client.get("/reports/report?kind=six_monthly&year=2026")
+    assert report.status_code == 200
+    viewed = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "report.viewed")
+    ).all()
+    assert [e.object_ref for e in viewed] == ["six_monthly:TW:2026"]
+    assert viewed[0].actor_username == "sup_tw"
+
+
+def test_a_province_supervisor_does_not_see_the_central_figures(client, world, known, bac_ninh):
+    orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    db.session.commit()
+    sign_in(client, "supervisor")
+    assert client.get("/reports/?unit=TW").status_code == 404
+    assert client.get("/reports/?unit=27").status_code == 404
+    html = client.get("/reports/?period=2026-H1").get_data(as_text=True)
+    assert "Tỉnh Bắc Ninh" not in html
+
+
+def test_the_official_reports_name_the_central_body(client, world, known, bac_ninh):
+    central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    UserFactory(username="sup_tw", role=Role.SUPERVISOR, org_unit=central)
+    db.session.commit()
+    national, _ = second_client(client, "sup_tw")
+    page = national.get("/reports/official/?kind=six_monthly&year=2026")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert CENTRAL_NAME in html and "Hà Nội" in html
+    assert "Hội Liên hiệp Phụ nữ Trung ương" not in html
+    assert "(để báo cáo)" not in html  # nobody above it in Cầu Nối
+    provincial, _ = second_client(client, "supervisor")
+    html = provincial.get("/reports/official/?kind=six_monthly&year=2026").get_data(as_text=True)
+    assert CENTRAL_NAME.upper() in html  # the body above, over the issuing body
+    assert f"{CENTRAL_NAME} (để báo cáo)" in html
+    assert "Hội Liên hiệp Phụ nữ Trung ương" not in html and "Hội LHPN Trung ương" not in html
