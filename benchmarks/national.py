@@ -296,26 +296,35 @@ def build(directory: Path, count: int) -> None:
 
 
 def _ensure_users(directory: Path) -> None:
-    """A province-level caseworker and supervisor in the largest province (Hà Nội), added to a
-    data set of any age (idempotent)."""
+    """The central unit above the provinces (`add_central_unit`, as a deployment becoming
+    national does), a province-level caseworker and supervisor in the largest province (Hà Nội)
+    and a national supervisor: added to a data set of any age (idempotent)."""
     code = (
         "from app import create_app\nfrom app.extensions import db\n"
-        "from app.orgs.models import OrgUnit, User\nfrom app.orgs.services import users\n"
+        "from app.orgs.models import OrgLevel, OrgUnit, User\n"
+        "from app.orgs.services import add_central_unit, users\n"
         "from app.permissions import Actor\napp = create_app()\n"
+        "actor = Actor.system('national-benchmark')\n"
         "with app.app_context():\n"
-        "    unit = db.session.query(OrgUnit).filter_by(code='01').one()\n"
-        f"    for name, role in {list(PROVINCE_USERS.items())!r}:\n"
+        "    if not db.session.query(OrgUnit).filter_by(level=OrgLevel.CENTRAL).count():\n"
+        "        add_central_unit(actor, code='TW', name='Trung ương Hội LHPN Việt Nam')\n"
+        "    for name, (role, unit) in " + repr(USERS) + ".items():\n"
         "        if db.session.query(User).filter_by(username=name).first() is None:\n"
-        "            users.create_user(Actor.system('national-benchmark'), username=name,\n"
-        f"                role=role, org_unit=unit, password={PASSWORD!r})\n"
+        "            unit = db.session.query(OrgUnit).filter_by(code=unit).one()\n"
+        "            users.create_user(actor, username=name, role=role, org_unit=unit,\n"
+        "                password=" + repr(PASSWORD) + ")\n"
         "    db.session.commit()\n"
     )
     env = casebench.env_for(directory)
     subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
 
 
-PROVINCE_USERS = {"hn-caseworker": "caseworker", "hn-supervisor": "supervisor"}
-CASEWORKER, SUPERVISOR = PROVINCE_USERS
+USERS = {
+    "hn-caseworker": ("caseworker", "01"),
+    "hn-supervisor": ("supervisor", "01"),
+    "tw-supervisor": ("supervisor", "TW"),
+}
+CASEWORKER, SUPERVISOR, NATIONAL_SUPERVISOR = USERS
 
 
 def _timed(fn, samples: int) -> tuple[float, float]:
@@ -361,6 +370,7 @@ def pages(directory: Path) -> list[serving.Page]:
         serving.Page("home (caseworker)", "/home", cw),
         serving.Page("province dashboard", "/reports/", SUPERVISOR),
         serving.Page("six-monthly report", "/reports/report?kind=six_monthly", SUPERVISOR),
+        serving.Page("national dashboard", "/reports/", NATIONAL_SUPERVISOR),
     ]
     return out
 

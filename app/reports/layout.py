@@ -131,12 +131,17 @@ class Report:
 
 
 class Tree:
-    """The units of one subtree, loaded once."""
+    """The units of one subtree, loaded once as plain rows with the attributes a report reads
+    (id, parent_id, path, name, code, level, is_retired): ORM objects for the 3,300 units of
+    the country took longer to load than the national figures."""
 
     def __init__(self, top: OrgUnit):
+        u = OrgUnit
         units = db.session.execute(
-            sa.select(OrgUnit).where(OrgUnit.path.startswith(top.path, autoescape=True))
-        ).scalars()
+            sa.select(u.id, u.parent_id, u.path, u.name, u.code, u.level, u.is_retired).where(
+                u.path.startswith(top.path, autoescape=True)
+            )
+        ).all()
         self.units = {u.id: u for u in units}
         self.children: dict[int, list[OrgUnit]] = defaultdict(list)
         for u in self.units.values():
@@ -249,6 +254,10 @@ def _sum_counts(items) -> ind.Counts:
     return out
 
 
+def _tally_sum(referrals: ind.ReferralFigures, store: str, members: set[int], counted) -> Tally:
+    return disclosure.total(referrals.tally(store, u) for u in members & counted[store])
+
+
 def build_report(
     unit: OrgUnit,
     period: ind.Period,
@@ -286,13 +295,14 @@ def build_report(
     has_direct |= set(cases.declined) | set(referrals.overdue) | set(referrals.sent)
     rows_def = tree.rows(unit, has_direct)
     # Days to service per report row (the last group: units of the subtree in no row).
-    groups = dict.fromkeys(mine, len(rows_def))
-    for i, (_u, members, _own) in enumerate(rows_def):
-        groups.update(dict.fromkeys(members, i))
-    days_by_row = ind.service_days(unit, period, window, groups)
+    days_by_row = ind.service_days(unit, period, window, [(u, own) for u, _m, own in rows_def])
 
     activities = outreach.by_unit(unit, period.start, period.end)
     labels = [*rows_def, (None, mine, False)]
+    counted = {
+        store: set(getattr(referrals, store)) | set(referrals.keys[store])
+        for store in ("overdue", "sent", "answered")
+    }
     rows = []
     for i, (row_unit, members, own) in enumerate(labels):
         counts = _sum_counts(by_unit[uid] for uid in members if uid in by_unit)
@@ -310,10 +320,14 @@ def build_report(
             row_days = days_by_row.get(i, Counter())
         days = ind.median_days(row_days)
         cells["median_days"] = disclosure.median(days, row_days.total(), connected, k)
-        cells["declined"] = figure(disclosure.total(cases.declined_tally(u) for u in members))
-        cells["overdue"] = figure(disclosure.total(referrals.tally("overdue", u) for u in members))
-        sent = figure(disclosure.total(referrals.tally("sent", u) for u in members))
-        answered = figure(disclosure.total(referrals.tally("answered", u) for u in members))
+        # Only the units that have a count are summed (a national row has 100 units, most
+        # with nothing overdue): the same totals, without a zero tally per unit.
+        cells["declined"] = figure(
+            disclosure.total(cases.declined_tally(u) for u in members & cases.declined.keys())
+        )
+        cells["overdue"] = figure(_tally_sum(referrals, "overdue", members, counted))
+        sent = figure(_tally_sum(referrals, "sent", members, counted))
+        answered = figure(_tally_sum(referrals, "answered", members, counted))
         cells["answered"] = disclosure.rate(answered, sent)
         cells["communes"] = _communes_covered(tree, activities, members)
         cells["reached"] = disclosure.activity(sum(_reached(activities, members).values()))
