@@ -47,10 +47,12 @@ def _sign_in(port: int, user: str) -> tuple[str, str]:
     if response.status != 302:
         raise RuntimeError(f"sign-in of {user} failed: {response.status}")
     cookie = response.getheader("Set-Cookie").split(";")[0]
-    conn.request("GET", "/home", headers={"Cookie": cookie})
+    conn.request("GET", "/cases/", headers={"Cookie": cookie})  # its search form's token
     response = conn.getresponse()
     page = response.read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if response.getheader("Set-Cookie"):  # the session now holds the CSRF secret
+        cookie = response.getheader("Set-Cookie").split(";")[0]
     return cookie, token.group(1) if token else ""
 
 
@@ -76,7 +78,7 @@ def wrk(port: int, path: str, seconds: float, connections: int, script: str = ""
         lua.write(script)
         lua.flush()
         out = subprocess.run(
-            [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", lua.name,
+            [WRK, "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", lua.name,
              f"http://127.0.0.1:{port}{path}"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
