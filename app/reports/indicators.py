@@ -151,22 +151,24 @@ def _sum_if(condition, n):
     return sa.func.sum(sa.case((condition, n), else_=0))
 
 
-def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
+def case_figures(unit: OrgUnit, period: Period, window: str, by_row: bool = False) -> CaseFigures:
     """Every case count of the connected rate for `unit`'s subtree, from the counts kept by
     app.reports.figures (a few thousand rows, whatever the number of cases).
 
     Per org unit and month of the case's first counted need: cases counted, connected (a counted
     need served within the window while her consent to record is in force) and declined (every
-    need of the period declined); per org unit and category the same two counts.
+    need of the period declined); per org unit and category the same two counts. With `by_row`,
+    per report row instead (`_by_row`).
     """
     year, half = _fixed_key(period)
     out = CaseFigures()
     cc = CaseCount
     connected = sa.and_(cc.counted, cc.consent_ok, _served(window, cc))
-    in_period = sa.and_(cc.year == year, cc.half == half, cc.org_unit_id.in_(_subtree_ids(unit)))
-    whole = (
+    in_period = sa.and_(cc.year == year, cc.half == half)
+    group, scoped, unit_of = _grouping(unit, cc.org_unit_id, by_row)
+    whole = scoped(
         sa.select(
-            cc.org_unit_id,
+            group,
             cc.first_month,
             _sum_if(cc.counted, cc.n),
             _sum_if(connected, cc.n),
@@ -176,11 +178,12 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
             _sum_if(sa.not_(cc.counted), cc.ksum),
         )
         .where(in_period, cc.category == WHOLE_CASE)
-        .group_by(cc.org_unit_id, cc.first_month)
+        .group_by(group, cc.first_month)
     )
-    for uid, month, n_cases, n_conn, n_declined, k_cases, k_conn, k_declined in db.session.execute(
+    for key, month, n_cases, n_conn, n_declined, k_cases, k_conn, k_declined in db.session.execute(
         whole
     ):
+        uid = unit_of(key)
         if n_declined:
             out.declined[uid] = out.declined.get(uid, 0) + int(n_declined)
             out.declined_keys[uid] = out.declined_keys.get(uid, 0) + int(k_declined)
@@ -190,21 +193,21 @@ def case_figures(unit: OrgUnit, period: Period, window: str) -> CaseFigures:
             out.by_unit_month[(uid, period.start.year + y, m + 1)] = Counts(
                 int(n_cases), int(n_conn), int(k_cases), int(k_conn)
             )
-    by_category = (
+    by_category = scoped(
         sa.select(
             cc.category,
-            cc.org_unit_id,
+            group,
             sa.func.sum(cc.n),
             _sum_if(connected, cc.n),
             sa.func.sum(cc.ksum),
             _sum_if(connected, cc.ksum),
         )
         .where(in_period, cc.category > WHOLE_CASE)
-        .group_by(cc.category, cc.org_unit_id)
+        .group_by(cc.category, group)
     )
-    for category, uid, n_cases, n_conn, k_cases, k_conn in db.session.execute(by_category):
+    for category, key, n_cases, n_conn, k_cases, k_conn in db.session.execute(by_category):
         if category in CATEGORY_CODES and n_cases:
-            out.categories.setdefault(uid, {})[category] = Counts(
+            out.categories.setdefault(unit_of(key), {})[category] = Counts(
                 int(n_cases), int(n_conn), int(k_cases), int(k_conn)
             )
     return out
@@ -282,6 +285,23 @@ def _child_of(unit: OrgUnit) -> sa.ColumnElement[str]:
     return sa.case((slash == 0, ""), else_=sa.func.substr(rest, 1, slash - 1))
 
 
+def _grouping(unit: OrgUnit, column, by_row: bool):
+    """How a figures query of `unit`'s subtree groups: (the grouping expression, a function that
+    scopes a statement to the subtree, a function from a group back to an org unit id).
+
+    Per org unit, or with `by_row` per report row: the child of `unit` a count lies under (its
+    id), or `unit` itself for what is recorded at it. A national report has 34 rows but 3,300
+    units: grouped per unit, the country's figures came back as 60,000 rows to add up."""
+    if not by_row:
+        return column, lambda stmt: stmt.where(column.in_(_subtree_ids(unit))), lambda key: key
+    in_subtree = OrgUnit.path.startswith(unit.path, autoescape=True)
+    return (
+        _child_of(unit),
+        lambda stmt: stmt.join(OrgUnit, OrgUnit.id == column).where(in_subtree),
+        lambda key: int(key) if key else unit.id,
+    )
+
+
 def _row_index(unit: OrgUnit, rows: list[tuple[OrgUnit, bool]]) -> dict[str, int]:
     """What `_child_of` says -> the report row counting it."""
     return {("" if alone else str(row_unit.id)): i for i, (row_unit, alone) in enumerate(rows)}
@@ -340,14 +360,13 @@ def _period_halves(key: tuple[int, int]) -> tuple[int, list[int]]:
 
 
 def referral_figures(
-    unit: OrgUnit, period: Period, today: date, answer_days: int
+    unit: OrgUnit, period: Period, today: date, answer_days: int, by_row: bool = False
 ) -> ReferralFigures:
     """Overdue (requested, past respond_by, today), sent in the period and answered within
     `answer_days`, and those created in the period by status and by reason, per org unit, from
     the figures table (referrals entered in error are not in it: they count nowhere). A year's
-    referrals are its two halves'."""
+    referrals are its two halves'. With `by_row`, per report row instead (`_by_row`)."""
     rf = ReferralFigure
-    subtree = rf.org_unit_id.in_(_subtree_ids(unit))
     out = ReferralFigures()
 
     def bump(name, key, n, keys):
@@ -355,43 +374,46 @@ def referral_figures(
         store[key] = store.get(key, 0) + int(n)
         key_sums[key] = key_sums.get(key, 0) + int(keys or 0)
 
-    overdue = (
-        sa.select(rf.org_unit_id, sa.func.count(), sa.func.sum(rf.record_key))
-        .where(rf.status == "requested", rf.respond_by < today, subtree)
-        .group_by(rf.org_unit_id)
+    group, scoped, unit_of = _grouping(unit, rf.org_unit_id, by_row)
+    overdue = scoped(
+        sa.select(group, sa.func.count(), sa.func.sum(rf.record_key))
+        .where(rf.status == "requested", rf.respond_by < today)
+        .group_by(group)
     )
-    for uid, n, keys in db.session.execute(overdue):
-        bump("overdue", uid, n, keys)
+    for key, n, keys in db.session.execute(overdue):
+        bump("overdue", unit_of(key), n, keys)
     key = _counted_key(period)
     if key is None:
         return out
     year, halves = _period_halves(key)
     rc = ReferralCount
-    created = (
-        sa.select(
-            rc.org_unit_id, rc.status, rc.reason_code, sa.func.sum(rc.n), sa.func.sum(rc.ksum)
-        )
-        .where(rc.year == year, rc.half.in_(halves), rc.org_unit_id.in_(_subtree_ids(unit)))
-        .group_by(rc.org_unit_id, rc.status, rc.reason_code)
+    group, scoped, unit_of = _grouping(unit, rc.org_unit_id, by_row)
+    created = scoped(
+        sa.select(group, rc.status, rc.reason_code, sa.func.sum(rc.n), sa.func.sum(rc.ksum))
+        .where(rc.year == year, rc.half.in_(halves))
+        .group_by(group, rc.status, rc.reason_code)
     )
-    for uid, status, reason, n, keys in db.session.execute(created):
+    for key, status, reason, n, keys in db.session.execute(created):
+        uid = unit_of(key)
         if n:
             bump("statuses", (uid, status), n, keys)
             if reason:
                 bump("reasons", (uid, reason), n, keys)
     ac = ReferralAnswerCount
-    sent = (
+    group, scoped, unit_of = _grouping(unit, ac.org_unit_id, by_row)
+    sent = scoped(
         sa.select(
-            ac.org_unit_id,
+            group,
             sa.func.sum(ac.n),
             _sum_if(sa.and_(ac.answered, ac.answer_day <= answer_days), ac.n),
             sa.func.sum(ac.ksum),
             _sum_if(sa.and_(ac.answered, ac.answer_day <= answer_days), ac.ksum),
         )
-        .where(ac.year == year, ac.half.in_(halves), ac.org_unit_id.in_(_subtree_ids(unit)))
-        .group_by(ac.org_unit_id)
+        .where(ac.year == year, ac.half.in_(halves))
+        .group_by(group)
     )
-    for uid, n_sent, n_answered, k_sent, k_answered in db.session.execute(sent):
+    for key, n_sent, n_answered, k_sent, k_answered in db.session.execute(sent):
+        uid = unit_of(key)
         if n_sent:
             bump("sent", uid, n_sent, k_sent)
         if n_answered:

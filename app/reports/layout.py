@@ -284,13 +284,15 @@ def build_report(
 
     tree = Tree(unit)
     mine = tree.members(unit)
-    cases = ind.case_figures(unit, period, window)
+    # Figures per row of the report (each child unit's subtree, and the unit itself), summed by
+    # the database (the other callers of these functions still get them per org unit).
+    cases = ind.case_figures(unit, period, window, by_row=True)
     by_unit: dict[int, ind.Counts] = defaultdict(ind.Counts)
     month_counts: dict[tuple[int, int], ind.Counts] = defaultdict(ind.Counts)
     for (uid, y, m), counts in cases.by_unit_month.items():
         by_unit[uid].add(counts)
         month_counts[(y, m)].add(counts)
-    referrals = ind.referral_figures(unit, period, today, answer_days)
+    referrals = ind.referral_figures(unit, period, today, answer_days, by_row=True)
     has_direct = {uid for uid, c in by_unit.items() if c.cases}
     has_direct |= set(cases.declined) | set(referrals.overdue) | set(referrals.sent)
     rows_def = tree.rows(unit, has_direct)
@@ -368,7 +370,7 @@ def build_report(
         if days == answer_days:
             figures = referrals
         else:
-            figures = ind.referral_figures(unit, period, today, days)
+            figures = ind.referral_figures(unit, period, today, days, by_row=True)
         sent = disclosure.total(figures.tally("sent", u) for u in figures.sent)
         done = disclosure.total(figures.tally("answered", u) for u in figures.answered)
         return disclosure.rate(figure(done), figure(sent))
