@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from babel.numbers import get_group_symbol
 from flask import Flask, current_app
-from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
 from flask_babel import format_percent as babel_format_percent
 from markupsafe import Markup, escape
@@ -30,9 +29,12 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def format_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM on Vietnam's clock, in both languages (a case page shows seventy)."""
     if value is None:
         return ""
-    return babel_format_datetime(value, "dd/MM/yyyy HH:mm")  # in BABEL_DEFAULT_TIMEZONE
+    if value.tzinfo is None:  # stored times are UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 _GROUP_SYMBOLS: dict[str, str] = {}
