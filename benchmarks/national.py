@@ -2,26 +2,33 @@
 
     .venv/bin/python benchmarks/national.py [--cases 100000] [--dir /tmp/caunoi-bench-national]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/caunoi_national_x]
-        [--samples 40] [--seconds 8] [--clients 8] [--no-gunicorn]
+        [--samples 40] [--seconds 8] [--connections 16] [--no-gunicorn] [--build-only]
 
-The data set: the demo province (Ninh Bình, its province-level caseworker and supervisor), then
-every other province and its communes/wards from the `vietnam-provinces` package (3,321 units),
-then `--cases` cases spread over the provinces unevenly (the first provinces of the list get up
-to 8 times the share of the last; inside a province, evenly over its communes), three referrals
-per case on average (over her needs, to the demo's partner services, in every status the
-reports count), one outreach activity per case (held by the communes in the same uneven
-spread), then the reports' figures. Cases go through the application's own bulk seeding (every
-case with its own wrapped data key and sealed fields); referrals and activities are bulk-inserted
-with SQLAlchemy Core (their notes hold random bytes). It is built once per directory (or
-PostgreSQL database) and reused; every run first migrates it (`flask db upgrade`), so a data set
-from an older version is brought up to date.
+The data set: the demo province (Ninh Bình), then every other province and its communes/wards
+from the `vietnam-provinces` package (3,321 units), then `--cases` cases spread over the
+provinces unevenly (the first provinces of the list get up to 8 times the share of the last;
+inside a province, evenly over its communes), three referrals per case on average (over her
+needs, to the demo's partner services, in the mix of statuses the reports count; a request
+older than its answer time has been cancelled by the scheduler, as the app does), one outreach
+activity per case (held by the communes in the same uneven spread), then the reports' figures.
+Cases go through the application's own bulk seeding (every case with its own wrapped data key
+and sealed fields); referrals and activities are bulk-inserted with SQLAlchemy Core (their notes
+hold random bytes). Then, on every run, the central unit above the provinces (`add_central_unit`)
+and three users: a caseworker and a supervisor of Hà Nội (the largest province) and a national
+supervisor. It is built once per directory (or PostgreSQL database) and reused; every run first
+migrates it (`flask db upgrade`). A million cases take an hour to build on two cores: build the
+SQLite set, then copy it into PostgreSQL with benchmarks/copy_to_postgres.py (minutes).
 
-Figures, as the demo province's caseworker and supervisor:
-1. in-process p50/p95 (Flask test client, one process) for the case list (no filter, each
-   filter, page 1 and a deep page by keyset), search by name, a case page, home, the province
-   dashboard and the six-monthly report;
-2. under gunicorn (2 workers), requests per second of the case list and of a hello-world app in
-   the same run, and their ratio (the helpers of benchmarks/cases.py).
+Figures:
+1. in-process p50/p95 (Flask test client, one process) of the case list (no filter, each filter,
+   page 1 and 40 pages down by keyset), search by name, a case page, home, the province
+   dashboard, the six-monthly report and the national dashboard;
+2. under gunicorn (2 workers, `wrk -t2 -c16`), requests per second of each, and their ratio to a
+   hello-world Flask app measured the same way in the same run (benchmarks/serving.py).
+
+"Before" figures: run this script from a worktree of the older commit (it skips the national
+dashboard where there is no central level), against the same data set, before the newer code
+has added the central unit to it.
 """
 
 from __future__ import annotations
