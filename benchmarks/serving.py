@@ -126,7 +126,12 @@ def page_rps(
         sessions = {u: _sign_in(port, u) for u in {p.user for p in pages}}
         for page in pages:
             cookie, token = sessions[page.user]
-            _check(port, page, cookie, token)
+            try:
+                _check(port, page, cookie, token)
+            except RuntimeError as failed:  # reported, and the other pages still measured
+                print(failed, flush=True)
+                out[page.name] = float("nan")
+                continue
             form = urlencode(page.form | {"csrf_token": token}) if page.form else None
             script = _lua(cookie, form)
             wrk(port, page.path, 1, connections, script)

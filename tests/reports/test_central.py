@@ -100,3 +100,43 @@ def test_the_official_reports_name_the_central_body(client, world, known, bac_ni
     assert CENTRAL_NAME.upper() in html  # the body above, over the issuing body
     assert f"{CENTRAL_NAME} (để báo cáo)" in html
     assert "Hội Liên hiệp Phụ nữ Trung ương" not in html and "Hội LHPN Trung ương" not in html
+
+
+def test_figures_summed_per_row_by_the_database_equal_the_per_unit_sums(world, known, bac_ninh):
+    """The national report's figures come summed per row (the child unit a count lies under,
+    read from its path); the province's come per unit. Both must give the same totals."""
+    central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    db.session.commit()
+    for top in (central, world.province):
+        per_unit = ind.case_figures(top, H1, "90")
+        per_row = ind.case_figures(top, H1, "90", by_row=True)
+        rows = {kid.id: kid for kid in top.children}
+
+        def row_of(uid, top=top, rows=rows):
+            path = db.session.get(type(top), uid).path
+            return next((r for r in rows if f"/{r}/" in path[len(top.path) - 1 :]), top.id)
+
+        summed: dict[int, list[int]] = {}
+        for (uid, _y, _m), counts in per_unit.by_unit_month.items():
+            row = summed.setdefault(row_of(uid), [0, 0, 0, 0])
+            for i, value in enumerate(
+                (counts.cases, counts.connected, counts.cases_keys, counts.connected_keys)
+            ):
+                row[i] += value
+        got: dict[int, list[int]] = {}
+        for (uid, _y, _m), counts in per_row.by_unit_month.items():
+            assert uid in rows or uid == top.id
+            row = got.setdefault(uid, [0, 0, 0, 0])
+            for i, value in enumerate(
+                (counts.cases, counts.connected, counts.cases_keys, counts.connected_keys)
+            ):
+                row[i] += value
+        assert got == summed and got
+        refs_unit = ind.referral_figures(top, H1, TODAY, 10)
+        refs_row = ind.referral_figures(top, H1, TODAY, 10, by_row=True)
+        for store in ("overdue", "sent", "answered"):
+            expected: dict[int, int] = {}
+            for uid, n in getattr(refs_unit, store).items():
+                expected[row_of(uid)] = expected.get(row_of(uid), 0) + n
+            assert getattr(refs_row, store) == expected
+        assert sum(refs_row.statuses.values()) == sum(refs_unit.statuses.values())
