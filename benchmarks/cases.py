@@ -211,14 +211,15 @@ def gunicorn(target: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
     )
 
 
-def sign_in(port: int) -> str:
+def sign_in(port: int, user: str = "caseworker") -> str:
+    """The session cookie of `user` signed in through the real form."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("GET", "/auth/sign-in")
     response = conn.getresponse()
     page = response.read().decode()
     cookie = response.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    body = urlencode({"csrf_token": token, "username": "caseworker", "password": PASSWORD})
+    body = urlencode({"csrf_token": token, "username": user, "password": PASSWORD})
     conn.request(
         "POST",
         "/auth/sign-in",

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import cases as casebench  # noqa: E402  (benchmarks/cases.py: data set environment)
 import serving  # noqa: E402  (benchmarks/serving.py: gunicorn and wrk beside hello-world)
+from reports import REASONS, STATUSES  # noqa: E402  (the reports benchmark's referral mix)
 
 PASSWORD = casebench.PASSWORD
 LIST_FILTERS = ("", "status=open", "category=health", "mine=1", "attention=1")
@@ -102,23 +103,6 @@ def _load(count: int) -> None:
     print(f"figures rebuilt in {time.perf_counter() - started:.0f} s")
 
 
-REFERRAL_STATUSES = (
-    ["completed"] * 45
-    + ["requested"] * 10
-    + ["accepted"] * 8
-    + ["in-progress"] * 8
-    + ["rejected"] * 8
-    + ["cancelled"] * 8
-    + ["failed"] * 6
-    + ["draft"] * 4
-    + ["on-hold"] * 2
-    + ["entered-in-error"] * 1
-)
-REASONS = {
-    "rejected": ["not_eligible", "no_capacity", "out_of_service_area"],
-    "cancelled": ["client_declined", "expired_no_response", "could_not_contact"],
-    "failed": ["no_show", "could_not_contact"],
-}
 CHUNK = 10_000
 EXPIRY_DAYS = 6  # a referral's respond_by (5 days) and a day's grace
 
@@ -174,7 +158,7 @@ def _load_referrals(engine, total: int) -> int:
             for _ in range(int(per_need) + (rng.random() < per_need % 1)):
                 choices = by_category.get(need.category) or services
                 service = rng.choice(choices)
-                status = rng.choice(REFERRAL_STATUSES)
+                status = rng.choice(STATUSES)
                 created = min(today, need.identified_on + timedelta(days=rng.randrange(5)))
                 if status == "requested" and created < today - timedelta(days=EXPIRY_DAYS):
                     # The scheduler cancels what is left unanswered past respond_by: only the

@@ -33,20 +33,8 @@ class Page:
 
 def _sign_in(port: int, user: str) -> tuple[str, str]:
     """The session cookie and a CSRF token of that session."""
+    cookie = casebench.sign_in(port, user)
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", "/auth/sign-in")
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookie = response.getheader("Set-Cookie").split(";")[0]
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    body = urlencode({"csrf_token": token, "username": user, "password": casebench.PASSWORD})
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    conn.request("POST", "/auth/sign-in", body=body, headers=headers)
-    response = conn.getresponse()
-    response.read()
-    if response.status != 302:
-        raise RuntimeError(f"sign-in of {user} failed: {response.status}")
-    cookie = response.getheader("Set-Cookie").split(";")[0]
     conn.request("GET", "/cases/", headers={"Cookie": cookie})  # its search form's token
     response = conn.getresponse()
     page = response.read().decode()

@@ -158,7 +158,7 @@ def case_figures(unit: OrgUnit, period: Period, window: str, by_row: bool = Fals
     Per org unit and month of the case's first counted need: cases counted, connected (a counted
     need served within the window while her consent to record is in force) and declined (every
     need of the period declined); per org unit and category the same two counts. With `by_row`,
-    per report row instead (`_by_row`).
+    per report row instead (`_grouping`).
     """
     year, half = _fixed_key(period)
     out = CaseFigures()
@@ -245,28 +245,20 @@ def service_days(
     index, and len(rows) for units of the subtree in no row."""
     nd = NeedDayCount
     year, half = _fixed_key(period)
-    stmt = sa.select(nd.days, sa.func.sum(nd.n)).where(
-        nd.year == year, nd.half == half, nd.consent_ok, _served(window, nd)
-    )
-    if rows is None:
-        group = nd.org_unit_id
-        stmt = stmt.where(nd.org_unit_id.in_(_subtree_ids(unit)))
-    elif not rows:
+    if rows is not None and not rows:
         return {}
-    else:
-        # Grouped by the child of `unit` each count's unit lies under, read from its path: a
-        # CASE with a branch per row or per unit cost more to build than to run (3,300 units).
-        group = _child_of(unit)
-        stmt = stmt.join(OrgUnit, OrgUnit.id == nd.org_unit_id).where(
-            OrgUnit.path.startswith(unit.path, autoescape=True)
-        )
-    stmt = stmt.add_columns(group).group_by(group, nd.days)
-    index = _row_index(unit, rows) if rows else None
+    group, scoped, unit_of = _grouping(unit, nd.org_unit_id, by_row=rows is not None)
+    stmt = scoped(
+        sa.select(group, nd.days, sa.func.sum(nd.n))
+        .where(nd.year == year, nd.half == half, nd.consent_ok, _served(window, nd))
+        .group_by(group, nd.days)
+    )
+    # A row is `unit` alone or a child's subtree: the group a count comes back under names it.
+    index = {row_unit.id: i for i, (row_unit, _alone) in enumerate(rows or [])}
     out: dict[int, Counter[int]] = {}
-    for days, n, key in db.session.execute(stmt):
+    for key, days, n in db.session.execute(stmt):
         if n:
-            if index is not None:
-                key = index.get(key, len(rows))
+            key = unit_of(key) if rows is None else index.get(unit_of(key), len(rows))
             hist = out.get(key)
             if hist is None:
                 hist = out[key] = Counter()
@@ -302,11 +294,6 @@ def _grouping(unit: OrgUnit, column, by_row: bool):
         lambda stmt: stmt.join(OrgUnit, OrgUnit.id == column).where(in_subtree),
         lambda key: int(key) if key else unit.id,
     )
-
-
-def _row_index(unit: OrgUnit, rows: list[tuple[OrgUnit, bool]]) -> dict[str, int]:
-    """What `_child_of` says -> the report row counting it."""
-    return {("" if alone else str(row_unit.id)): i for i, (row_unit, alone) in enumerate(rows)}
 
 
 def median_days(hist: Counter[int]) -> float | None:
@@ -367,7 +354,7 @@ def referral_figures(
     """Overdue (requested, past respond_by, today), sent in the period and answered within
     `answer_days`, and those created in the period by status and by reason, per org unit, from
     the figures table (referrals entered in error are not in it: they count nowhere). A year's
-    referrals are its two halves'. With `by_row`, per report row instead (`_by_row`)."""
+    referrals are its two halves'. With `by_row`, per report row instead (`_grouping`)."""
     rf = ReferralFigure
     out = ReferralFigures()
 
