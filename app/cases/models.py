@@ -83,7 +83,7 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     status: Mapped[str] = mapped_column(sa.String(10), default=CaseStatus.OPEN, index=True)
     closed_reason: Mapped[str | None] = mapped_column(sa.String(20))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -132,6 +132,9 @@ class Case(db.Model):
         back_populates="case", order_by="CaseNote.id", cascade="all, delete-orphan"
     )
 
+    # A unit's cases by id: the case list reads each unit's newest cases from it
+    # (app.cases.queries.list_page); it is also the index on org_unit_id.
+    __table_args__ = (sa.Index("ix_cases_org_unit_id_id", "org_unit_id", "id"),)
     __audit_type__ = "case"
 
     @property

@@ -133,6 +133,7 @@ def index():
     filters = _list_filters()
     page, items = queries.list_page(
         queries.filtered_cases(actor, **filters),
+        units=queries.scope_units(actor),
         after=_case_id_arg("after"),
         before=_case_id_arg("before"),
     )

@@ -41,6 +41,40 @@ def test_keyset_pages_show_every_case_exactly_once_while_cases_are_added(client,
     #                                                      cursor: on pages already walked
 
 
+def _link(body: str, direction: str) -> str | None:
+    marker = f'href="/cases/?{direction}='
+    if marker not in body:
+        return None
+    return f"/cases/?{direction}=" + body.split(marker)[1].split('"')[0].replace("&amp;", "&")
+
+
+def test_pages_over_many_units_keep_the_order_both_ways(client, world, login_as):
+    """A province's list is read unit by unit on PostgreSQL (queries._page_ids): cases of four
+    units, opened in turn, come back newest first across units, each once, forwards and back,
+    with and without a filter."""
+    from app.permissions import Role
+    from tests.factories import UserFactory
+
+    boss = UserFactory(username="province_cw", role=Role.CASEWORKER, org_unit=world.province)
+    units = [world.commune_a, world.commune_b, world.district_a, world.province]
+    opened = [open_case(boss, units[i % 4]).code for i in range(57)]
+    login_as(boss)
+    for query in ("", "&category=health"):
+        seen, pages, url = [], [], "/cases/?after=99999999999" + query
+        while url:
+            body = client.get(url).get_data(as_text=True)
+            pages.append(["NB-" + c for c in _codes(body)])
+            seen += pages[-1]
+            url = _link(body, "after")
+        assert seen == opened[::-1], query
+        back, url = [], _link(body, "before")
+        while url:
+            body = client.get(url).get_data(as_text=True)
+            back.insert(0, ["NB-" + c for c in _codes(body)])
+            url = _link(body, "before")
+        assert back == pages[:-1], query
+
+
 def test_previous_page_and_filters_follow_the_keyset(client, world, login_as):
     codes = [open_case(world.users["caseworker"], world.commune_a).code for _ in range(30)]
     login_as(world.users["caseworker"])
