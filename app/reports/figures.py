@@ -27,11 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.audit import services as audit
 from app.cases.models import Case, Consent, Need
 from app.i18n import LOCAL_TZ
+from app.orgs.models import OrgLevel, OrgUnit
 from app.referrals.models import Referral
 from app.referrals.status import CONNECTED_OUTCOMES
 from app.reports.disclosure import derived_key, new_record_key
 from app.reports.indicators import DECLINED_NEED, EXCLUDED_STATUS
 from app.reports.models import (
+    PROVINCE_COUNTS,
     WHOLE_CASE,
     CaseCount,
     CaseFigure,
@@ -317,23 +319,82 @@ def _tally(
 
 def _add_counts(conn: sa.Connection, deltas: Deltas) -> None:
     """Add each delta (count and key sum) to its count row (created at 0 when missing), in key
-    order."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    order; then the same to its province's count row."""
     for model, changes in deltas.items():
-        table = model.__table__
-        names = [c.name for c in table.primary_key.columns]
-        keyed = "ksum" in table.c
-        rows = [
-            dict(zip(names, key, strict=True), n=n, **({"ksum": ksum} if keyed else {}))
-            for key, (n, ksum) in sorted(changes.items())
-            if n or ksum
-        ]
-        if rows:
-            stmt = insert(table)
-            update = {"n": table.c.n + stmt.excluded.n}
-            if keyed:
-                update["ksum"] = table.c.ksum + stmt.excluded.ksum
-            conn.execute(stmt.on_conflict_do_update(index_elements=names, set_=update), rows)
+        _upsert(conn, model.__table__, changes)
+    _add_province_counts(conn, deltas)
+
+
+def _upsert(conn: sa.Connection, table: sa.Table, changes: dict) -> None:
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    names = [c.name for c in table.primary_key.columns]
+    keyed = "ksum" in table.c
+    rows = [
+        dict(zip(names, key, strict=True), n=n, **({"ksum": ksum} if keyed else {}))
+        for key, (n, ksum) in sorted(changes.items())
+        if n or ksum
+    ]
+    if rows:
+        stmt = insert(table)
+        update = {"n": table.c.n + stmt.excluded.n}
+        if keyed:
+            update["ksum"] = table.c.ksum + stmt.excluded.ksum
+        conn.execute(stmt.on_conflict_do_update(index_elements=names, set_=update), rows)
+
+
+def _unit_at(model: type) -> int:
+    """Where org_unit_id is in the count model's key."""
+    return [c.name for c in model.__table__.primary_key.columns].index("org_unit_id")
+
+
+def _add_province_counts(conn: sa.Connection, deltas: Deltas) -> None:
+    """The deltas of unit counts, added to the counts of the units' provinces (the writer holds
+    those provinces' shard locks already: `_lock_provinces`)."""
+    units = {
+        key[_unit_at(model)]
+        for model, changes in deltas.items()
+        for key, (n, ksum) in changes.items()
+        if n or ksum
+    }
+    province = provinces_of(conn, units)
+    for model, changes in deltas.items():
+        at = _unit_at(model)
+        summed: defaultdict = defaultdict(lambda: [0, 0])
+        for key, (n, ksum) in changes.items():
+            pid = province.get(key[at])
+            if pid is not None and (n or ksum):
+                delta = summed[(*key[:at], pid, *key[at + 1 :])]
+                delta[0] += n
+                delta[1] += ksum
+        _upsert(conn, PROVINCE_COUNTS[model].__table__, summed)
+
+
+def provinces_of(conn: sa.Connection, unit_ids: Iterable[int]) -> dict[int, int]:
+    """Org unit id -> the id of the province it lies in (its own for a province); a unit above
+    the provinces (the central unit) has none."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    paths = {
+        uid: [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+        for uid, path in conn.execute(
+            sa.select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(ids))
+        )
+    }
+    on_paths = sorted({i for path in paths.values() for i in path})
+    provinces = set(
+        conn.execute(
+            sa.select(OrgUnit.id).where(
+                OrgUnit.id.in_(on_paths), OrgUnit.level == OrgLevel.PROVINCE
+            )
+        ).scalars()
+    )
+    out = {}
+    for uid, path in paths.items():
+        found = [i for i in path if i in provinces]
+        if found:
+            out[uid] = found[0]
+    return out
 
 
 FIGURES = (CaseFigure, NeedServiceDays, ReferralFigure)
@@ -445,40 +506,95 @@ def _tally_units(conn: sa.Connection, unit_ids: list[int]) -> Deltas:
     return deltas
 
 
+def _stored_counts(conn: sa.Connection, model: type, where) -> dict[tuple, tuple[int, int]]:
+    """The non-zero count rows of `model` matching `where`: key -> (n, ksum)."""
+    table = model.__table__
+    keyed = "ksum" in table.c
+    columns = [*table.primary_key.columns, table.c.n, table.c.ksum if keyed else sa.literal(0)]
+    return {
+        tuple(row[:-2]): (row[-2], row[-1])
+        for row in conn.execute(sa.select(*columns).where(where(table)))
+        if row[-2] or row[-1]
+    }
+
+
+def _non_zero(changes: dict) -> dict[tuple, tuple[int, int]]:
+    return {key: (n, ksum) for key, (n, ksum) in changes.items() if n or ksum}
+
+
 def units_with_wrong_counts(conn: sa.Connection, unit_ids: list[int]) -> list[int]:
     """Those of these org units whose stored counts differ from their figures rows."""
     wanted = _tally_units(conn, unit_ids)
     wrong: set[int] = set()
     for model in COUNTS:
-        table = model.__table__
-        names = [c.name for c in table.primary_key.columns]
-        unit_at = names.index("org_unit_id")
-        keyed = "ksum" in table.c
-        columns = [*table.primary_key.columns, table.c.n, table.c.ksum if keyed else sa.literal(0)]
-        stored = {
-            tuple(row[: len(names)]): (row[-2], row[-1])
-            for row in conn.execute(sa.select(*columns).where(table.c.org_unit_id.in_(unit_ids)))
-            if row[-2] or row[-1]
-        }
-        expected = {
-            key: (n, ksum if keyed else 0)
-            for key, (n, ksum) in wanted[model].items()
-            if n or (keyed and ksum)
-        }
+        at = _unit_at(model)
+        stored = _stored_counts(conn, model, lambda t: t.c.org_unit_id.in_(unit_ids))
+        expected = _non_zero(wanted[model])
         for key in stored.keys() ^ expected.keys():
-            wrong.add(key[unit_at])
+            wrong.add(key[at])
         for key in stored.keys() & expected.keys():
             if stored[key] != expected[key]:
-                wrong.add(key[unit_at])
+                wrong.add(key[at])
     return sorted(wrong)
 
 
 def recount_units(conn: sa.Connection, unit_ids: list[int]) -> None:
-    """Recompute the counts of these org units from their figures rows."""
+    """Recompute the counts of these org units from their figures rows: their counts change
+    by the difference, and their provinces' with them."""
     audit.lock_shards(conn, audit.shards_of_units(conn, unit_ids))
+    deltas = _tally_units(conn, unit_ids)
     for model in COUNTS:
-        conn.execute(model.__table__.delete().where(model.__table__.c.org_unit_id.in_(unit_ids)))
-    _add_counts(conn, _tally_units(conn, unit_ids))
+        stored = _stored_counts(conn, model, lambda t: t.c.org_unit_id.in_(unit_ids))
+        for key, (n, ksum) in stored.items():
+            delta = deltas[model][key]
+            delta[0] -= n
+            delta[1] -= ksum
+    _add_counts(conn, deltas)
+
+
+def _province_tally(conn: sa.Connection, province_id: int) -> Deltas:
+    """A province's counts as the sum of its units' counts."""
+    path = conn.execute(sa.select(OrgUnit.path).where(OrgUnit.id == province_id)).scalar_one()
+    units = sa.select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
+    out = _new_deltas()
+    for model in COUNTS:
+        at = _unit_at(model)
+        for key, (n, ksum) in _stored_counts(
+            conn, model, lambda t: t.c.org_unit_id.in_(units)
+        ).items():
+            delta = out[model][(*key[:at], province_id, *key[at + 1 :])]
+            delta[0] += n
+            delta[1] += ksum
+    return out
+
+
+def province_counts_wrong(conn: sa.Connection, province_id: int) -> bool:
+    """The province's counts differ from the sum of its units' counts (after a unit moved
+    between provinces, or count rows loaded or mended outside `_add_counts`)."""
+    wanted = _province_tally(conn, province_id)
+    return any(
+        _stored_counts(conn, PROVINCE_COUNTS[m], lambda t: t.c.org_unit_id == province_id)
+        != _non_zero(wanted[m])
+        for m in COUNTS
+    )
+
+
+def recount_province(conn: sa.Connection, province_id: int) -> None:
+    """Set the province's counts to the sum of its units' counts, under its shard lock."""
+    audit.lock_shards(conn, audit.shards_of_units(conn, [province_id]))
+    wanted = _province_tally(conn, province_id)
+    for model in COUNTS:
+        table = PROVINCE_COUNTS[model].__table__
+        conn.execute(table.delete().where(table.c.org_unit_id == province_id))
+        _upsert(conn, table, wanted[model])
+
+
+def province_ids(conn: sa.Connection) -> list[int]:
+    return list(
+        conn.execute(
+            sa.select(OrgUnit.id).where(OrgUnit.level == OrgLevel.PROVINCE).order_by(OrgUnit.id)
+        ).scalars()
+    )
 
 
 def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
@@ -495,4 +611,6 @@ def rebuild(conn: sa.Connection, progress: Callable[[int], None] | None = None) 
     while units := counted_units_after(conn, last, BATCH):
         recount_units(conn, units)
         last = units[-1]
+    for province_id in province_ids(conn):
+        recount_province(conn, province_id)
     return done

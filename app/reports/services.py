@@ -229,7 +229,8 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
 
     Counts stay consistent at every commit: each step of cases changes them by the difference
     it makes; the last steps recount the org units whose counts differ from their figures rows
-    (mending counts that were wrong, not just missing)."""
+    (mending counts that were wrong, not just missing), then the provinces whose counts are not
+    the sum of their units'."""
     from app.reports import figures
 
     conn = db.session.connection()
@@ -257,6 +258,12 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
             figures.recount_units(db.session.connection(), stale)
         _rebuild_step(actor, "counts", len(stale))
         last = units[-1]
+    # Then each province's counts, the sum of its units' (one province a step).
+    for province_id in figures.province_ids(db.session.connection()):
+        if figures.province_counts_wrong(db.session.connection(), province_id):
+            figures.recount_province(db.session.connection(), province_id)
+            _rebuild_step(actor, "province_counts", 1)
+    db.session.commit()
     periods.mark_counted(db.session.connection(), pending)
     if pending:
         _rebuild_step(actor, "periods", len(pending))

@@ -9,8 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Consent, Need
+from app.orgs.models import OrgUnit
 from app.referrals.models import Referral
-from app.reports.figures import refresh_cases
+from app.reports.figures import provinces_of, recount_province, refresh_cases
 
 TRACKED = (Case, Need, Consent, Referral)
 
@@ -31,6 +32,31 @@ def _refresh_after_flush(session: Session, flush_context) -> None:
     ids.discard(None)
     if ids:
         refresh_cases(session.connection(), ids)
+    _follow_moved_units(session)
+
+
+def _follow_moved_units(session: Session) -> None:
+    """A unit moved to another province (app.orgs.services.move_org_unit: its subtree's paths
+    are rewritten before this flush): both provinces' counts are summed again."""
+    moved = set()
+    for obj in session.dirty:
+        if isinstance(obj, OrgUnit):
+            old_parents = sa.inspect(obj).attrs.parent.history.deleted
+            if old_parents and old_parents[0] is not None:
+                moved.add((obj.id, old_parents[0].id))
+    if not moved:
+        return
+    conn = session.connection()
+    province = provinces_of(conn, {i for pair in moved for i in pair})
+    changed = {
+        pid
+        for unit_id, old_parent_id in moved
+        if province.get(unit_id) != province.get(old_parent_id)
+        for pid in (province.get(unit_id), province.get(old_parent_id))
+        if pid is not None
+    }
+    for pid in sorted(changed):
+        recount_province(conn, pid)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -5,8 +5,11 @@ from datetime import date
 import pytest
 from flask import g
 
+from app.extensions import db
+from app.orgs.models import OrgLevel
 from app.reports import periods
 from tests.conftest import sign_in
+from tests.factories import OrgUnitFactory
 from tests.reports.factories import Population
 
 TODAY = date(2026, 7, 20)
@@ -108,3 +111,15 @@ def known(world, population):
     )
     cases["c11"] = c11
     return cases
+
+
+@pytest.fixture
+def bac_ninh(world, population):
+    """A second province with one connected case (need 01/02, service received 20/02)."""
+    province = OrgUnitFactory(code="27", name="Tỉnh Bắc Ninh", level=OrgLevel.PROVINCE)
+    commune = OrgUnitFactory(code="27-X1", name="Xã Xa Lạ", level=OrgLevel.COMMUNE, parent=province)
+    case = population.case(commune)
+    need = population.need(case, date(2026, 2, 1))
+    population.referral(case, need, "completed", completed_on=date(2026, 2, 20))
+    db.session.commit()
+    return province

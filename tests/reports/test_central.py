@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.orgs import services as orgs
-from app.orgs.models import OrgLevel
 from app.permissions import Actor, Role
 from app.reports import indicators as ind
 from app.reports.layout import build_report
 from tests.conftest import sign_in
-from tests.factories import OrgUnitFactory, UserFactory
+from tests.factories import UserFactory
 from tests.reports.conftest import TODAY, second_client
 
 H1 = ind.Period(date(2026, 1, 1), date(2026, 6, 30))
@@ -26,18 +24,6 @@ CENTRAL_NAME = "Trung ương Hội LHPN Việt Nam"
 def _totals(unit) -> tuple[int, int]:
     total = build_report(unit, H1, "90", protected=False, k=5, today=TODAY).total
     return total.cells["cases"].value, total.cells["connected"].value
-
-
-@pytest.fixture
-def bac_ninh(world, population):
-    """A second province with one connected case (need 01/02, service received 20/02)."""
-    province = OrgUnitFactory(code="27", name="Tỉnh Bắc Ninh", level=OrgLevel.PROVINCE)
-    commune = OrgUnitFactory(code="27-X1", name="Xã Xa Lạ", level=OrgLevel.COMMUNE, parent=province)
-    case = population.case(commune)
-    need = population.need(case, date(2026, 2, 1))
-    population.referral(case, need, "completed", completed_on=date(2026, 2, 20))
-    db.session.commit()
-    return province
 
 
 def test_moving_provinces_under_the_central_unit_keeps_their_figures(world, known, bac_ninh):
