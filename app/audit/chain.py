@@ -174,12 +174,17 @@ def head_mac(key: bytes, shard: int, last_seq: int, last_hash: str) -> str:
     return keyed_hash(key, encode_list([HEAD_DOMAIN, shard, last_seq, last_hash]).encode())
 
 
-def shard_of_path(path: str | None) -> int:
-    """The shard of an org unit: its province, the first id of its materialized path."""
+def shard_of_path(path: str | None, central_id: int | None = None) -> int:
+    """The shard of an org unit: its province, the first id of its materialized path, or the
+    second under the central unit of a national deployment (whose own events are its shard)."""
     if not path:
         return NO_PROVINCE_SHARD
-    first = path.split("/", 2)[1]
-    return int(first) if first.isdigit() else NO_PROVINCE_SHARD
+    parts = path.strip("/").split("/")
+    if not parts[0].isdigit():
+        return NO_PROVINCE_SHARD
+    if central_id is not None and int(parts[0]) == central_id and len(parts) > 1:
+        return int(parts[1]) if parts[1].isdigit() else NO_PROVINCE_SHARD
+    return int(parts[0])
 
 
 # ------------------------------------------------------------------------------ Merkle tree

@@ -102,7 +102,9 @@ def _check_lengths(**fields: str | None) -> None:
 
 _EVENTS = AuditEvent.__table__
 _SHARDS = AuditShard.__table__
-_ORG_UNITS = sa.table("org_units", sa.column("id"), sa.column("path"))
+_ORG_UNITS = sa.table(
+    "org_units", sa.column("id"), sa.column("path"), sa.column("parent_id"), sa.column("level")
+)
 # Core statements, compiled once: an append is three short statements, no ORM unit of work.
 # The head's row lock serializes the shard's appends; the event number comes with it, from a
 # sequence on PostgreSQL (nextval never waits) and from max(seq) + 1 on SQLite, whose
@@ -162,13 +164,41 @@ def _lock_shard(connection: sa.Connection, shard: int) -> tuple[int, str, int]:
     return row[0], row[1], row[2]
 
 
+_CENTRAL_KEY = "caunoi.central_unit"
+
+
+def central_unit_id(connection: sa.Connection) -> int | None:
+    """The central unit's id (None in a provincial deployment), read once per transaction.
+
+    Under it every path starts with its id: taken for the shard, it made one chain, and one
+    lock, of the whole country. Kept per transaction, not longer: the unit can be added by
+    another process (`flask orgs add-central`) while this one runs."""
+    transaction = connection.get_transaction()
+    cached = connection.info.get(_CENTRAL_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    found = connection.execute(
+        sa.select(_ORG_UNITS.c.id).where(
+            _ORG_UNITS.c.parent_id.is_(None), _ORG_UNITS.c.level == "central"
+        )
+    ).scalar()
+    connection.info[_CENTRAL_KEY] = (transaction, found)
+    return found
+
+
+def forget_central_unit(connection: sa.Connection) -> None:
+    """The central unit was just added in this transaction: read it again."""
+    connection.info.pop(_CENTRAL_KEY, None)
+
+
 def shards_of_units(connection: sa.Connection, unit_ids) -> list[int]:
     """The shards (provinces) of these org units, in ascending order."""
     ids = sorted({i for i in unit_ids if i is not None})
     if not ids:
         return []
     paths = connection.execute(sa.select(_ORG_UNITS.c.path).where(_ORG_UNITS.c.id.in_(ids)))
-    return sorted({shard_of_path(path) for (path,) in paths})
+    central = central_unit_id(connection)
+    return sorted({shard_of_path(path, central) for (path,) in paths})
 
 
 def lock_shards(connection: sa.Connection, shards) -> None:
@@ -185,19 +215,21 @@ def lock_shards(connection: sa.Connection, shards) -> None:
 
 
 def _shard_of(connection: sa.Connection, actor: Actor, obj: Any, org_unit_id) -> int:
-    """The province shard of an event about `org_unit_id`, with no query when it is known."""
+    """The province shard of an event about `org_unit_id`, with no query when it is known
+    (beyond the central unit's id, once per transaction)."""
     if org_unit_id is None:
         return NO_PROVINCE_SHARD
+    central = central_unit_id(connection)
     if org_unit_id == actor.org_unit_id and actor.org_path:
-        return shard_of_path(actor.org_path)
+        return shard_of_path(actor.org_path, central)
     # A relationship the action already loaded (a case's org unit): no query, no lazy load.
     unit = getattr(obj, "__dict__", {}).get("org_unit")
     if unit is not None and getattr(unit, "id", None) == org_unit_id and unit.path:
-        return shard_of_path(unit.path)
+        return shard_of_path(unit.path, central)
     path = connection.execute(
         sa.select(_ORG_UNITS.c.path).where(_ORG_UNITS.c.id == org_unit_id)
     ).scalar()
-    return shard_of_path(path)
+    return shard_of_path(path, central)
 
 
 def _client_address() -> str | None:

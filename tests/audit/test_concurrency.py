@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
+
 from app.audit import services
 from app.extensions import db as _db
 from app.permissions import Actor, Role
@@ -78,23 +80,39 @@ def test_connections_append_one_chain_on_postgresql(committed_postgres):
     )
 
 
-def _province_actor(province: int) -> Actor:
+CENTRAL = 900
+
+
+def _actor_in(province: int, central: int | None = None) -> Actor:
     return Actor(
         user_id=province,
         username=f"caseworker{province}",
         role=Role.CASEWORKER,
         org_unit_id=province,
-        org_path=f"/{province}/",
+        org_path=f"/{central}/{province}/" if central else f"/{province}/",
     )
 
 
-def test_writers_in_different_provinces_do_not_wait_on_each_other(committed_postgres):
+@pytest.mark.parametrize("national", [False, True], ids=["provinces", "under-central"])
+def test_writers_in_different_provinces_do_not_wait_on_each_other(committed_postgres, national):
     """Two connections: one holds its province's shard open (uncommitted event); the other,
     in another province, records and commits within a 1 s lock timeout. In the same province
-    it would have to wait: the second part shows the lock is real."""
+    it would have to wait: the second part shows the lock is real. The same under the central
+    unit of a national deployment, where every path starts with the central unit's id."""
+    import functools
+
     import sqlalchemy as sa
 
     app = committed_postgres.app
+    central = None
+    if national:
+        central = CENTRAL
+        committed_postgres.execute(
+            "INSERT INTO org_units (id, code, name, level, path, is_retired, created_at) "
+            "VALUES (:id, 'TW', 'Trung ương', 'central', :path, false, now())",
+            {"id": CENTRAL, "path": f"/{CENTRAL}/"},
+        )
+    _province_actor = functools.partial(_actor_in, central=central)
     committed_postgres.append(1, actor=_province_actor(1))
     committed_postgres.append(1, actor=_province_actor(2))
     holder = threading.Event()

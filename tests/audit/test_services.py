@@ -193,3 +193,33 @@ def test_missing_head_on_an_empty_chain_starts_it(committed):
     committed.execute("DELETE FROM audit_shards")
     committed.append(2)
     assert committed.verify().ok
+
+
+def test_under_the_central_unit_each_province_keeps_its_own_shard(db, world):
+    """A national deployment puts every province under the central unit, so every path starts
+    with its id: the shard is still the province's, and the chain verifies across the move."""
+    from app.orgs import services as orgs
+    from app.orgs.models import OrgLevel
+    from tests.factories import OrgUnitFactory
+
+    other = OrgUnitFactory(code="27", name="Tỉnh Bắc Ninh", level=OrgLevel.PROVINCE)
+    actor = Actor.from_user(world.users["caseworker"])
+    before = services.record(
+        actor, "case.viewed", object_type="case", org_unit_id=world.commune_a.id
+    )
+    db.session.commit()
+    central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name="Trung ương")
+    db.session.commit()
+    db.session.refresh(world.commune_a)
+    assert world.commune_a.path.startswith(central.path)
+    events = [
+        services.record(actor, "case.viewed", object_type="case", org_unit_id=unit.id)
+        for unit in (world.commune_a, other, central)
+    ]
+    db.session.commit()
+    assert [e.shard for e in events] == [world.province.id, other.id, central.id]
+    assert before.shard == world.province.id
+    assert services.shards_of_units(
+        db.session.connection(), [world.commune_b.id, other.id]
+    ) == sorted([world.province.id, other.id])
+    assert verify_connection(db.session.connection(), keyring().audit_key).ok

@@ -240,6 +240,8 @@ def add_central_unit(actor: Actor, *, code: str, name: str) -> tuple[OrgUnit, li
     they are: a retired unit cannot be moved.
     """
     central = create_org_unit(actor, code=code, name=name, level=OrgLevel.CENTRAL, parent=None)
+    # From here each province's events go on in its own audit shard, not in the central unit's.
+    audit.forget_central_unit(db.session.connection())
     provinces = list(
         db.session.scalars(
             sa.select(OrgUnit)
