@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.orgs.models import OrgUnit
-from app.outreach.models import OutreachActivity
+from app.outreach import months
+from app.outreach.models import OutreachActivity, OutreachMonth
 from app.outreach.queries import communes_under
 from app.outreach.vocab import AUDIENCES, FORMS, REACHED_COLUMNS
 
@@ -83,15 +84,46 @@ class UnitOutreach:
 
 def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach]:
     """Org unit id -> its own activities and people reached, for every unit of the subtree with
-    an activity in the period (one grouped query; reports sum them per row)."""
-    stmt = (
-        sa.select(A.org_unit_id, sa.func.count(), *_reached_sums())
-        .where(*_live(org_unit, start, end))
-        .group_by(A.org_unit_id)
-    )
+    an activity in the period (reports sum them per row): whole months from the months kept
+    with the activities (app.outreach.months), the days of partly covered months from the
+    activities themselves."""
+    sums: dict[int, list[int]] = {}
+
+    def add(rows) -> None:
+        for uid, *values in rows:
+            total = sums.setdefault(uid, [0] * (1 + len(AUDIENCES)))
+            for i, value in enumerate(values):
+                total[i] += int(value)
+
+    whole = months.whole_months(start, end)
+    if whole is not None:
+        kept = OutreachMonth.__table__.c
+        add(
+            db.session.execute(
+                sa.select(
+                    kept.org_unit_id,
+                    sa.func.sum(kept.activities),
+                    *(sa.func.sum(kept[column]) for column in REACHED_COLUMNS),
+                )
+                .where(
+                    kept.org_unit_id.in_(_subtree_ids(org_unit)),
+                    kept.month.between(*whole),
+                )
+                .group_by(kept.org_unit_id)
+            )
+        )
+    for first, last in months.partial_ranges(start, end):
+        add(
+            db.session.execute(
+                sa.select(A.org_unit_id, sa.func.count(), *_reached_sums())
+                .where(*_live(org_unit, first, last))
+                .group_by(A.org_unit_id)
+            )
+        )
     return {
-        uid: UnitOutreach(int(n), {code: int(v) for code, v in zip(AUDIENCES, rest, strict=True)})
-        for uid, n, *rest in db.session.execute(stmt)
+        uid: UnitOutreach(n, dict(zip(AUDIENCES, reached, strict=True)))
+        for uid, (n, *reached) in sums.items()
+        if n
     }
 
 

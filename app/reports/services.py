@@ -231,6 +231,7 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
     it makes; the last steps recount the org units whose counts differ from their figures rows
     (mending counts that were wrong, not just missing), then the provinces whose counts are not
     the sum of their units'."""
+    from app.outreach import months as outreach_months
     from app.reports import figures
 
     conn = db.session.connection()
@@ -257,6 +258,14 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
         if stale:
             figures.recount_units(db.session.connection(), stale)
         _rebuild_step(actor, "counts", len(stale))
+        last = units[-1]
+    # Then the outreach months, where they differ from the activities (loads outside the app).
+    last = 0
+    while units := outreach_months.units_after(db.session.connection(), last, REBUILD_UNITS):
+        stale = outreach_months.units_with_wrong_months(db.session.connection(), units)
+        if stale:
+            outreach_months.recount_units(db.session.connection(), stale)
+            _rebuild_step(actor, "outreach_months", len(stale))
         last = units[-1]
     # Then each province's counts, the sum of its units' (one province a step).
     for province_id in figures.province_ids(db.session.connection()):
