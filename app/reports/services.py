@@ -251,22 +251,22 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
             progress(len(ids))
     figures.drop_orphan_figures(db.session.connection())
     db.session.commit()
-    last = 0
-    while units := figures.counted_units_after(db.session.connection(), last, REBUILD_UNITS):
-        # Compared without locks; only units whose counts are off are recounted under them.
-        stale = figures.units_with_wrong_counts(db.session.connection(), units)
-        if stale:
-            figures.recount_units(db.session.connection(), stale)
-        _rebuild_step(actor, "counts", len(stale))
-        last = units[-1]
+    _mend_units(
+        actor,
+        "counts",
+        figures.counted_units_after,
+        figures.units_with_wrong_counts,
+        figures.recount_units,
+        always_record=True,
+    )
     # Then the outreach months, where they differ from the activities (loads outside the app).
-    last = 0
-    while units := outreach_months.units_after(db.session.connection(), last, REBUILD_UNITS):
-        stale = outreach_months.units_with_wrong_months(db.session.connection(), units)
-        if stale:
-            outreach_months.recount_units(db.session.connection(), stale)
-            _rebuild_step(actor, "outreach_months", len(stale))
-        last = units[-1]
+    _mend_units(
+        actor,
+        "outreach_months",
+        outreach_months.units_after,
+        outreach_months.units_with_wrong_months,
+        outreach_months.recount_units,
+    )
     # Then each province's counts, the sum of its units' (one province a step).
     for province_id in figures.province_ids(db.session.connection()):
         if figures.province_counts_wrong(db.session.connection(), province_id):
@@ -277,6 +277,19 @@ def rebuild_figures(actor: Actor, progress=None) -> int:
     if pending:
         _rebuild_step(actor, "periods", len(pending))
     return done
+
+
+def _mend_units(actor: Actor, step: str, units_after, wrong, recount, always_record=False):
+    """Walk the units in id order, REBUILD_UNITS a step: compared without locks, only those whose
+    kept rows are off are recounted (under their shard locks), each step committed."""
+    last = 0
+    while units := units_after(db.session.connection(), last, REBUILD_UNITS):
+        stale = wrong(db.session.connection(), units)
+        if stale:
+            recount(db.session.connection(), stale)
+        if stale or always_record:
+            _rebuild_step(actor, step, len(stale))
+        last = units[-1]
 
 
 def _rules_in_use() -> set[RuleDates]:
