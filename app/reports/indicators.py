@@ -373,14 +373,20 @@ def referral_figures(
         store[key] = store.get(key, 0) + int(n)
         key_sums[key] = key_sums.get(key, 0) + int(keys or 0)
 
-    group, scoped, unit_of = _grouping(unit, rf.org_unit_id, by_row)
-    overdue = scoped(
-        sa.select(group, sa.func.count(), sa.func.sum(rf.record_key))
-        .where(rf.status == "requested", rf.respond_by < today)
-        .group_by(group)
+    # Per unit even for a report's rows, from the overdue index: overdue requests are few (the
+    # scheduler cancels those never answered). "+ 0" keeps SQLite from reading the country's
+    # figures unit by unit through another index to apply the scope (15 ms against 2).
+    overdue = (
+        sa.select(rf.org_unit_id, sa.func.count(), sa.func.sum(rf.record_key))
+        .where(
+            rf.status == "requested",
+            rf.respond_by < today,
+            (rf.org_unit_id + 0).in_(_subtree_ids(unit)),
+        )
+        .group_by(rf.org_unit_id)
     )
     for key, n, keys in db.session.execute(overdue):
-        bump("overdue", unit_of(key), n, keys)
+        bump("overdue", key, n, keys)
     key = _counted_key(period)
     if key is None:
         return out
