@@ -91,9 +91,11 @@ def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach
 
     def add(rows) -> None:
         for uid, *values in rows:
-            total = sums.setdefault(uid, [0] * (1 + len(AUDIENCES)))
-            for i, value in enumerate(values):
-                total[i] += int(value)
+            values = [int(v) for v in values]
+            total = sums.get(uid)
+            sums[uid] = (
+                values if total is None else [a + b for a, b in zip(total, values, strict=True)]
+            )
 
     whole = months.whole_months(start, end)
     if whole is not None:
