@@ -56,9 +56,9 @@ def test_pages_out_of_range_on_web_pages_are_not_found(client, world, login_as, 
 @pytest.mark.parametrize(
     "query",
     [
-        "/api/v1/cases?page=99999999999999999999",
-        "/api/v1/cases?page=0",
-        "/api/v1/cases?page=abc",
+        "/api/v1/cases?after=99999999999999999999",
+        "/api/v1/cases?after=0",
+        "/api/v1/cases?before=abc",
         "/api/v1/referrals?page=99999999999999999999",
         "/api/v1/outreach?page=99999999999999999999",
         "/api/v1/outreach?org_unit_id=1000000000000",

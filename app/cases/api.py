@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy.orm import selectinload
 
 from app import openapi
 from app.cases import consents as cons
@@ -22,7 +21,10 @@ from app.cases.unreadable import report_unreadable, unreadable_name
 from app.extensions import csrf, db, login_manager
 from app.orgs.models import OrgUnit
 from app.permissions import ALL_ROLES, current_actor, deny, is_api_path, public, roles_required
-from app.web.params import page_arg
+from app.web.params import MAX_ID, int_arg
+
+# A case id the page starts after or before.
+KEYSET_CURSOR = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -106,16 +108,24 @@ def _load_json(schema):
 def list_cases():
     actor = current_actor()
     status = request.args.get("status")
-    stmt = queries.filtered_cases(
-        actor, status=status if status in set(CaseStatus) else None
-    ).options(selectinload(Case.data_key), selectinload(Case.org_unit))
-    page = queries.paginate_cases(stmt, page_arg())
+    page, cases = queries.list_page_cases(
+        queries.filtered_cases(actor, status=status if status in set(CaseStatus) else None),
+        units=queries.scope_units(actor),
+        after=int_arg("after"),
+        before=int_arg("before"),
+    )
     unreadable: list[str] = []
-    items = schemas.CaseSummarySchema(many=True).dump([_summary(c, unreadable) for c in page.items])
-    services.record_list_view(actor, page.items, via="api")
+    items = schemas.CaseSummarySchema(many=True).dump([_summary(c, unreadable) for c in cases])
+    services.record_list_view(actor, cases, via="api")
     report_unreadable(actor, unreadable, via="api")
     db.session.commit()
-    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total)
+    return jsonify(
+        items=items,
+        total=page.total,
+        total_is_capped=page.is_capped,
+        next_after=page.next_after,
+        prev_before=page.prev_before,
+    )
 
 
 @bp.post("/cases/search")
@@ -232,12 +242,32 @@ def _register_openapi() -> None:
         "/api/v1/cases",
         "get",
         {
-            "summary": "Cases in your scope, 25 per page (names decrypted; audited)",
+            "summary": "Cases in your scope, newest first, 25 per page (names decrypted; "
+            "audited). Pages follow by keyset: pass a page's next_after as `after` (older "
+            "cases) or its prev_before as `before` (newer); cases opened meanwhile never shift "
+            "a page. `total` counts up to 1,000 (total_is_capped: more).",
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                *(
+                    {"name": name, "in": "query", "schema": KEYSET_CURSOR}
+                    for name in ("after", "before")
+                ),
                 {"name": "status", "in": "query", "schema": {"type": "string"}},
             ],
-            "responses": {"200": openapi.paged_response("A page of case summaries", summary)},
+            "responses": {
+                "200": openapi.json_response(
+                    "A page of case summaries",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": summary},
+                            "total": {"type": "integer"},
+                            "total_is_capped": {"type": "boolean"},
+                            "next_after": {"type": "integer", "nullable": True},
+                            "prev_before": {"type": "integer", "nullable": True},
+                        },
+                    },
+                )
+            },
         },
     )
     openapi.register_path(

@@ -255,25 +255,6 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
     return list(db.session.execute(stmt).scalars())
 
 
-class Page:
-    """One page of a list, with the attributes the `pager` macro reads."""
-
-    def __init__(self, items: list, page: int, per_page: int, total: int):
-        self.items, self.page, self.per_page, self.total = items, page, per_page, total
-        self.pages = max(1, -(-total // per_page))
-        self.has_prev, self.has_next = page > 1, page < self.pages
-        self.prev_num, self.next_num = page - 1, page + 1
-
-
-def _count(stmt: sa.Select) -> int:
-    """Rows of `stmt`, counted over ids only, never over the encrypted columns."""
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(
-            stmt.with_only_columns(Case.id).order_by(None).subquery()
-        )
-    ).scalar_one()
-
-
 # The case list counts at most COUNT_CAP + 1 rows of its scope and filters ("hơn 1.000" beyond):
 # an exact count of a province of a million cases on every page would cost more than the page.
 COUNT_CAP = 1000
@@ -401,10 +382,24 @@ def list_page(
     return page, rows
 
 
-def paginate_cases(stmt: sa.Select, page: int, per_page: int = PER_PAGE) -> Page:
-    """A page of `stmt`; the total is counted over ids only, never over the encrypted columns
-    (counting the full rows would read every ciphertext in scope)."""
-    page = max(1, page)
-    total = _count(stmt)
-    items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
-    return Page(items, page, per_page, total)
+def list_page_cases(
+    stmt: sa.Select,
+    *,
+    units: sa.Select | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = PER_PAGE,
+) -> tuple[KeysetPage, list[Case]]:
+    """`list_page` as Case objects with their unit and data key (the API's list): the same
+    keyset, so no request counts or skips over the whole scope."""
+    page, rows = list_page(stmt, units=units, after=after, before=before, per_page=per_page)
+    ids = [row[0] for row in rows]
+    found = {
+        case.id: case
+        for case in db.session.scalars(
+            stmt.where(Case.id.in_(ids))
+            .order_by(None)
+            .options(sa.orm.selectinload(Case.data_key), sa.orm.selectinload(Case.org_unit))
+        )
+    }
+    return page, [found[i] for i in ids if i in found]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.cases import tokens
 from app.extensions import db
 from app.permissions import Actor
@@ -141,3 +143,33 @@ def test_erased_case_lists_no_consent_in_force(client, world, bearer):
     assert after.status_code == 200
     body = after.get_json()
     assert body["is_erased"] is True and body["consents_in_force"] == []
+
+
+def test_the_list_walks_by_keyset_each_case_once_and_scoped(client, world, bearer):
+    """The API's case list pages like the web list: `after` / `before` cursors, cases opened
+    meanwhile never shift a page, another district's cases never appear, a capped total."""
+    from tests.cases.conftest import open_case
+
+    mine = [open_case(world.users["caseworker"], world.commune_a).code for _ in range(55)]
+    theirs = open_case(world.users["caseworker_b"], world.commune_b).code
+    headers = bearer("caseworker")
+    seen, pages, query = [], [], ""
+    while True:
+        body = client.get(f"/api/v1/cases{query}", headers=headers).get_json()
+        pages.append([item["code"] for item in body["items"]])
+        seen += pages[-1]
+        assert body["total"] >= 55 and body["total_is_capped"] is False
+        open_case(world.users["caseworker"], world.commune_a)  # someone opens a case meanwhile
+        if body["next_after"] is None:
+            break
+        query = f"?after={body['next_after']}"
+    assert seen == mine[::-1] and theirs not in seen
+    back = client.get(f"/api/v1/cases?before={body['prev_before']}", headers=headers)
+    assert [item["code"] for item in back.get_json()["items"]] == pages[-2]
+    assert client.get("/api/v1/cases?after=0", headers=headers).status_code == 400
+    assert client.get("/api/v1/cases?after=x", headers=headers).status_code == 400
+    listed = db.session.scalars(
+        sa.select(AuditEvent.details).where(AuditEvent.object_type == "case_list")
+    ).all()
+    assert len(listed) == len(pages) + 1  # one event per page answered, with its codes
+    assert all(code in listed[0] for code in pages[0])
