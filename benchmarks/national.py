@@ -34,6 +34,7 @@ has added the central unit to it.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import re
@@ -389,6 +390,8 @@ def in_process(directory: Path, measured: list[serving.Page], samples: int) -> d
         clients[user] = client = app.test_client()
         response = client.post("/auth/sign-in", data={"username": user, "password": PASSWORD})
         assert response.status_code == 302, (user, response.status_code)
+    gc.collect()
+    gc.freeze()  # as each gunicorn worker does once warm (app/wsgi.py)
 
     def call(page: serving.Page):
         def run():
