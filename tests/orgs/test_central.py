@@ -216,3 +216,51 @@ def test_a_large_national_tree_collapses_to_the_provinces(world, admin_client, m
     assert "Huyện A" not in html and "35-A" not in html
     under = admin_client.get("/admin/org-units?under=TW").get_data(as_text=True)
     assert "Tỉnh Hà Nam" in under and "35-A" not in under
+
+
+# ---------------------------------------------------------------- who works at the central unit
+
+CENTRAL_HOLDS_NO_CASES = "Cấp Trung ương không quản lý hồ sơ"
+
+
+@pytest.mark.parametrize("role", ["caseworker", "volunteer"])
+def test_no_case_holding_account_at_the_central_unit(world, admin_client, admin_actor, role):
+    """A caseworker there would have every woman's case in the country in her scope."""
+    from app.orgs.models import User
+    from tests.orgs.conftest import NEW_PASSWORD, count
+
+    _central(admin_actor)
+    db.session.commit()
+    before = count(User)
+    response = admin_client.post(
+        "/admin/users/new",
+        data={
+            "username": "tw.hoso",
+            "role": role,
+            "org_unit": "TW",
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    assert CENTRAL_HOLDS_NO_CASES in response.get_data(as_text=True)
+    assert count(User) == before and "user.created" not in audit_actions()
+    supervisor = services.create_user(
+        admin_actor,
+        username="tw.giamsat",
+        role="supervisor",
+        org_unit=unit("TW"),
+        password=NEW_PASSWORD,
+    )
+    with refusal(CENTRAL_HOLDS_NO_CASES):
+        services.update_user(
+            admin_actor, supervisor, display_name="", role=role, org_unit=unit("TW")
+        )
+    with refusal(CENTRAL_HOLDS_NO_CASES):
+        services.update_user(
+            admin_actor,
+            world.users["caseworker"],
+            display_name="",
+            role="caseworker",
+            org_unit=unit("TW"),
+        )

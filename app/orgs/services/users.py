@@ -14,7 +14,7 @@ from app.auth.sessions import end_all_sessions, revoke_all_api_tokens
 from app.db import utcnow
 from app.extensions import db
 from app.orgs import permissions
-from app.orgs.models import OrgUnit, User
+from app.orgs.models import OrgLevel, OrgUnit, User
 from app.orgs.services.common import OrgError, clean_text, require
 from app.permissions import Actor, Role
 
@@ -47,6 +47,23 @@ def _check_unit_for_user(unit: OrgUnit | None) -> OrgUnit:
     return unit
 
 
+# Roles that hold cases (their whole unit's subtree): at the central unit that would be every
+# woman's case in the country in one account. The central body supervises; cases are handled in
+# the provinces and below.
+CASE_HOLDING_ROLES = frozenset({Role.CASEWORKER, Role.VOLUNTEER})
+
+
+def _check_role_at_unit(role: Role, unit: OrgUnit) -> None:
+    if role in CASE_HOLDING_ROLES and unit.level == OrgLevel.CENTRAL:
+        raise OrgError(
+            _(
+                "Cấp Trung ương không quản lý hồ sơ: cán bộ quản lý hồ sơ và tình nguyện viên "
+                "thuộc một tỉnh, thành phố hoặc đơn vị cấp dưới."
+            ),
+            "role",
+        )
+
+
 def _check_password(password: str, username: str, display_name: str = "") -> None:
     problems = password_problems(password, username, display_name)
     if problems:
@@ -77,6 +94,7 @@ def create_user(
         raise OrgError(_("Tên đăng nhập này đã được dùng."), "username")
     role = _check_role(role)
     org_unit = _check_unit_for_user(org_unit)
+    _check_role_at_unit(role, org_unit)
     display_name = _check_display_name(display_name) or username
     _check_password(password, username, display_name)
     user = User(
@@ -105,6 +123,7 @@ def update_user(
         org_unit = _check_unit_for_user(org_unit)
     if user.id == actor.user_id and role is not Role(user.role):
         raise OrgError(_("Bạn không thể tự đổi vai trò của chính mình."), "role")
+    _check_role_at_unit(role, org_unit)
     changed, details = [], {}
     if display_name != user.display_name:
         changed.append("display_name")
