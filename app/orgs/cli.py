@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from app.auth.passwords import password_problems
@@ -107,6 +108,11 @@ def add_central_command(code: str, name: str):
     except services.OrgError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
+    db.session.commit()
+    # Every path changed at once: PostgreSQL's statistics of the tree are stale until autovacuum
+    # comes by, and until then it planned a subtree as one row (a province's list read the
+    # whole tree for each case). Refreshed here, now.
+    db.session.execute(sa.text("ANALYZE org_units"))
     db.session.commit()
     click.echo(
         f"Đã tạo đơn vị cấp Trung ương {central.code}, chuyển {len(provinces)} tỉnh/thành phố vào."
