@@ -130,3 +130,27 @@ def test_an_idle_session_is_ended_from_the_page(app, client):
     assert ended == "idle"
     assert len(_events(app, "auth.session_expired")) == 1
     assert _events(app, "case.viewed") == []
+
+
+def test_a_search_reads_without_the_write_lock(app, client, monkeypatch):
+    """The search (a POST, so that the term never reaches a URL) reads in a snapshot too."""
+    search = queries.search_cases
+    wrote = []
+
+    def search_then_another_writer(actor, term):
+        found = search(actor, term)
+        other = sqlite3.connect(_database_path(app), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the search held the lock
+            other.execute("UPDATE org_units SET name = name || ' (đổi tên)'")
+            other.execute("COMMIT")
+            wrote.append(True)
+        finally:
+            other.close()
+        return found
+
+    monkeypatch.setattr(queries, "search_cases", search_then_another_writer)
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post("/cases/search", data={"q": "Lê Thị Mẫu"})
+    assert response.status_code == 200 and wrote == [True]
+    assert len(_events(app, "case.viewed")) == 1  # the search's list event, after the write
