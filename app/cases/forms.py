@@ -26,7 +26,7 @@ from app.cases.models import (
     ReachedVia,
 )
 from app.categories import CATEGORY_LABELS, SupportCategory
-from app.web.forms import BirthDateField, choices
+from app.web.forms import BirthDateField, QuickSelect, choices
 
 OFF = {"autocomplete": "off", "autocapitalize": "words", "spellcheck": "false"}
 OFF_PLAIN = {"autocomplete": "off", "spellcheck": "false"}
@@ -258,11 +258,11 @@ class StatusForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assigned_to_id = SelectField(_l("Cán bộ phụ trách"), coerce=int)
+    assigned_to_id = SelectField(_l("Cán bộ phụ trách"), coerce=int, widget=QuickSelect())
 
 
 class TransferForm(FlaskForm):
-    org_unit_id = SelectField(_l("Chuyển đến đơn vị"), coerce=int)
+    org_unit_id = SelectField(_l("Chuyển đến đơn vị"), coerce=int, widget=QuickSelect())
 
 
 class EmptyForm(FlaskForm):

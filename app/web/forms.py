@@ -13,10 +13,10 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import DateField, StringField
 from wtforms.utils import unset_value
-from wtforms.widgets import html_params
+from wtforms.widgets import Select, html_params
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -155,3 +155,18 @@ class XlsxImportForm(FlaskForm):
     """One Excel file to import (outreach activities, training sessions)."""
 
     file = FileField(_l("Tệp Excel (.xlsx)"), render_kw={"accept": ".xlsx"})
+
+
+class QuickSelect(Select):
+    """A select whose plain options are written directly, the same HTML as WTForms' own: a case
+    page's transfer list has 160 units, and each option through html_params cost 0.1 ms."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        # Both interpolated texts are escaped here; Markup.format would escape them again, slowly.
+        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')  # noqa: S704
