@@ -188,7 +188,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import forms, templating
+    from app.web import forms, fragments, templating
 
     templating.init_app(app)
+    fragments.init_app(app)
     forms.init_app(app)

@@ -18,6 +18,8 @@ from app.permissions import Actor, Role
 @dataclass(frozen=True)
 class Panel:
     endpoint: str
+    # The same words for everyone: the navigation is rendered once per role and language
+    # (app/web/fragments.py). A description may be hers alone (her overdue referrals).
     title: LazyString
     description: LazyString
     roles: frozenset[Role]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -20,17 +22,19 @@ def inbox(actor: Actor, limit: int = 50) -> list[Notification]:
     )
 
 
+@functools.cache
+def _unread_statement() -> sa.Select:
+    # Built once: every signed-in page counts (the bell), and building the statement and its
+    # cache key cost more than running it (150 of 250 µs).
+    return sa.select(sa.func.count()).where(
+        Notification.user_id == sa.bindparam("user_id"), Notification.read_at.is_(None)
+    )
+
+
 def unread_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Notification.user_id == actor.user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_unread_statement(), {"user_id": actor.user_id}) or 0
 
 
 def get_own_or_404(actor: Actor, notification_id: int) -> Notification:
