@@ -77,9 +77,9 @@ def test_csv_numbers_are_plain():
 
 def test_counts_in_sentences_are_grouped_for_the_locale(speaking):
     """A count past 999 inside a sentence ("Trang 1 / 1.234") is grouped like every number."""
-    from flask import render_template_string
-
     from types import SimpleNamespace
+
+    from flask import render_template_string
 
     pager = '{% from "_form.html" import pager %}{{ pager(page, "cases.index") }}'
     # The attributes of Flask-SQLAlchemy's Pagination that the macro reads.
