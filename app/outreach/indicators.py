@@ -88,10 +88,12 @@ def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach
     with the activities (app.outreach.months), the days of partly covered months from the
     activities themselves."""
     sums: dict[int, list[int]] = {}
+    # Through the connection: the ORM's handling of 3,300 result rows cost more than the query.
+    # Sums of integer columns come back as integers on both databases.
+    run = db.session.connection().execute
 
     def add(rows) -> None:
         for uid, *values in rows:
-            values = [int(v) for v in values]
             total = sums.get(uid)
             sums[uid] = (
                 values if total is None else [a + b for a, b in zip(total, values, strict=True)]
@@ -101,7 +103,7 @@ def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach
     if whole is not None:
         kept = OutreachMonth.__table__.c
         add(
-            db.session.execute(
+            run(
                 sa.select(
                     kept.org_unit_id,
                     sa.func.sum(kept.activities),
@@ -116,7 +118,7 @@ def by_unit(org_unit: OrgUnit, start: date, end: date) -> dict[int, UnitOutreach
         )
     for first, last in months.partial_ranges(start, end):
         add(
-            db.session.execute(
+            run(
                 sa.select(A.org_unit_id, sa.func.count(), *_reached_sums())
                 .where(*_live(org_unit, first, last))
                 .group_by(A.org_unit_id)
