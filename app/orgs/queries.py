@@ -7,6 +7,7 @@ their own org unit and the units below it. Out of scope is 404, audited (`not_fo
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -60,6 +61,34 @@ def province_of(unit: OrgUnit) -> OrgUnit:
         sa.select(OrgUnit).where(OrgUnit.id.in_(ids), OrgUnit.level == OrgLevel.PROVINCE)
     ).first()
     return province or db.session.get(OrgUnit, ids[0]) or unit
+
+
+def provinces_of(conn: sa.Connection, unit_ids: Iterable[int]) -> dict[int, int]:
+    """Org unit id -> the id of the province it lies in (its own for a province); a unit above
+    the provinces (the central unit) has none."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    paths = {
+        uid: [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+        for uid, path in conn.execute(
+            sa.select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(ids))
+        )
+    }
+    on_paths = sorted({i for path in paths.values() for i in path})
+    provinces = set(
+        conn.execute(
+            sa.select(OrgUnit.id).where(
+                OrgUnit.id.in_(on_paths), OrgUnit.level == OrgLevel.PROVINCE
+            )
+        ).scalars()
+    )
+    out = {}
+    for uid, path in paths.items():
+        found = [i for i in path if i in provinces]
+        if found:
+            out[uid] = found[0]
+    return out
 
 
 # Vietnamese alphabetical order: ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u.

@@ -28,6 +28,7 @@ from app.audit import services as audit
 from app.cases.models import Case, Consent, Need
 from app.i18n import LOCAL_TZ
 from app.orgs.models import OrgLevel, OrgUnit
+from app.orgs.queries import provinces_of
 from app.referrals.models import Referral
 from app.referrals.status import CONNECTED_OUTCOMES
 from app.reports.disclosure import derived_key, new_record_key
@@ -367,34 +368,6 @@ def _add_province_counts(conn: sa.Connection, deltas: Deltas) -> None:
                 delta[0] += n
                 delta[1] += ksum
         _upsert(conn, PROVINCE_COUNTS[model].__table__, summed)
-
-
-def provinces_of(conn: sa.Connection, unit_ids: Iterable[int]) -> dict[int, int]:
-    """Org unit id -> the id of the province it lies in (its own for a province); a unit above
-    the provinces (the central unit) has none."""
-    ids = sorted(set(unit_ids))
-    if not ids:
-        return {}
-    paths = {
-        uid: [int(part) for part in path.strip("/").split("/") if part.isdigit()]
-        for uid, path in conn.execute(
-            sa.select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(ids))
-        )
-    }
-    on_paths = sorted({i for path in paths.values() for i in path})
-    provinces = set(
-        conn.execute(
-            sa.select(OrgUnit.id).where(
-                OrgUnit.id.in_(on_paths), OrgUnit.level == OrgLevel.PROVINCE
-            )
-        ).scalars()
-    )
-    out = {}
-    for uid, path in paths.items():
-        found = [i for i in path if i in provinces]
-        if found:
-            out[uid] = found[0]
-    return out
 
 
 FIGURES = (CaseFigure, NeedServiceDays, ReferralFigure)

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Consent, Need
 from app.orgs.models import OrgUnit
+from app.orgs.queries import provinces_of
 from app.referrals.models import Referral
-from app.reports.figures import provinces_of, recount_province, refresh_cases
+from app.reports.figures import recount_province, refresh_cases
 
 TRACKED = (Case, Need, Consent, Referral)
 

@@ -66,6 +66,19 @@ def _age_session(app, minutes: int) -> None:
         db.session.commit()
 
 
+def _another_writer_commits(app) -> bool:
+    """Another connection writes and commits without waiting at all: "database is locked" if
+    the page under test held SQLite's write lock."""
+    other = sqlite3.connect(_database_path(app), timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE org_units SET name = name || ' (đổi tên)'")
+        other.execute("COMMIT")
+        return True
+    finally:
+        other.close()
+
+
 def test_another_writer_commits_while_the_page_reads(app, client, monkeypatch):
     read_transfers = queries.incoming_transfers
     wrote = []
@@ -73,14 +86,7 @@ def test_another_writer_commits_while_the_page_reads(app, client, monkeypatch):
     def transfers_then_another_writer(actor):
         rows = read_transfers(actor)
         # Between the page's reads and its audit event: a writer that may not wait at all.
-        other = sqlite3.connect(_database_path(app), timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the page held the lock
-            other.execute("UPDATE org_units SET name = name || ' (đổi tên)'")
-            other.execute("COMMIT")
-            wrote.append(True)
-        finally:
-            other.close()
+        wrote.append(_another_writer_commits(app))
         return rows
 
     monkeypatch.setattr(queries, "incoming_transfers", transfers_then_another_writer)
@@ -139,14 +145,7 @@ def test_a_search_reads_without_the_write_lock(app, client, monkeypatch):
 
     def search_then_another_writer(actor, term):
         found = search(actor, term)
-        other = sqlite3.connect(_database_path(app), timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the search held the lock
-            other.execute("UPDATE org_units SET name = name || ' (đổi tên)'")
-            other.execute("COMMIT")
-            wrote.append(True)
-        finally:
-            other.close()
+        wrote.append(_another_writer_commits(app))
         return found
 
     monkeypatch.setattr(queries, "search_cases", search_then_another_writer)

@@ -13,6 +13,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.orgs import services as orgs
 from app.orgs.models import OrgLevel
+from app.orgs.queries import provinces_of
 from app.permissions import Actor
 from app.reports import figures
 from app.reports import indicators as ind
@@ -92,7 +93,7 @@ def test_a_unit_above_the_provinces_has_no_province(world):
     central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
     loose = OrgUnitFactory(code="99", name="Tỉnh Thử", level=OrgLevel.PROVINCE)
     db.session.commit()
-    found = figures.provinces_of(
+    found = provinces_of(
         db.session.connection(), [central.id, world.commune_a.id, world.province.id, loose.id]
     )
     assert found == {
