@@ -41,6 +41,7 @@ _LABELS = {
     "case.created": _a("Mở hồ sơ"),
     "case.updated": _a("Sửa hồ sơ"),
     "case.printed": _a("In hồ sơ"),
+    "case.history_viewed": _a("Xem lịch sử truy cập hồ sơ"),
     "case.transferred": _a("Chuyển hồ sơ"),
     "case.erased": _a("Xoá vĩnh viễn hồ sơ"),
     "case.restricted": _a("Hạn chế xử lý hồ sơ"),

@@ -30,6 +30,7 @@ ACTIONS = frozenset(
         "case.created",
         "case.updated",
         "case.printed",
+        "case.history_viewed",
         "case.transferred",
         "case.erased",
         "case.restricted",

@@ -28,6 +28,8 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_events_action_occurred_at", "action", "occurred_at"),
         # A shard's chain, walked in order by `verify`; unique, so a position holds one event.
         sa.UniqueConstraint("shard", "shard_seq"),
+        # A case's "who saw it" history, newest first, a page at a time (keyset on seq).
+        sa.Index("ix_audit_events_object_ref_seq", "object_ref", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
@@ -44,7 +46,7 @@ class AuditEvent(db.Model):
     org_unit_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(sa.String(64))
     object_type: Mapped[str | None] = mapped_column(sa.String(40))
-    object_ref: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    object_ref: Mapped[str | None] = mapped_column(sa.String(80))
     outcome: Mapped[str] = mapped_column(sa.String(10))
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     request_id: Mapped[str | None] = mapped_column(sa.String(32))

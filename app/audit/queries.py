@@ -264,10 +264,14 @@ class AccessEntry(NamedTuple):
     username: str
     role: str | None
     action: str
+    seq: int
 
 
-def case_access_history(case_code: str, limit: int | None = 200) -> list[AccessEntry]:
-    """Who viewed or changed the case `case_code`: successful events on it, newest first.
+def case_access_history(
+    case_code: str, limit: int | None = 200, before: int | None = None
+) -> list[AccessEntry]:
+    """Who viewed or changed the case `case_code`: successful events on it, newest first;
+    with `before`, only the events older than that event number (the next page).
 
     Not scoped: the caller must already have loaded the case through its own scoped query and
     decided that the actor may see its history.
@@ -278,6 +282,7 @@ def case_access_history(case_code: str, limit: int | None = 200) -> list[AccessE
             AuditEvent.actor_username,
             AuditEvent.actor_role,
             AuditEvent.action,
+            AuditEvent.seq,
         )
         .where(
             AuditEvent.object_type == "case",
@@ -286,6 +291,8 @@ def case_access_history(case_code: str, limit: int | None = 200) -> list[AccessE
         )
         .order_by(AuditEvent.seq.desc())
     )
+    if before is not None:
+        stmt = stmt.where(AuditEvent.seq < before)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [AccessEntry(*row) for row in db.session.execute(stmt).all()]

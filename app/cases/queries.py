@@ -163,11 +163,12 @@ def assignable_users(actor: Actor, case: Case) -> list[User]:
     )
 
 
-def case_access_history(case_code: str, limit: int = 200) -> list:
-    """Who viewed or changed the case: entries with occurred_at, username, role, action."""
+def case_access_history(case_code: str, limit: int, before: int | None = None) -> list:
+    """Who viewed or changed the case, newest first: entries with occurred_at, username, role,
+    action and seq (the event number `before` pages on)."""
     from app.audit.queries import case_access_history as audit_history
 
-    return audit_history(case_code, limit=limit)
+    return audit_history(case_code, limit=limit, before=before)
 
 
 def break_glass_grants(case: Case) -> list[BreakGlassGrant]:

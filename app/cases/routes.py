@@ -1,6 +1,7 @@
 """Case pages: the list and search, and the blueprint's other pages by concern (case_pages,
 case_actions, intake_routes, rights_routes, access_routes, consent_routes, attachment_routes,
-import_routes, unreadable_routes). Thin views: scoped load, check, validate, one service, commit."""
+history_routes, import_routes, unreadable_routes). Thin views: scoped load, check, validate,
+one service, commit."""
 
 from __future__ import annotations
 
@@ -236,6 +237,7 @@ from app.cases import (  # noqa: E402,F401
     case_actions,
     case_pages,
     consent_routes,
+    history_routes,
     import_routes,
     intake_routes,
     rights_routes,

@@ -551,6 +551,11 @@ def record_view(actor: Actor, case: Case, via: str = "page") -> None:
     audit.record(actor, "case.viewed", case, details={"via": via})
 
 
+def record_history_view(actor: Actor, case: Case) -> None:
+    """Reading who saw a case is itself an access to it: it appears in that history."""
+    audit.record(actor, "case.history_viewed", case)
+
+
 def record_list_view(actor: Actor, cases: list[Case], via: str) -> None:
     """One event for a page of decrypted rows, naming every code shown."""
     if cases:
