@@ -133,6 +133,19 @@ def _refuse_writes_in_snapshot(conn, cursor, statement, parameters, context, exe
         raise RuntimeError("write in a read snapshot: call app.db.begin_writing() first")
 
 
+def commit_keeping_loaded(session: Session | scoped_session) -> None:
+    """Commit without expiring what the session has loaded, for a page rendered after its
+    commit: the case page reloaded its case, unit, assignee, needs and consents one statement
+    each to render what it had just read."""
+    own = session() if isinstance(session, scoped_session) else session
+    expire = own.expire_on_commit
+    own.expire_on_commit = False
+    try:
+        own.commit()
+    finally:
+        own.expire_on_commit = expire
+
+
 def begin_writing(session: Session | scoped_session) -> None:
     """Before the first write of a `reads_first` transaction: end its read snapshot and take
     the write lock. A no-op for every other transaction (it holds the lock already) and on

@@ -23,6 +23,7 @@ from app.auth import mfa as two_factor
 from app.auth import services, sessions, throttle
 from app.auth.forms import ChangePasswordForm, SecondFactorForm, SignInForm, TotpCodeForm
 from app.auth.passwords import MIN_LENGTH
+from app.db import commit_keeping_loaded
 from app.extensions import db
 from app.home.panels import register_panel
 from app.permissions import ALL_ROLES, Role, is_api_path, public, roles_required
@@ -228,6 +229,11 @@ def note_long_form_page():
     auth_session = current_user.auth_session
     if request.method == "GET" and request.blueprint != "auth":
         sessions.set_long_form(auth_session, request.endpoint in LONG_FORM_ENDPOINTS)
+    if g.get("read_first_scope") is not None and db.session.dirty:
+        # Her session's own writes (last seen every 30 s, the idle limit on every move between
+        # a case and the list) took SQLite's write lock: committed now, so that the page's
+        # reads run in a fresh snapshot instead of holding the lock over every other worker.
+        commit_keeping_loaded(db.session)
     g.session_timer = {
         **sessions.seconds_left(auth_session),
         "warn": int(current_app.config["SESSION_IDLE_WARNING"].total_seconds()),

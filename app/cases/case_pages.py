@@ -15,6 +15,7 @@ from app.cases.blueprint import bp
 from app.cases.fields import ERASED_LABEL, read_fields, read_note
 from app.cases.models import Case
 from app.categories import SupportCategory
+from app.db import commit_keeping_loaded
 from app.extensions import db
 from app.permissions import ALL_ROLES, PermissionDenied, Role, current_actor, deny, roles_required
 
@@ -119,9 +120,12 @@ def detail_context(actor, case: Case) -> dict:
 
 def render_detail(case: Case, status: int = 200, via: str = "page"):
     actor = current_actor()
-    services.record_view(actor, case, via=via)
+    # Read and decrypt in the request's read snapshot (SQLite: without the write lock, which
+    # the other workers wait on), then record the view: the write lock is held for the audit
+    # event only. Nothing is shown before the view is committed.
     ctx = detail_context(actor, case)
-    db.session.commit()
+    services.record_view(actor, case, via=via)
+    commit_keeping_loaded(db.session)
     return render_template("cases/detail.html", **ctx), status
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.auth.models import AuthSession
 from app.cases import queries
+from app.cases.models import Case
 from app.db import READ_SNAPSHOT, begin_writing, utcnow
 from app.extensions import db
 from app.orgs.models import OrgLevel
@@ -79,17 +80,21 @@ def _another_writer_commits(app) -> bool:
         other.close()
 
 
-def test_another_writer_commits_while_the_page_reads(app, client, monkeypatch):
+def _then_another_writer(app, wrote: list):
+    """The list's last read, then another writer that may not wait at all."""
     read_transfers = queries.incoming_transfers
-    wrote = []
 
     def transfers_then_another_writer(actor):
         rows = read_transfers(actor)
-        # Between the page's reads and its audit event: a writer that may not wait at all.
         wrote.append(_another_writer_commits(app))
         return rows
 
-    monkeypatch.setattr(queries, "incoming_transfers", transfers_then_another_writer)
+    return transfers_then_another_writer
+
+
+def test_another_writer_commits_while_the_page_reads(app, client, monkeypatch):
+    wrote = []
+    monkeypatch.setattr(queries, "incoming_transfers", _then_another_writer(app, wrote))
     response = client.get("/cases/")
     assert response.status_code == 200 and wrote == [True]
     # The snapshot it read from is stale now; its audit event appended anyway, after the write.
@@ -153,3 +158,35 @@ def test_a_search_reads_without_the_write_lock(app, client, monkeypatch):
     response = client.post("/cases/search", data={"q": "Lê Thị Mẫu"})
     assert response.status_code == 200 and wrote == [True]
     assert len(_events(app, "case.viewed")) == 1  # the search's list event, after the write
+
+
+def test_the_case_page_reads_and_decrypts_without_the_write_lock(app, client, monkeypatch):
+    """The case page reads (its history last) before it records the view: another writer does
+    not wait behind a page decrypting a case; the view is still recorded, after that write."""
+    history = queries.case_access_history
+    wrote = []
+
+    def history_then_another_writer(*args, **kwargs):
+        entries = history(*args, **kwargs)
+        wrote.append(_another_writer_commits(app))
+        return entries
+
+    monkeypatch.setattr(queries, "case_access_history", history_then_another_writer)
+    with app.app_context():
+        code = db.session.execute(sa.select(Case.code).limit(1)).scalar_one()
+    # From the list to the case (her session's idle limit changes) a minute after her last
+    # page (its last-seen time too): the session's writes are committed before the page reads.
+    _age_session(app, minutes=1)
+    response = client.get(f"/cases/{code}")
+    assert response.status_code == 200 and wrote == [True]
+    assert "Lê Thị Mẫu" in response.get_data(as_text=True)
+    assert [e.object_ref for e in _events(app, "case.viewed")] == [code]
+    with app.app_context():
+        seen, long_form = db.session.execute(
+            sa.select(AuthSession.last_seen_at, AuthSession.is_on_long_form)
+        ).one()
+    assert utcnow() - seen < timedelta(seconds=30) and long_form
+    # And back to the list: the idle limit changes again, the list still reads unlocked.
+    wrote.clear()
+    monkeypatch.setattr(queries, "incoming_transfers", _then_another_writer(app, wrote))
+    assert client.get("/cases/").status_code == 200 and wrote == [True]
