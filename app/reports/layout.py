@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from app.categories import SupportCategory, category_label
 from app.extensions import db
 from app.orgs.models import OrgUnit
+from app.orgs.tree_stamp import current_stamp
 from app.outreach import indicators as outreach
 from app.outreach.queries import COMMUNE_LEVELS
 from app.outreach.vocab import AUDIENCES
@@ -159,6 +160,22 @@ class Tree:
         for kids in self.children.values():
             kids.sort(key=lambda u: (u.is_retired, u.name, u.code))
 
+    @classmethod
+    def of(cls, top: OrgUnit) -> Tree:
+        """The tree under `top`, kept by this process between requests for as long as the org
+        tree's stamp (app/orgs/tree_stamp.py) is unchanged."""
+        # The stamp is read before the units: a kept tree is never older than its stamp.
+        stamp = current_stamp(db.session.connection())
+        kept = _KEPT_TREES.get(top.id)
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        tree = cls(top)
+        if stamp is not None:
+            if len(_KEPT_TREES) >= KEPT_TREES_MAX:
+                _KEPT_TREES.clear()
+            _KEPT_TREES[top.id] = (stamp, tree)
+        return tree
+
     def members(self, unit: OrgUnit) -> frozenset[int]:
         """The unit and every unit below it, walked down the tree once per unit asked (a scan
         of every unit for each row made the national report's rows cost 34 × 3,300 path
@@ -181,6 +198,12 @@ class Tree:
         if not kids or unit.id in has_direct:
             rows.append((unit, {unit.id}, True))
         return rows
+
+
+# Trees kept between requests, by top unit: (the stamp they were read at, the tree). A tree is
+# never changed once built (its members memo only fills in), so requests may share it.
+KEPT_TREES_MAX = 64
+_KEPT_TREES: dict[int, tuple[int, Tree]] = {}
 
 
 # ------------------------------------------------------------------------------ plans
@@ -295,7 +318,7 @@ def build_report(
     def figure(tally: Tally) -> Figure:
         return disclosure.count(tally, protected=protected, k=k)
 
-    tree = Tree(unit)
+    tree = Tree.of(unit)
     mine = tree.members(unit)
     # Where a row holds many units (the country: 34 rows, 3,300 units), the figures are summed
     # per row by the database; where rows are units (a province's communes), per unit is as

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from babel.numbers import get_group_symbol
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import Flask, current_app
 from flask_babel import format_decimal, get_locale
 from flask_babel import format_percent as babel_format_percent
@@ -55,13 +56,37 @@ def format_number(value: int | float | None) -> str:
     return format_decimal(value)
 
 
+_PERCENT_SYMBOLS: dict[str, tuple[str, str, str]] = {}
+
+
 def format_percent(value: float | None, digits: int = 1) -> str:
     """A percentage (0-100) in the user's locale: 72,2 % in Vietnamese, 72.2% in English."""
     if value is None:
         return "—"
-    pattern = "#,##0." + "0" * digits if digits else "#,##0"
-    space = "\u00a0" if str(get_locale()) == "vi" else ""  # never broken from its number
-    return babel_format_percent(value / 100.0, pattern + space + "%")
+    locale = get_locale()
+    name = str(locale)
+    space = "\u00a0" if name == "vi" else ""  # never broken from its number
+    if value < 0 or locale is None:
+        pattern = "#,##0." + "0" * digits if digits else "#,##0"
+        return babel_format_percent(value / 100.0, pattern + space + "%")
+    # Babel's own arithmetic (the decimal of value / 100, times 100, rounded half to even),
+    # without its pattern machinery: 25 µs a percentage, 430 on a province dashboard.
+    symbols = _PERCENT_SYMBOLS.get(name)
+    if symbols is None:
+        symbols = _PERCENT_SYMBOLS[name] = (
+            get_group_symbol(locale),
+            get_decimal_symbol(locale),
+            babel_format_percent(0, "0%").removeprefix("0"),  # the locale's percent sign
+        )
+    group, decimal, percent = symbols
+    scaled = (Decimal(str(value / 100.0)) * 100).quantize(
+        _QUANTA.get(digits) or Decimal(1).scaleb(-digits), ROUND_HALF_EVEN
+    )
+    text = f"{scaled:,.{digits}f}".translate({ord(","): group, ord("."): decimal})
+    return text + space + percent
+
+
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(6)}
 
 
 # A number in a figure computed as plain text: 2159, 2,159, 72.2%; not 1.198 (already grouped

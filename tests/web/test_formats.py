@@ -90,3 +90,23 @@ def test_counts_in_sentences_are_grouped_for_the_locale(speaking):
     assert "Trang 1 / 1.234" in render_template_string(pager, page=page)
     speaking("en")
     assert "Page 1 of 1,234" in render_template_string(pager, page=page)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_percentages_are_babels_to_the_digit(speaking, lang):
+    """format_percent does Babel's arithmetic without Babel's pattern machinery: the same text
+    for every percentage a report shows (halves, thousands, a hundredth of a percent)."""
+    import random
+
+    from flask_babel import format_percent as babel_percent
+
+    speaking(lang)
+    space = "\u00a0" if lang == "vi" else ""
+    rng = random.Random(14)
+    values = [0, 0.05, 0.15, 0.25, 2.5, 12.45, 12.55, 66.666, 99.95, 100, 1234.56, 80]
+    values += [rng.randrange(0, 100_000) / rng.choice([1, 10, 100, 1000]) for _ in range(3000)]
+    values += [100 * a / b for b in range(1, 60) for a in range(b + 1)]
+    for digits in (0, 1, 2):
+        pattern = ("#,##0." + "0" * digits if digits else "#,##0") + space + "%"
+        for value in values:
+            assert format_percent(value, digits) == babel_percent(value / 100.0, pattern), value
