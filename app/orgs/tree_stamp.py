@@ -44,14 +44,16 @@ _TRIGGERS = {
         ON org_units FOR EACH STATEMENT EXECUTE FUNCTION org_tree_restamp()
         """,
     ),
-    "sqlite": tuple(
-        statement
-        for op in ("INSERT", "UPDATE", "DELETE")
-        for statement in (
-            f"DROP TRIGGER IF EXISTS org_units_restamp_{op.lower()}",
-            f"CREATE TRIGGER org_units_restamp_{op.lower()} AFTER {op} ON org_units "
-            "BEGIN UPDATE org_tree_stamp SET stamp = random(); END",
-        )
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS org_units_restamp_insert",
+        "CREATE TRIGGER org_units_restamp_insert AFTER INSERT ON org_units "
+        "BEGIN UPDATE org_tree_stamp SET stamp = random(); END",
+        "DROP TRIGGER IF EXISTS org_units_restamp_update",
+        "CREATE TRIGGER org_units_restamp_update AFTER UPDATE ON org_units "
+        "BEGIN UPDATE org_tree_stamp SET stamp = random(); END",
+        "DROP TRIGGER IF EXISTS org_units_restamp_delete",
+        "CREATE TRIGGER org_units_restamp_delete AFTER DELETE ON org_units "
+        "BEGIN UPDATE org_tree_stamp SET stamp = random(); END",
     ),
 }
 
