@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/national.py [--cases 100000] [--dir /tmp/caunoi-bench-national]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/caunoi_national_x]
         [--samples 40] [--seconds 8] [--connections 16] [--no-gunicorn] [--build-only]
+        [--only "dashboard,case page"]
 
 The data set: the demo province (Ninh Bình), then every other province and its communes/wards
 from the `vietnam-provinces` package (3,321 units), then `--cases` cases spread over the
@@ -429,6 +430,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-gunicorn", action="store_true")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="measure only the pages whose name holds one of these words"
+    )
     args = parser.parse_args()
     casebench.DATABASE_URL = args.database_url
     directory = Path(args.dir)
@@ -437,6 +441,9 @@ def main() -> None:
     if args.build_only:
         return
     measured = pages(directory)
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        measured = [p for p in measured if any(w in p.name for w in words)]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     timings = in_process(directory, measured, args.samples)
     print(f"\n{args.cases:,} cases, {backend}, load average {os.getloadavg()[0]:.1f}")
