@@ -55,8 +55,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def configure_engine(app: Flask) -> None:
     """PostgreSQL: settings per connection, never per request. `jit` off (it costs more than our
-    short queries run), a statement_timeout so that no statement holds locks for minutes, and
-    no ping before each checkout (a connection that died answers 503 once, see app/web/errors)."""
+    short queries run), a statement_timeout so that no statement holds locks for minutes, every
+    statement planned for its own values (psycopg prepares what runs five times, and the generic
+    plan PostgreSQL then picks for the caseworker's "my cases" read a province: 6 -> 44 ms at a
+    million cases), and no ping before each checkout (a connection that died answers 503 once,
+    see app/web/errors)."""
     from sqlalchemy.engine import make_url
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -67,7 +70,9 @@ def configure_engine(app: Flask) -> None:
     options.setdefault("pool_recycle", 1800)
     connect_args = dict(options.get("connect_args") or {})
     timeout_ms = int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"])
-    settings = f"-c jit=off -c statement_timeout={timeout_ms}"
+    settings = (
+        f"-c jit=off -c statement_timeout={timeout_ms} -c plan_cache_mode=force_custom_plan"
+    )
     connect_args["options"] = f"{connect_args.get('options', '')} {settings}".strip()
     options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
