@@ -250,7 +250,8 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
         return []
     stmt = (
         scope.where(Case.id.in_(ids))
-        .options(sa.orm.joinedload(Case.data_key))
+        # The unit's name is on every row: loaded with the cases, not one round trip a row.
+        .options(sa.orm.joinedload(Case.data_key), sa.orm.joinedload(Case.org_unit))
         .order_by(Case.id.desc())
         .limit(limit)
     )
