@@ -96,7 +96,7 @@ def _my_referrals(actor: Actor, today: date) -> list[Item]:
         Referral.status == ReferralStatus.DRAFT.value, Referral.created_by_id == actor.user_id
     )
     stmt = (
-        visible_referrals(actor)
+        visible_referrals(actor, few=True)
         .where(sa.or_(mine_drafts, overdue_condition(today)))
         .order_by(Referral.respond_by.is_(None), Referral.respond_by, Referral.id)
         .limit(LIMIT)

@@ -36,15 +36,24 @@ from app.referrals.status import (
 PER_PAGE = 25
 
 
-def visible_referrals(actor: Actor) -> sa.Select:
+def visible_referrals(actor: Actor, *, few: bool = False) -> sa.Select:
+    """The referrals the actor may see. `few`: the caller's own conditions keep few referrals
+    of the whole country (overdue requests, drafts), so the scope is tested on each of those
+    rows; otherwise PostgreSQL hashed every case of a province's scope first (96,000 cases to
+    keep 47 overdue referrals: 30 ms of every caseworker's home at a million cases)."""
     stmt = sa.select(Referral).options(
         selectinload(Referral.case),
         selectinload(Referral.service),
         selectinload(Referral.organization),
     )
     if actor.has_role(Role.CASEWORKER):
-        return stmt.join(Case, Case.id == Referral.case_id).where(
-            in_org_scope(Case.org_unit_id, actor)
+        joined = stmt.join(Case, Case.id == Referral.case_id)
+        if not few or not actor.org_path:
+            return joined.where(in_org_scope(Case.org_unit_id, actor))
+        # A correlated value, which no planner turns into a join over the scope.
+        unit_path = sa.select(OrgUnit.path).where(OrgUnit.id == Case.org_unit_id)
+        return joined.where(
+            unit_path.scalar_subquery().startswith(actor.org_path, autoescape=True)
         )
     if actor.has_role(Role.PARTNER) and actor.partner_organization_id is not None:
         return stmt.where(
@@ -92,7 +101,7 @@ def overdue_condition(today: date):
 
 
 def overdue_count(actor: Actor, today: date | None = None) -> int:
-    stmt = visible_referrals(actor).where(overdue_condition(today or local_today()))
+    stmt = visible_referrals(actor, few=True).where(overdue_condition(today or local_today()))
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
