@@ -297,6 +297,12 @@ class Referral(db.Model):
     """A case's need sent to a partner service and followed until it ends (closed loop)."""
 
     __tablename__ = "referrals"
+    __table_args__ = (
+        # Overdue requests (status, then the day the answer was due): the caseworker's home
+        # reads the few of them, not every request of the country (3,600 rows read to keep
+        # 420 at a million cases). Status alone is its first column.
+        sa.Index("ix_referrals_status_respond_by", "status", "respond_by"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # What the partner sees instead of the case code (app/referrals/references.py).
     partner_reference: Mapped[str] = mapped_column(
@@ -310,7 +316,7 @@ class Referral(db.Model):
     )
     # The need's support category, copied so consent checks and figures need no join.
     category: Mapped[str] = mapped_column(sa.String(30), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default=ReferralStatus.DRAFT, index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=ReferralStatus.DRAFT)
     priority: Mapped[str] = mapped_column(sa.String(10), default="routine")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
