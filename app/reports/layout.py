@@ -335,7 +335,11 @@ def build_report(
     has_direct |= set(cases.declined) | set(referrals.overdue) | set(referrals.sent)
     rows_def = tree.rows(unit, has_direct)
     # Days to service per report row (the last group: units of the subtree in no row).
-    days_by_row = ind.service_days(unit, period, window, [(u, own) for u, _m, own in rows_def])
+    if by_row:
+        days_by_row = ind.service_days(unit, period, window, [(u, own) for u, _m, own in rows_def])
+    else:
+        rows_members = [(u, members) for u, members, _own in rows_def]
+        days_by_row = ind.service_days_per_unit_summed(unit, period, window, rows_members)
 
     activities = outreach.by_unit(unit, period.start, period.end)
     reached_by_unit = {uid: sum(o.reached.values()) for uid, o in activities.items()}

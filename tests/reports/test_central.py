@@ -127,3 +127,23 @@ def test_figures_summed_per_row_by_the_database_equal_the_per_unit_sums(world, k
                 expected[row_of(uid)] = expected.get(row_of(uid), 0) + n
             assert getattr(refs_row, store) == expected
         assert sum(refs_row.statuses.values()) == sum(refs_unit.statuses.values())
+
+
+def test_days_to_service_summed_per_unit_equal_the_per_row_grouping(world, known, bac_ninh):
+    """A report whose rows are (about) units reads days to service per unit and sums them per
+    row in Python; one whose rows hold many units groups them per row in SQL. Every histogram
+    is the same both ways, for the country, a province and a district, in every window."""
+    from app.reports.layout import Tree
+
+    central, _moved = orgs.add_central_unit(Actor.system("test"), code="TW", name=CENTRAL_NAME)
+    db.session.commit()
+    for top in (central, world.province, world.district_a):
+        rows = Tree.of(top).rows(top, {top.id})
+        for window in ind.WINDOWS:
+            by_sql = ind.service_days(top, H1, window, [(u, own) for u, _m, own in rows])
+            summed = ind.service_days_per_unit_summed(
+                top, H1, window, [(u, members) for u, members, _own in rows]
+            )
+            assert summed == by_sql, (top.code, window)
+            if window == "period":
+                assert sum(sum(h.values()) for h in summed.values()) > 0
