@@ -137,6 +137,7 @@ def demo_site(tmp_path_factory):
         for _name, mod in _seeders():
             mod.seed(PASSWORD)
             _db.session.commit()
+        _seen_often()
         _db.session.remove()
     try:
         with live_server(app) as base_url:
@@ -145,6 +146,21 @@ def demo_site(tmp_path_factory):
         with app.app_context():
             _db.session.remove()
             _db.engine.dispose()
+
+
+def _seen_often() -> None:
+    """Every demo case viewed more often than its page shows: the case page then links to its
+    whole access history, and the walk checks that page too."""
+    from app.audit import services as audit
+    from app.cases.case_pages import HISTORY_ON_CASE_PAGE
+    from app.cases.models import Case
+    from app.permissions import Actor
+
+    reader = Actor.system("crawl-reader")
+    for case in _db.session.execute(sa.select(Case)).scalars():
+        for _ in range(HISTORY_ON_CASE_PAGE + 1):
+            audit.record(reader, "case.viewed", case, details={"via": "page"})
+    _db.session.commit()
 
 
 def _one_user_per_role(app) -> list[str]:
@@ -235,6 +251,8 @@ def test_the_walk_reaches_every_role_in_both_languages(crawl):
         assert any(w.startswith("admin") and " /audit/" in w for w in pages), lang
         # The official report is reached from the dashboard, its numbers checked too.
         assert any(w.startswith("supervisor") and "/reports/official" in w for w in pages), lang
+        # A case's whole access history, reached from the case page.
+        assert any(w.startswith("caseworker") and "/access-history" in w for w in pages), lang
 
 
 def test_no_page_shows_a_raw_code(crawl):
