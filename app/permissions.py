@@ -161,3 +161,18 @@ def org_subtree_ids(actor: Actor):
 def in_org_scope(org_unit_id_column, actor: Actor):
     """SQL condition: the row's org unit is in the actor's subtree (none when it has no unit)."""
     return org_unit_id_column.in_(org_subtree_ids(actor))
+
+
+def in_org_scope_row_by_row(org_unit_id_column, actor: Actor):
+    """`in_org_scope`, tested on each row the query has already found (its unit's path, a
+    correlated value no planner turns into a join): for queries whose own conditions keep few
+    rows of the country, where PostgreSQL answered `in_org_scope` by hashing every case of a
+    province's scope first."""
+    import sqlalchemy as sa
+
+    from app.orgs.models import OrgUnit
+
+    if not actor.org_path:
+        return sa.false()
+    unit_path = sa.select(OrgUnit.path).where(OrgUnit.id == org_unit_id_column)
+    return unit_path.scalar_subquery().startswith(actor.org_path, autoescape=True)

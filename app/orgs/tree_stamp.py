@@ -24,7 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 STAMP_TABLE = "org_tree_stamp"
-UNITS_TABLE = "org_units"
 
 # No colons or percent signs: these go through sa.text() and the drivers.
 _TRIGGERS = {

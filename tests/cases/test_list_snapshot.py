@@ -80,21 +80,23 @@ def _another_writer_commits(app) -> bool:
         other.close()
 
 
-def _then_another_writer(app, wrote: list):
-    """The list's last read, then another writer that may not wait at all."""
-    read_transfers = queries.incoming_transfers
+def _another_writer_after(monkeypatch, app, query: str) -> list[bool]:
+    """After the page's read `queries.<query>`, another writer that may not wait at all; the
+    list returned gets True each time it committed."""
+    read = getattr(queries, query)
+    wrote: list[bool] = []
 
-    def transfers_then_another_writer(actor):
-        rows = read_transfers(actor)
+    def then_another_writer(*args, **kwargs):
+        found = read(*args, **kwargs)
         wrote.append(_another_writer_commits(app))
-        return rows
+        return found
 
-    return transfers_then_another_writer
+    monkeypatch.setattr(queries, query, then_another_writer)
+    return wrote
 
 
 def test_another_writer_commits_while_the_page_reads(app, client, monkeypatch):
-    wrote = []
-    monkeypatch.setattr(queries, "incoming_transfers", _then_another_writer(app, wrote))
+    wrote = _another_writer_after(monkeypatch, app, "incoming_transfers")
     response = client.get("/cases/")
     assert response.status_code == 200 and wrote == [True]
     # The snapshot it read from is stale now; its audit event appended anyway, after the write.
@@ -145,15 +147,7 @@ def test_an_idle_session_is_ended_from_the_page(app, client):
 
 def test_a_search_reads_without_the_write_lock(app, client, monkeypatch):
     """The search (a POST, so that the term never reaches a URL) reads in a snapshot too."""
-    search = queries.search_cases
-    wrote = []
-
-    def search_then_another_writer(actor, term):
-        found = search(actor, term)
-        wrote.append(_another_writer_commits(app))
-        return found
-
-    monkeypatch.setattr(queries, "search_cases", search_then_another_writer)
+    wrote = _another_writer_after(monkeypatch, app, "search_cases")
     app.config["WTF_CSRF_ENABLED"] = False
     response = client.post("/cases/search", data={"q": "Lê Thị Mẫu"})
     assert response.status_code == 200 and wrote == [True]
@@ -163,15 +157,7 @@ def test_a_search_reads_without_the_write_lock(app, client, monkeypatch):
 def test_the_case_page_reads_and_decrypts_without_the_write_lock(app, client, monkeypatch):
     """The case page reads (its history last) before it records the view: another writer does
     not wait behind a page decrypting a case; the view is still recorded, after that write."""
-    history = queries.case_access_history
-    wrote = []
-
-    def history_then_another_writer(*args, **kwargs):
-        entries = history(*args, **kwargs)
-        wrote.append(_another_writer_commits(app))
-        return entries
-
-    monkeypatch.setattr(queries, "case_access_history", history_then_another_writer)
+    wrote = _another_writer_after(monkeypatch, app, "case_access_history")
     with app.app_context():
         code = db.session.execute(sa.select(Case.code).limit(1)).scalar_one()
     # From the list to the case (her session's idle limit changes) a minute after her last
@@ -187,6 +173,5 @@ def test_the_case_page_reads_and_decrypts_without_the_write_lock(app, client, mo
         ).one()
     assert utcnow() - seen < timedelta(seconds=30) and long_form
     # And back to the list: the idle limit changes again, the list still reads unlocked.
-    wrote.clear()
-    monkeypatch.setattr(queries, "incoming_transfers", _then_another_writer(app, wrote))
+    wrote = _another_writer_after(monkeypatch, app, "incoming_transfers")
     assert client.get("/cases/").status_code == 200 and wrote == [True]
