@@ -58,7 +58,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_secret(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'caunoi.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # PostgreSQL: app.configure_engine
+    # No ping before each checkout on either database: a SQLite file cannot drop the connection,
+    # and PostgreSQL's is set per connection in app.configure_engine.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
     # PostgreSQL cancels any statement running longer (milliseconds): none holds locks for minutes.
     DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
     # Key file (master keys, blind-index key, audit key): outside the database, never committed.

@@ -361,7 +361,10 @@ def pages(directory: Path) -> list[serving.Page]:
     body = client.get("/cases/").get_data(as_text=True)
     code = re.search(r'href="/cases/([A-Z]{2}-[^"?]+)"', body).group(1)
     cw = CASEWORKER
-    out = [serving.Page(f"list {q or 'no filter'}", f"/cases/?{q}", cw) for q in LIST_FILTERS]
+    # The floor: a signed-in page that reads no case (session, CSRF, navigation, bell, render).
+    # No page of the caseworker's can serve more requests a second than this one.
+    out = [serving.Page("floor: signed-in, no case", "/account/api-tokens", cw)]
+    out += [serving.Page(f"list {q or 'no filter'}", f"/cases/?{q}", cw) for q in LIST_FILTERS]
     out += [
         serving.Page("list deep page, no filter", _deep(client, ""), cw),
         serving.Page("list deep page, attention=1", _deep(client, "attention=1"), cw),

@@ -1,13 +1,13 @@
-"""The actions on a case page: notes, needs, consents, status, assignment and transfer; each
-one `act` (part of the cases blueprint)."""
+"""The actions on a case page: notes, needs, status, and accepting a transfer; each one `act`
+(part of the cases blueprint). Assignment and transfer have their own page
+(assignment_routes), as has recording a consent (consent_routes)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.cases import consents as cons
 from app.cases import forms as F
 from app.cases import queries, services
 from app.cases.blueprint import bp
@@ -58,28 +58,6 @@ def need_status(code: str, need_id: int):
     return act(code, action, _("Đã cập nhật nhu cầu hỗ trợ."))
 
 
-@bp.post("/cases/<code>/consents")
-@roles_required(*ALL_ROLES)
-def add_consent(code: str):
-    form = F.ConsentForm()
-
-    def action(actor, case):
-        if not form.validate():
-            raise services.CaseError(_l("Hãy chọn hình thức đồng ý."), "consent_method")
-        purposes = [p for p in form.consent_purposes() if p != cons.RECORD] or (
-            [cons.RECORD] if form.consent_record.data else []
-        )
-        given = services.ConsentGiven(
-            purposes=purposes,
-            method=form.consent_method.data,
-            given_by=form.given_by.data,
-            guardian_relation=form.guardian_relation.data,
-        )
-        services.record_consent(actor, case, given)
-
-    return act(code, action, _("Đã ghi nhận sự đồng ý."))
-
-
 @bp.post("/cases/<code>/status")
 @roles_required(*ALL_ROLES)
 def set_status(code: str):
@@ -91,33 +69,6 @@ def set_status(code: str):
         services.set_status(actor, case, form.status.data, form.closed_reason.data or None)
 
     return act(code, action, _("Đã cập nhật trạng thái hồ sơ."))
-
-
-@bp.post("/cases/<code>/assign")
-@roles_required(*ALL_ROLES)
-def assign(code: str):
-    def action(actor, case):
-        raw = request.form.get("assigned_to_id", "0")
-        user_id = int(raw) if raw.isdigit() else -1
-        services.assign_case(actor, case, user_id or None)
-
-    return act(code, action, _("Đã giao hồ sơ."))
-
-
-@bp.post("/cases/<code>/transfer")
-@roles_required(*ALL_ROLES)
-def request_transfer(code: str):
-    def action(actor, case):
-        raw = request.form.get("org_unit_id", "")
-        services.request_transfer(actor, case, int(raw) if raw.isdigit() else -1)
-
-    return act(code, action, _("Đã gửi yêu cầu chuyển hồ sơ."))
-
-
-@bp.post("/cases/<code>/transfer/cancel")
-@roles_required(*ALL_ROLES)
-def cancel_transfer(code: str):
-    return act(code, services.cancel_transfer, _("Đã huỷ yêu cầu chuyển hồ sơ."))
 
 
 @bp.post("/cases/<code>/transfer/accept")

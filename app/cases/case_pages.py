@@ -71,17 +71,6 @@ def detail_context(actor, case: Case) -> dict:
     consents = [c for c in case.consents if perms.shows_purpose(actor, c.purpose)]
     notes = [(n, read_note(case, n)) for n in case.notes if sees or not n.is_sensitive]
     manage = perms.can_manage(actor, case)
-    assign_form = F.AssignForm()
-    transfer_form = F.TransferForm()
-    if manage:
-        assign_form.assigned_to_id.choices = [(0, "—")] + [
-            (u.id, u.display_name or u.username) for u in queries.assignable_users(actor, case)
-        ]
-        assign_form.assigned_to_id.data = case.assigned_to_id or 0
-        transfer_form.org_unit_id.choices = [
-            (u.id, u.name) for u in queries.transfer_targets(actor, case)
-        ]
-    consent_form = F.ConsentForm(formdata=None)
     history = queries.case_access_history(case.code, limit=HISTORY_ON_CASE_PAGE + 1)
     from app.referrals.queries import connected_need_ids  # referrals builds on cases
 
@@ -101,9 +90,6 @@ def detail_context(actor, case: Case) -> dict:
         "note_form": F.NoteForm(formdata=None),
         "need_form": F.NeedForm(formdata=None),
         "status_form": F.StatusForm(formdata=None),
-        "assign_form": assign_form,
-        "transfer_form": transfer_form,
-        "consent_form": consent_form,
         "history": history[:HISTORY_ON_CASE_PAGE],
         "more_history": len(history) > HISTORY_ON_CASE_PAGE,
         "grants": queries.break_glass_grants(case),
@@ -141,9 +127,10 @@ def refuse(actor, case: Case):
     deny(actor, "case", case.code)
 
 
-def act(code: str, action, success: str, *, manage: bool = True):
+def act(code: str, action, success: str, *, manage: bool = True, on_error=None):
     """Run one case action: scoped load (404), check (403), the service, one commit; a refused
-    rule re-renders the case page with 400."""
+    rule re-renders the case page with 400, or calls `on_error(case, exc)` for an action that
+    has a page of its own (assignment, consent), which then shows the message beside its form."""
     actor = current_actor()
     case = load_case(code)
     allowed = perms.can_manage(actor, case) if manage else perms.can_add_note(actor, case)
@@ -154,6 +141,8 @@ def act(code: str, action, success: str, *, manage: bool = True):
     except services.CaseError as exc:
         db.session.rollback()
         case = load_case(code)
+        if on_error is not None:
+            return on_error(case, exc)
         flash(str(exc.message), "error")
         return render_detail(case, 400)
     except PermissionDenied:

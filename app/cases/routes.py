@@ -1,7 +1,7 @@
 """Case pages: the list and search, and the blueprint's other pages by concern (case_pages,
-case_actions, intake_routes, rights_routes, access_routes, consent_routes, attachment_routes,
-history_routes, import_routes, unreadable_routes). Thin views: scoped load, check, validate,
-one service, commit."""
+case_actions, assignment_routes, intake_routes, rights_routes, access_routes, consent_routes,
+attachment_routes, history_routes, import_routes, unreadable_routes). Thin views: scoped load,
+check, validate, one service, commit."""
 
 from __future__ import annotations
 
@@ -233,6 +233,7 @@ def search():
 # The other pages of the blueprint, split by concern.
 from app.cases import (  # noqa: E402,F401
     access_routes,
+    assignment_routes,
     attachment_routes,
     case_actions,
     case_pages,

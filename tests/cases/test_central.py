@@ -65,11 +65,11 @@ def test_transfer_targets_are_the_own_province_and_other_provinces_never_central
     assert commune.id not in ids and world.commune_a.id not in ids
 
 
-def test_the_case_page_offers_no_transfer_to_the_central_unit(client, world, nation):
+def test_the_assignment_page_offers_no_transfer_to_the_central_unit(client, world, nation):
     central, bac_ninh, _commune = nation
     case = open_case(world.users["caseworker"], world.commune_a)
     sign_in(client, "caseworker")
-    html = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    html = client.get(f"/cases/{case.code}/assignment").get_data(as_text=True)
     transfer = html[html.index("Chuyển đến đơn vị") :]
     transfer = transfer[: transfer.index("</select>")]
     assert f'value="{bac_ninh.id}"' in transfer

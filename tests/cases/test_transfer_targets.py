@@ -14,7 +14,7 @@ def test_the_transfer_list_holds_the_province_and_other_provinces_only(client, w
     OrgUnitFactory(code="27-X1", name="Xã Xa Lạ", level=OrgLevel.COMMUNE, parent=other)
     case = open_case(world.users["caseworker"], world.commune_a)
     sign_in(client, "caseworker")
-    html = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    html = client.get(f"/cases/{case.code}/assignment").get_data(as_text=True)
     transfer = html[html.index("Chuyển đến đơn vị") :]
     transfer = transfer[: transfer.index("</select>")]
     for unit in (world.province, world.district_b, world.commune_b, other):
