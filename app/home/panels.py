@@ -24,6 +24,8 @@ class Panel:
     description: LazyString
     roles: frozenset[Role]
     order: int = 50
+    # Its description is hers (a count): drawn on every request, never kept.
+    is_personal: bool = False
 
     @property
     def url(self) -> str:
@@ -33,10 +35,29 @@ class Panel:
 _PANELS: list[Panel] = []
 
 
-def register_panel(endpoint: str, title, description, roles, order: int = 50) -> None:
+def register_panel(
+    endpoint: str, title, description, roles, order: int = 50, *, is_personal: bool = False
+) -> None:
     if any(p.endpoint == endpoint for p in _PANELS):
         return
-    _PANELS.append(Panel(endpoint, title, description, frozenset(roles), order))
+    _PANELS.append(Panel(endpoint, title, description, frozenset(roles), order, is_personal))
+
+
+def card_runs(panels: list[Panel]) -> list[tuple[tuple[str, ...] | None, list[Panel]]]:
+    """The home page's cards in runs, in order: a run of panels the same for everyone comes
+    with its key (their endpoints), under which its HTML is drawn once and kept (a dozen cards
+    of translations and URLs were a fifth of a caseworker's home); a personal panel comes
+    alone, with None, and is drawn on every request."""
+    runs: list[tuple[tuple[str, ...] | None, list[Panel]]] = []
+    for panel in panels:
+        if panel.is_personal:
+            runs.append((None, [panel]))
+        elif runs and runs[-1][0] is not None:
+            key, run = runs[-1]
+            runs[-1] = ((*key, panel.endpoint), [*run, panel])
+        else:
+            runs.append(((panel.endpoint,), [panel]))
+    return runs
 
 
 def panels_for(actor: Actor) -> list[Panel]:

@@ -32,12 +32,15 @@ def root():
 @bp.get("/home")
 @roles_required(*ALL_ROLES)
 def index():
-    from app.home.panels import panels_for
+    from app.home.panels import card_runs, panels_for
     from app.home.today import today_for
 
     actor = current_actor()
     return render_template(
-        "home/index.html", panels=panels_for(actor), today=today_for(actor), tick=TickForm()
+        "home/index.html",
+        card_runs=card_runs(panels_for(actor)),
+        today=today_for(actor),
+        tick=TickForm(),
     )
 
 

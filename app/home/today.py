@@ -15,6 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.cases.models import Case
 from app.cases.queries import incoming_transfers
 from app.extensions import db
 from app.followups import queries as followup_queries
@@ -23,7 +24,7 @@ from app.notifications.kinds import Kind, inbox_text
 from app.notifications.models import Notification
 from app.permissions import Actor, Role
 from app.referrals.models import Referral
-from app.referrals.queries import overdue_condition, visible_referrals
+from app.referrals.queries import overdue_condition, visible_referral_rows
 from app.referrals.status import ReferralStatus, local_today, status_label
 
 LIMIT = 20
@@ -81,8 +82,12 @@ def _followups(actor: Actor, today: date) -> list[Item]:
     ]
 
 
-def _referral_item(r: Referral, today: date, show_case: bool) -> Item:
-    label = f"#{r.id} · {r.case.code} · " if show_case else f"#{r.id} · "
+# What a line of referral work shows: its number, status and answer date (plain rows).
+_ROW = (Referral.id, Referral.status, Referral.respond_by)
+
+
+def _referral_item(r: sa.Row, today: date, show_case: bool) -> Item:
+    label = f"#{r.id} · {r.code} · " if show_case else f"#{r.id} · "
     return Item(
         text=label + status_label(r.status),
         link=f"/referrals/{r.id}",
@@ -96,22 +101,22 @@ def _my_referrals(actor: Actor, today: date) -> list[Item]:
         Referral.status == ReferralStatus.DRAFT.value, Referral.created_by_id == actor.user_id
     )
     stmt = (
-        visible_referrals(actor, few=True)
+        visible_referral_rows(actor, *_ROW, Case.code, few=True)
         .where(sa.or_(mine_drafts, overdue_condition(today)))
         .order_by(Referral.respond_by.is_(None), Referral.respond_by, Referral.id)
         .limit(LIMIT)
     )
-    return [_referral_item(r, today, True) for r in db.session.scalars(stmt)]
+    return [_referral_item(r, today, True) for r in db.session.execute(stmt)]
 
 
 def _waiting_for_partner(actor: Actor, today: date) -> list[Item]:
     stmt = (
-        visible_referrals(actor)
+        visible_referral_rows(actor, *_ROW)
         .where(Referral.status == ReferralStatus.REQUESTED.value)
         .order_by(Referral.respond_by, Referral.id)
         .limit(LIMIT)
     )
-    return [_referral_item(r, today, False) for r in db.session.scalars(stmt)]
+    return [_referral_item(r, today, False) for r in db.session.execute(stmt)]
 
 
 def _transfers(actor: Actor) -> list[Item]:

@@ -50,6 +50,7 @@ register_panel(
     LazyString(_overdue_text),
     (Role.CASEWORKER,),
     order=82,
+    is_personal=True,
 )
 
 

@@ -227,6 +227,11 @@ def test_overdue_flag_on_list_and_home(client, loop, world, login_as):
     assert "Chuyển gửi đã quá hạn trả lời: 1" in home
     overdue = client.get("/referrals/overdue").get_data(as_text=True)
     assert referral.partner_reference in overdue
+    # The home's other cards are drawn once and kept; this one is hers, and current.
+    referral.respond_by = date.today() + timedelta(days=3)
+    db.session.commit()
+    home = client.get("/home").get_data(as_text=True)
+    assert "Chuyển gửi đã quá hạn trả lời: 0" in home and "Đổi mật khẩu" in home
 
 
 def test_entered_in_error_needs_note(client, loop, world, login_as):
