@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -63,6 +65,23 @@ def load_case(code: str) -> Case:
 HISTORY_ON_CASE_PAGE = 20
 
 
+class EmptyCaseForms:
+    """The case page's own forms (note, need, status), built only when their fields are drawn:
+    once per language, since the page keeps their HTML (shared_fragment)."""
+
+    @functools.cached_property
+    def note(self) -> F.NoteForm:
+        return F.NoteForm(formdata=None)
+
+    @functools.cached_property
+    def need(self) -> F.NeedForm:
+        return F.NeedForm(formdata=None)
+
+    @functools.cached_property
+    def status(self) -> F.StatusForm:
+        return F.StatusForm(formdata=None)
+
+
 def detail_context(actor, case: Case) -> dict:
     sees = perms.sees_sensitive(actor)
     fields = perms.visible_fields(actor)
@@ -87,9 +106,7 @@ def detail_context(actor, case: Case) -> dict:
         "manage": manage,
         "can_note": perms.can_add_note(actor, case),
         "sees_sensitive": sees,
-        "note_form": F.NoteForm(formdata=None),
-        "need_form": F.NeedForm(formdata=None),
-        "status_form": F.StatusForm(formdata=None),
+        "forms": EmptyCaseForms(),
         "history": history[:HISTORY_ON_CASE_PAGE],
         "more_history": len(history) > HISTORY_ON_CASE_PAGE,
         "grants": queries.break_glass_grants(case),

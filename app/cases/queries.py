@@ -49,7 +49,12 @@ def clean_ref(code: str | None) -> str | None:
 
 
 def get_case_or_404(actor: Actor, code: str) -> Case:
-    case = db.session.execute(visible_cases(actor).where(Case.code == code)).scalar_one_or_none()
+    # With its unit and data key: every case page and action records an audit event in the
+    # unit's shard (its path) and most decrypt; loaded apart, they were two more statements,
+    # the unit one after the commit, from the page's template.
+    stmt = visible_cases(actor).where(Case.code == code)
+    stmt = stmt.options(sa.orm.joinedload(Case.org_unit), sa.orm.joinedload(Case.data_key))
+    case = db.session.execute(stmt).scalar_one_or_none()
     if case is None:
         not_found(actor, "case", clean_ref(code))
     return case

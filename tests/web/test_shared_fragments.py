@@ -117,3 +117,32 @@ def test_navigation_words_are_fixed_text():
         title = panel.title
         assert fixed.get(title._func) == len(title._args), panel.endpoint
         assert all(isinstance(a, str) for a in title._args) and not title._kwargs, panel.endpoint
+
+
+def _case_page_forms(html: str) -> str:
+    """The case page up to its access history (which grows with each view, the page's own)."""
+    end = re.search("Ai đã xem hoặc thay đổi hồ sơ này|Who viewed or changed this case", html)
+    return html[html.index("<main") : end.start()]
+
+
+def test_the_case_page_forms_are_the_same_kept_or_drawn_each_time(app, world, clients, monkeypatch):
+    from app.extensions import db
+    from tests.cases.conftest import open_case
+
+    case = open_case(
+        world.users["caseworker"], world.commune_a, assigned_to_id=world.users["volunteer"].id
+    )
+    db.session.commit()
+    order = [(name, lang) for lang in ("vi", "en") for name in ("caseworker", "volunteer")]
+    order += list(reversed(order))
+    app.extensions[EXTENSION].clear()
+    path = f"/cases/{case.code}"
+    kept = {key: _case_page_forms(_page(clients[key[0]], path, key[1], "")) for key in order}
+    monkeypatch.setitem(app.extensions, EXTENSION, NeverKeeps())
+    for key in order:
+        assert kept[key] == _case_page_forms(_page(clients[key[0]], path, key[1], "")), key
+    # The caseworker's note form asks whether the note is sensitive; the volunteer's does not.
+    assert 'name="is_sensitive"' in kept[("caseworker", "vi")]
+    assert 'name="is_sensitive"' not in kept[("volunteer", "vi")]
+    english = kept[("caseworker", "en")]
+    assert 'name="priority"' in english and "Add need" in english
