@@ -129,23 +129,29 @@ def transfer_targets(actor: Actor, case: Case) -> list[sa.Row]:
     province's Women's Union, which passes it on. The whole country (3,300 communes) made every
     case page a 3,400-option list: 70 ms to render and unusable on a phone. Plain rows: a
     province's 160 units as ORM objects cost more than the query, on every case page."""
+    stmt = _transfer_targets(case).order_by(OrgUnit.path)
+    return list(db.session.execute(stmt).all())
+
+
+def is_transfer_target(case: Case, unit_id: int) -> bool:
+    """Whether the case may be sent to this unit: the same rule as the list offered, checked
+    again on what was posted (a unit typed into the form is not a unit offered)."""
+    stmt = _transfer_targets(case).where(OrgUnit.id == unit_id)
+    return db.session.execute(stmt).first() is not None
+
+
+def _transfer_targets(case: Case) -> sa.Select:
     unit = db.session.get(OrgUnit, case.org_unit_id)
     province = province_of(unit)
-    return list(
-        db.session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name)
-            .where(
-                OrgUnit.id != case.org_unit_id,
-                OrgUnit.is_retired.is_(False),
-                # Cases live in provinces and below: the central unit is never a target.
-                OrgUnit.level != OrgLevel.CENTRAL,
-                sa.or_(
-                    OrgUnit.path.startswith(province.path, autoescape=True),
-                    OrgUnit.level == OrgLevel.PROVINCE,
-                ),
-            )
-            .order_by(OrgUnit.path)
-        ).all()
+    return sa.select(OrgUnit.id, OrgUnit.name).where(
+        OrgUnit.id != case.org_unit_id,
+        OrgUnit.is_retired.is_(False),
+        # Cases live in provinces and below: the central unit is never a target.
+        OrgUnit.level != OrgLevel.CENTRAL,
+        sa.or_(
+            OrgUnit.path.startswith(province.path, autoescape=True),
+            OrgUnit.level == OrgLevel.PROVINCE,
+        ),
     )
 
 

@@ -460,9 +460,11 @@ def assign_case(actor: Actor, case: Case, user_id: int | None) -> Case:
 
 def request_transfer(actor: Actor, case: Case, target_id: int) -> Case:
     """A caseworker asks another unit to take the case; a caseworker there accepts it."""
+    from app.cases.queries import is_transfer_target
+
     _require_manage(actor, case)
     target = db.session.get(OrgUnit, target_id)
-    if target is None or target.id == case.org_unit_id or target.is_retired:
+    if target is None or not is_transfer_target(case, target.id):
         raise CaseError(_l("Hãy chọn đơn vị nhận hồ sơ."), "org_unit_id")
     case.transfer_to_org_unit_id = target.id
     case.transfer_requested_by_id = actor.user_id

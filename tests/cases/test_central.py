@@ -12,7 +12,7 @@ from app.orgs import services as orgs
 from app.orgs.models import OrgLevel
 from app.permissions import Actor, Role
 from tests.cases.conftest import open_case
-from tests.conftest import sign_in
+from tests.conftest import audit_actions, sign_in
 from tests.factories import OrgUnitFactory, UserFactory
 from tests.orgs.conftest import user
 
@@ -74,3 +74,22 @@ def test_the_assignment_page_offers_no_transfer_to_the_central_unit(client, worl
     transfer = transfer[: transfer.index("</select>")]
     assert f'value="{bac_ninh.id}"' in transfer
     assert f'value="{central.id}"' not in transfer
+
+
+def test_a_transfer_only_to_a_unit_offered_whatever_is_posted(client, world, nation):
+    central, bac_ninh, commune = nation
+    case = open_case(world.users["caseworker"], world.commune_a)
+    sign_in(client, "caseworker")
+    before = len(audit_actions())
+    # The central unit, a commune of another province, where it is already: refused, unchanged.
+    for unit in (central, commune, world.commune_a):
+        response = client.post(f"/cases/{case.code}/transfer", data={"org_unit_id": unit.id})
+        assert response.status_code == 400, unit.code
+        assert "Hãy chọn đơn vị nhận hồ sơ." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.transfer_to_org_unit_id is None and len(audit_actions()) == before
+    # Another province's Women's Union passes it on: accepted.
+    sent = client.post(f"/cases/{case.code}/transfer", data={"org_unit_id": bac_ninh.id})
+    assert sent.status_code == 302
+    db.session.expire_all()
+    assert case.transfer_to_org_unit_id == bac_ninh.id
