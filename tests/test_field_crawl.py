@@ -253,6 +253,9 @@ def test_the_walk_reaches_every_role_in_both_languages(crawl):
         assert any(w.startswith("supervisor") and "/reports/official" in w for w in pages), lang
         # A case's whole access history, reached from the case page.
         assert any(w.startswith("caseworker") and "/access-history" in w for w in pages), lang
+        # Assigning or transferring a case, and recording another consent: pages of their own.
+        assert any(w.startswith("caseworker") and w.endswith("/assignment") for w in pages), lang
+        assert any(w.startswith("caseworker") and w.endswith("/consents") for w in pages), lang
 
 
 def test_no_page_shows_a_raw_code(crawl):
