@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -45,12 +46,33 @@ def attach(user: User, token: str, auth_session: AuthSession) -> None:
     user.auth_session = auth_session
 
 
+# What other modules read on every signed-in page, carried by the session's own statement as
+# scalar subqueries over the user's id (the bell's unread count): one round trip fewer a page,
+# 0.2 ms of PostgreSQL's 3 ms floor. Registered at import, before the first request.
+_SESSION_READS: dict[str, Callable[[sa.ColumnElement], sa.ScalarSelect]] = {}
+
+
+def read_with_session(name: str, subquery: Callable[[sa.ColumnElement], sa.ScalarSelect]) -> None:
+    """Have `subquery(user_id column)` read with every session lookup, as `session_read(name)`."""
+    if _session_by_token_hash.cache_info().currsize:
+        raise RuntimeError(f"{name}: register session reads before the first request")
+    _SESSION_READS[name] = subquery
+
+
+def session_read(user: User, name: str):
+    """What `name` read with this request's session lookup, or None when it was not read (the
+    request that signs in, an API token): the caller then reads it itself."""
+    auth_session = getattr(user, "auth_session", None)
+    return getattr(auth_session, "reads", {}).get(name)
+
+
 @functools.cache
 def _session_by_token_hash() -> sa.Select:
     # Built once (every request runs it; building it cost more than running it). The user and
     # their unit (the actor's scope) come in the same query: every request needs them.
+    reads = [build(AuthSession.user_id).label(name) for name, build in _SESSION_READS.items()]
     return (
-        sa.select(AuthSession)
+        sa.select(AuthSession, *reads)
         .where(AuthSession.token_hash == sa.bindparam("token_hash"))
         .options(joinedload(AuthSession.user).joinedload(User.org_unit))
     )
@@ -59,9 +81,14 @@ def _session_by_token_hash() -> sa.Select:
 def find_session(token: str | None) -> AuthSession | None:
     if not token:
         return None
-    return db.session.execute(
-        _session_by_token_hash(), {"token_hash": _hash(token)}
-    ).scalar_one_or_none()
+    statement = _session_by_token_hash()
+    row = db.session.execute(statement, {"token_hash": _hash(token)}).one_or_none()
+    if row is None:
+        return None
+    auth_session = row[0]
+    # Not a column: what this request read with it (`session_read`).
+    auth_session.reads = dict(zip(_SESSION_READS, row[1:], strict=True))
+    return auth_session
 
 
 def expiry_reason(auth_session: AuthSession) -> str | None:

@@ -31,6 +31,15 @@ def _unread_statement() -> sa.Select:
     )
 
 
+def unread_of(user_id: sa.ColumnElement) -> sa.ScalarSelect:
+    """The unread count as a subquery: read with every session lookup (app.auth.sessions)."""
+    return (
+        sa.select(sa.func.count())
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def unread_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.auth.sessions import read_with_session, session_read
 from app.extensions import db
 from app.home.panels import register_panel
 from app.notifications import kinds, preferences, queries, services
@@ -34,6 +35,10 @@ register_panel(
 )
 
 
+UNREAD = "unread_notifications"
+read_with_session(UNREAD, queries.unread_of)
+
+
 @bp.before_app_request
 def count_unread():
     """The bell's number, read inside the page's transaction: pages render after their commit
@@ -41,7 +46,10 @@ def count_unread():
     if request.method != "GET" or request.path.startswith(("/static/", "/api/")):
         return
     if current_user.is_authenticated:
-        g.unread_notifications = queries.unread_count(current_actor())
+        unread = session_read(current_user, UNREAD)
+        g.unread_notifications = (
+            unread if unread is not None else queries.unread_count(current_actor())
+        )
 
 
 @bp.app_context_processor

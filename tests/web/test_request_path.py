@@ -164,3 +164,41 @@ def test_postgresql_connections_carry_their_settings(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_bell_count_comes_with_the_session_lookup(app):
+    """The unread count rides on the session's own statement: no page counts notifications in
+    a statement of its own, and the bell still shows the count as it is at that request."""
+    from app.notifications.kinds import Kind
+    from app.notifications.outbox import notify
+    from app.orgs.models import User
+
+    client = app.test_client()
+    assert sign_in(client, "cw").status_code == 302
+    statements: list[str] = []
+
+    def log(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", log)
+    try:
+        for expected in (0, 1, 2):
+            if expected:
+                with app.app_context():
+                    user = db.session.execute(
+                        sa.select(User).where(User.username == "cw")
+                    ).scalar_one()
+                    notify([user], Kind.CASE_ASSIGNED, link="/cases/", params={})
+                    db.session.commit()
+            statements.clear()
+            page = client.get("/account/api-tokens").get_data(as_text=True)
+            assert f'data-count="{expected}"' in page, expected
+            alone = [
+                s for s in statements if s.startswith("SELECT count(*)") and "notifications" in s
+            ]
+            assert not alone, alone
+            assert any("FROM auth_sessions" in s and "notifications" in s for s in statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", log)
