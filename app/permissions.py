@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask import abort, g
 from flask_login import current_user
+
+from app.extensions import login_manager
 
 if TYPE_CHECKING:
     from app.orgs.models import User
@@ -113,10 +116,9 @@ def roles_required(*roles: Role):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            from app.auth.guards import refuse_unauthenticated
-
             if not current_user.is_authenticated:
-                return refuse_unauthenticated()
+                # Flask-Login's handler, which app.auth.guards sets (sign-in page, or 401 JSON).
+                return login_manager.unauthorized()
             actor = current_actor()
             if actor.role not in allowed:
                 deny(actor, "role")
@@ -134,11 +136,21 @@ def public(view):
     return view
 
 
+# Who records a refusal: app.audit, which sits above this module, registers it when imported
+# (`record_denials_with`). Without one, nothing is refused unrecorded: deny raises instead.
+_record_denial: Callable[..., None] | None = None
+
+
+def record_denials_with(recorder: Callable[..., None]) -> None:
+    global _record_denial
+    _record_denial = recorder
+
+
 def deny(actor: Actor, what: str, ref: str | None = None, status: int = 403):
     """Record the refusal in its own transaction, then abort with `status` (403, or 404)."""
-    from app.audit.services import record_denial
-
-    record_denial(actor, object_type=what, object_ref=ref)
+    if _record_denial is None:
+        raise RuntimeError("no recorder of refusals: app.audit.services registers it")
+    _record_denial(actor, object_type=what, object_ref=ref)
     abort(status)
 
 

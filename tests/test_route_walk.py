@@ -61,3 +61,15 @@ def test_anonymous_callers_are_turned_away(app, client, method):
         else:
             assert response.status_code == 302, (method, url, response.status_code)
             assert "/auth/sign-in" in response.headers["Location"], (method, url)
+
+
+def test_a_refusal_without_its_recorder_is_an_error_not_a_silent_denial(app, monkeypatch):
+    """permissions.py sits below the audit trail: the trail registers how refusals are
+    recorded. Were it missing, deny() must fail loudly, never refuse without a trace."""
+    from app import permissions
+    from app.audit.services import record_denial
+
+    assert permissions._record_denial is record_denial
+    monkeypatch.setattr(permissions, "_record_denial", None)
+    with app.test_request_context("/cases/"), pytest.raises(RuntimeError, match="recorder"):
+        permissions.deny(permissions.Actor.anonymous(), "case", "NB-2026-00001")

@@ -32,7 +32,7 @@ from app.audit.models import AuditEvent, AuditShard
 from app.crypto.keyring import keyring
 from app.db import begin_writing, utcnow
 from app.extensions import db
-from app.permissions import Actor
+from app.permissions import Actor, record_denials_with
 
 log = logging.getLogger(__name__)
 
@@ -410,3 +410,8 @@ def issue_checkpoint(actor: Actor, *, via: str = "cli"):
     """Append `audit.checkpoint`, then sign every shard head with it (so it covers itself)."""
     event = record(actor, "audit.checkpoint", object_type="audit_log", details={"via": via})
     return checkpoint_after(event)
+
+
+# Every refusal (`app.permissions.deny`) is recorded here: permissions sits below the audit
+# trail and cannot import it.
+record_denials_with(record_denial)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import account_secrets
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
@@ -113,16 +114,12 @@ class User(UserMixin, db.Model):
     @property
     def mfa_secret(self) -> str | None:
         """The TOTP seed in clear, unsealed on each read (a saved user only)."""
-        from app.crypto import account_secrets
-
         if self.mfa_secret_enc is None:
             return None
         return account_secrets.unseal("users", "mfa_secret", self.id, self.mfa_secret_enc)
 
     @mfa_secret.setter
     def mfa_secret(self, secret: str | None) -> None:
-        from app.crypto import account_secrets
-
         self.mfa_secret_enc = (
             None if secret is None else account_secrets.seal("users", "mfa_secret", self.id, secret)
         )
@@ -132,3 +129,7 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+# `keys rotate` re-seals, and `keys retire` counts, the TOTP seeds with every sealed column.
+account_secrets.register_sealed_column(User.__table__, "mfa_secret_enc", "mfa_secret")
