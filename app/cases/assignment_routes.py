@@ -8,10 +8,9 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from app.cases import forms as F
-from app.cases import permissions as perms
 from app.cases import queries, services
 from app.cases.blueprint import bp
-from app.cases.case_pages import act, load_case, refuse
+from app.cases.case_pages import act, load_managed_case
 from app.cases.models import Case
 from app.permissions import ALL_ROLES, current_actor, roles_required
 
@@ -41,10 +40,7 @@ def render_assignment(case: Case, status: int = 200, error: services.CaseError |
 @bp.get("/cases/<code>/assignment")
 @roles_required(*ALL_ROLES)
 def assignment(code: str):
-    actor = current_actor()
-    case = load_case(code)
-    if not perms.can_manage(actor, case):
-        refuse(actor, case)
+    _actor, case = load_managed_case(code)
     return render_assignment(case)
 
 

@@ -19,7 +19,15 @@ from app.cases.models import Case
 from app.categories import SupportCategory
 from app.db import commit_keeping_loaded
 from app.extensions import db
-from app.permissions import ALL_ROLES, PermissionDenied, Role, current_actor, deny, roles_required
+from app.permissions import (
+    ALL_ROLES,
+    Actor,
+    PermissionDenied,
+    Role,
+    current_actor,
+    deny,
+    roles_required,
+)
 
 FIELD_LABELS = {
     "full_name": _l("Họ và tên"),
@@ -58,6 +66,16 @@ def attach_error(form, exc: services.CaseError) -> None:
 
 def load_case(code: str) -> Case:
     return queries.get_case_or_404(current_actor(), code)
+
+
+def load_managed_case(code: str) -> tuple[Actor, Case]:
+    """Scoped load (404), then the caseworker's right to manage it (403, audited): the pages of
+    a case's management (assignment, consent, correction, printout)."""
+    actor = current_actor()
+    case = load_case(code)
+    if not perms.can_manage(actor, case):
+        refuse(actor, case)
+    return actor, case
 
 
 # The newest entries of "who saw it" on the case page; the rest a page away. A case opened

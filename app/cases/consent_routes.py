@@ -13,18 +13,9 @@ from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import queries, services
 from app.cases.blueprint import bp
-from app.cases.case_pages import act, attach_error
+from app.cases.case_pages import act, attach_error, load_managed_case
 from app.extensions import db
-from app.permissions import ALL_ROLES, PermissionDenied, current_actor, deny, roles_required
-
-
-def _managed_case(code: str):
-    """Scoped load (404), then the caseworker's right to manage it (403, audited)."""
-    actor = current_actor()
-    case = queries.get_case_or_404(actor, code)
-    if not perms.can_manage(actor, case):
-        deny(actor, "case", case.code)
-    return actor, case
+from app.permissions import ALL_ROLES, PermissionDenied, deny, roles_required
 
 
 def _render_consent(case, form, status: int = 200):
@@ -36,7 +27,7 @@ def _render_consent(case, form, status: int = 200):
 def new_consent(code: str):
     """Recording a consent given later (sharing with a new kind of service, a phone contact):
     its own page, as withdrawing is. Its dozen fields on every case page cost a tenth of it."""
-    _actor, case = _managed_case(code)
+    _actor, case = load_managed_case(code)
     return _render_consent(case, F.ConsentForm(formdata=None))
 
 
@@ -81,7 +72,7 @@ def _render_withdraw(case, consent, form, status: int = 200):
 @bp.route("/cases/<code>/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
 @roles_required(*ALL_ROLES)
 def withdraw_consent(code: str, consent_id: int):
-    actor, case = _managed_case(code)
+    actor, case = load_managed_case(code)
     consent = next((c for c in case.consents if c.id == consent_id), None)
     if consent is None or not perms.shows_purpose(actor, consent.purpose):
         abort(404)
@@ -111,7 +102,7 @@ def withdraw_consent(code: str, consent_id: int):
 @roles_required(*ALL_ROLES)
 def next_step(code: str):
     """After the consent to record is withdrawn: restrict processing or erase the case."""
-    _actor, case = _managed_case(code)
+    _actor, case = load_managed_case(code)
     if not services.needs_next_step(case):
         return redirect(url_for("cases.detail", code=code))
     return render_template("cases/next_step.html", case=case, erase_reason="consent_withdrawn")

@@ -141,8 +141,7 @@ def is_transfer_target(case: Case, unit_id: int) -> bool:
 
 
 def _transfer_targets(case: Case) -> sa.Select:
-    unit = db.session.get(OrgUnit, case.org_unit_id)
-    province = province_of(unit)
+    province = province_of(case.org_unit)
     return sa.select(OrgUnit.id, OrgUnit.name).where(
         OrgUnit.id != case.org_unit_id,
         OrgUnit.is_retired.is_(False),

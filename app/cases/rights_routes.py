@@ -10,7 +10,15 @@ from app.cases import forms as F
 from app.cases import permissions as perms
 from app.cases import rights, services
 from app.cases.blueprint import bp
-from app.cases.case_pages import act, attach_error, detail_context, format_birth, load_case, refuse
+from app.cases.case_pages import (
+    act,
+    attach_error,
+    detail_context,
+    format_birth,
+    load_case,
+    load_managed_case,
+    refuse,
+)
 from app.cases.fields import read_fields
 from app.cases.models import ENCRYPTED_FIELDS
 from app.extensions import db
@@ -22,10 +30,7 @@ from app.permissions import ALL_ROLES, current_actor, roles_required
 @bp.route("/cases/<code>/edit", methods=["GET", "POST"])
 @roles_required(*ALL_ROLES)
 def edit(code: str):
-    actor = current_actor()
-    case = load_case(code)
-    if not perms.can_manage(actor, case):
-        refuse(actor, case)
+    actor, case = load_managed_case(code)
     form = F.CorrectionForm()
     if not form.is_submitted():
         values = read_fields(case)
@@ -54,10 +59,7 @@ def edit(code: str):
 @bp.get("/cases/<code>/print")
 @roles_required(*ALL_ROLES)
 def print_case(code: str):
-    actor = current_actor()
-    case = load_case(code)
-    if not perms.can_manage(actor, case):
-        refuse(actor, case)
+    actor, case = load_managed_case(code)
     ctx = detail_context(actor, case)
     ctx.update(rights.printout_context(actor, case))
     rights.record_print(actor, case)

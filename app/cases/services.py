@@ -463,9 +463,9 @@ def request_transfer(actor: Actor, case: Case, target_id: int) -> Case:
     from app.cases.queries import is_transfer_target
 
     _require_manage(actor, case)
-    target = db.session.get(OrgUnit, target_id)
-    if target is None or not is_transfer_target(case, target.id):
+    if not is_transfer_target(case, target_id):
         raise CaseError(_l("Hãy chọn đơn vị nhận hồ sơ."), "org_unit_id")
+    target = db.session.get(OrgUnit, target_id)
     case.transfer_to_org_unit_id = target.id
     case.transfer_requested_by_id = actor.user_id
     case.transfer_requested_at = utcnow()

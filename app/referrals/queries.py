@@ -109,7 +109,9 @@ def overdue_condition(today: date):
 
 
 def overdue_count(actor: Actor, today: date | None = None) -> int:
-    stmt = visible_referrals(actor, few=True).where(overdue_condition(today or local_today()))
+    stmt = visible_referral_rows(actor, Referral.id, few=True).where(
+        overdue_condition(today or local_today())
+    )
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
