@@ -463,6 +463,12 @@ def request_transfer(actor: Actor, case: Case, target_id: int) -> Case:
     from app.cases.queries import is_transfer_target
 
     _require_manage(actor, case)
+    if case.transfer_to_org_unit_id is not None:
+        # A page opened before the first request (another tab, a colleague) would otherwise
+        # replace it silently, and the unit told first would find nothing to accept.
+        raise CaseError(
+            _l("Hồ sơ đang chờ chuyển đến đơn vị khác. Hãy huỷ yêu cầu đó trước."), "org_unit_id"
+        )
     if not is_transfer_target(case, target_id):
         raise CaseError(_l("Hãy chọn đơn vị nhận hồ sơ."), "org_unit_id")
     target = db.session.get(OrgUnit, target_id)

@@ -134,3 +134,19 @@ def test_english_pages_speak_english(client, world, login_as, case_a):
     consent = client.get(f"/cases/{case_a.code}/consents").get_data(as_text=True)
     assert "Assign or transfer the case" in assignment and "Giao hồ sơ" not in assignment
     assert "Record further consent" in consent and "Ghi nhận thêm" not in consent
+
+
+def test_a_second_transfer_request_never_replaces_a_pending_one(client, world, login_as, case_a):
+    """Two tabs (or two colleagues) opened the assignment page before either sent the case: the
+    second send is refused, and the unit told first still has its request."""
+    login_as(world.users["caseworker"])
+    stale = client.get(f"/cases/{case_a.code}/assignment").get_data(as_text=True)
+    assert 'name="org_unit_id"' in stale
+    sent = client.post(f"/cases/{case_a.code}/transfer", data={"org_unit_id": world.commune_b.id})
+    assert sent.status_code == 302
+    before = len(audit_actions())
+    again = client.post(f"/cases/{case_a.code}/transfer", data={"org_unit_id": world.province.id})
+    assert again.status_code == 400
+    assert "Hồ sơ đang chờ chuyển đến đơn vị khác" in again.get_data(as_text=True)
+    assert _case(case_a.code).transfer_to_org_unit_id == world.commune_b.id
+    assert len(audit_actions()) == before
