@@ -42,14 +42,16 @@ read_with_session(UNREAD, queries.unread_of)
 @bp.before_app_request
 def count_unread():
     """The bell's number, read inside the page's transaction: pages render after their commit
-    and must not query again (cases list). Only pages (GET, not the API or static files)."""
-    if request.method != "GET" or request.path.startswith(("/static/", "/api/")):
+    and must not query again (cases list). Whatever the method: a POST that answers with a page
+    (a search) shows the bell too, and the session lookup has read it already; GET pages count
+    it here when the lookup did not (not the API or static files)."""
+    if request.path.startswith(("/static/", "/api/")) or not current_user.is_authenticated:
         return
-    if current_user.is_authenticated:
-        unread = session_read(current_user, UNREAD)
-        g.unread_notifications = (
-            unread if unread is not None else queries.unread_count(current_actor())
-        )
+    unread = session_read(current_user, UNREAD)
+    if unread is not None:
+        g.unread_notifications = unread
+    elif request.method == "GET":
+        g.unread_notifications = queries.unread_count(current_actor())
 
 
 @bp.app_context_processor

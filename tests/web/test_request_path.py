@@ -200,5 +200,11 @@ def test_the_bell_count_comes_with_the_session_lookup(app):
             ]
             assert not alone, alone
             assert any("FROM auth_sessions" in s and "notifications" in s for s in statements)
+        # A POST answered with a page (the search) shows the bell from the same lookup.
+        statements.clear()
+        page = client.post("/cases/search", data={"q": "Lan"}).get_data(as_text=True)
+        assert 'data-count="2"' in page
+        alone = [s for s in statements if s.startswith("SELECT count(*)") and "notifications" in s]
+        assert not alone, alone
     finally:
         sa.event.remove(engine, "before_cursor_execute", log)
