@@ -191,3 +191,53 @@ def test_partner_references_migration_fills_existing_referrals(tmp_path, empty_d
     fields = [r[1] if isinstance(r[1], list) else __import__("json").loads(r[1]) for r in rows]
     assert fields == [["client_ref", "need"], ["need"], ["client_ref"]]
     assert len(clients) == 1 and clients[0][1].startswith("KH-")
+
+
+def test_search_tokens_take_their_cases_province(tmp_path, empty_database):
+    """Existing tokens are stamped with the province of their case's unit (under the central
+    unit too); the central unit's own tokens, if any, stay without one."""
+    migrated = create_app(make_config(tmp_path, empty_database))
+    with migrated.app_context():
+        upgrade(revision="d4e8f2a3b5c6")
+        with db.engine.begin() as conn:
+            meta = sa.MetaData()
+            tables = {
+                name: sa.Table(name, meta, autoload_with=conn)
+                for name in ("org_units", "cases", "case_search_tokens")
+            }
+
+            def unit(code, level, parent_path):
+                table = tables["org_units"]
+                uid = conn.execute(
+                    table.insert().values(
+                        _row(table, code=code, name=code, level=level, path="/tmp/")
+                    )
+                ).inserted_primary_key[0]
+                path = f"{parent_path}{uid}/"
+                conn.execute(table.update().where(table.c.id == uid).values(path=path))
+                return uid, path
+
+            central, central_path = unit("TW", "central", "/")
+            province, province_path = unit("37", "province", central_path)
+            district, district_path = unit("37-A", "district", province_path)
+            commune, _ = unit("37-A1", "commune", district_path)
+            token_ids = {}
+            for code, unit_id in (("NB-2026-00001", commune), ("TW-2026-00001", central)):
+                case = conn.execute(
+                    tables["cases"]
+                    .insert()
+                    .values(_row(tables["cases"], code=code, org_unit_id=unit_id))
+                ).inserted_primary_key[0]
+                token_ids[unit_id] = conn.execute(
+                    tables["case_search_tokens"]
+                    .insert()
+                    .values(
+                        _row(tables["case_search_tokens"], case_id=case, field="full_name")
+                    )
+                ).inserted_primary_key[0]
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, province_id FROM case_search_tokens")).all()
+        stamped = {row[0]: row[1] for row in rows}
+        db.engine.dispose()
+        assert stamped == {token_ids[commune]: province, token_ids[central]: None}

@@ -28,6 +28,7 @@ from app.crypto.keyring import KEY_BYTES, keyring
 from app.crypto.models import DataKey
 from app.extensions import db
 from app.orgs.models import OrgUnit, User
+from app.orgs.queries import provinces_of
 from app.permissions import Actor
 
 COMMUNES = ("37-C01", "37-C02", "37-C03", "37-C04", "37-C05")
@@ -346,6 +347,7 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
         codes_by_unit[unit.id] = iter(services.allocate_codes(unit, year, per_unit))
     key_id, case_id = _next_id(DataKey.id), _next_id(Case.id)
     now = datetime.now(UTC)
+    province = provinces_of(db.session.connection(), [unit.id for unit in units])
     with click.progressbar(length=count, label="Demo cases") as bar:
         done = 0
         while done < count:
@@ -375,7 +377,9 @@ def bulk_seed(units: list[OrgUnit], count: int, batch: int = 2000) -> None:
                     return seal(_dk, value, table="cases", column=column, row_id=_cid)
 
                 for field, value in (("full_name", name), ("phone", phone), ("id_number", idn)):
-                    tokens += token_rows(ring.index_key, case_id, field, value)
+                    tokens += token_rows(
+                        ring.index_key, case_id, field, value, province_id=province.get(unit.id)
+                    )
                 cases.append(
                     {
                         "id": case_id,

@@ -24,6 +24,7 @@ from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases.models import ENCRYPTED_FIELDS, Case, CaseSearchToken, CaseStatus, Consent, Need
 from app.cases.search import token_rows
+from app.cases.search_province import province_on_path
 from app.cases.services import (
     Intake,
     allocate_codes,
@@ -88,6 +89,7 @@ def prepare_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> Prepare
     count, today, now = len(intakes), date.today(), utcnow()
     key_ids, case_ids = reserve_ids(DataKey, count), reserve_ids(Case, count)
     ring = keyring()
+    province_id = province_on_path(db.session.connection(), unit.path)
     version = ring.current_master_version
     master = ring.master_key(version)
     assignee = actor.user_id if actor.has_role(Role.CASEWORKER) else None
@@ -136,7 +138,9 @@ def prepare_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> Prepare
             column = f"{field}_enc"
             case[column] = seal(key, value, table="cases", column=column, row_id=case_id)
             if field in INDEXED_FIELDS:
-                rows[CaseSearchToken] += token_rows(ring.index_key, case_id, field, value)
+                rows[CaseSearchToken] += token_rows(
+                    ring.index_key, case_id, field, value, province_id=province_id
+                )
         rows[Case].append(case)
         rows[Need] += [
             {

@@ -163,8 +163,14 @@ class CaseSearchToken(db.Model):
     tag: Mapped[int]
     proof: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
     proof_exact: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))
+    # The case's province (app.cases.search_province): a caseworker's search walks only hers.
+    # None above the provinces.
+    province_id: Mapped[int | None]
 
-    __table_args__ = (sa.Index("ix_case_search_tokens_lookup", "kind", "tag", "case_id"),)
+    __table_args__ = (
+        sa.Index("ix_case_search_tokens_lookup", "kind", "tag", "case_id"),
+        sa.Index("ix_case_search_tokens_province", "kind", "tag", "province_id", "case_id"),
+    )
 
     def __repr__(self) -> str:
         return f"<CaseSearchToken {self.id} case={self.case_id} {self.field}>"

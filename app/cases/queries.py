@@ -11,6 +11,7 @@ import sqlalchemy.orm
 
 from app.cases.models import BreakGlassGrant, Case, Need, NeedPriority, NeedStatus
 from app.cases.search import find_case_ids, probe_groups
+from app.cases.search_province import search_province
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import OrgLevel, OrgUnit, User
@@ -255,7 +256,12 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
             db.session.execute(scope.with_only_columns(Case.id).where(Case.code == code)).scalars()
         )
     else:
-        ids = find_case_ids(probe_groups(term), scope=scope.whereclause, limit=limit)
+        ids = find_case_ids(
+            probe_groups(term),
+            scope=scope.whereclause,
+            limit=limit,
+            province_id=search_province(db.session.connection(), actor),
+        )
     if not ids:
         return []
     stmt = (

@@ -23,9 +23,11 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from app.cases.models import Case, CaseSearchToken
+from app.cases.search_province import province_on_path
 from app.crypto import blind_index as bi
 from app.crypto.keyring import keyring
 from app.extensions import db
+from app.orgs.models import OrgUnit
 
 FIRST_BATCH = 60
 MAX_BATCH = 2000
@@ -42,15 +44,19 @@ def index_field(case: Case, field: str, value: str | None) -> None:
             CaseSearchToken.case_id == case.id, CaseSearchToken.field == field
         )
     )
-    rows = token_rows(keyring().index_key, case.id, field, value)
+    unit = db.session.get(OrgUnit, case.org_unit_id)
+    province_id = province_on_path(db.session.connection(), unit.path if unit else None)
+    rows = token_rows(keyring().index_key, case.id, field, value, province_id=province_id)
     if rows:
         db.session.execute(sa.insert(CaseSearchToken), rows)
 
 
-def token_rows(key: bytes, case_id: int, field: str, value: str | None) -> list[dict]:
-    """The rows to insert for one field of one case (also used by bulk loads)."""
+def token_rows(key: bytes, case_id: int, field: str, value: str | None, **columns) -> list[dict]:
+    """The rows to insert for one field of one case (also used by bulk loads), with `columns`
+    (the case's `province_id`; a migration written before that column passes none)."""
     return [
         {
+            **columns,
             "case_id": case_id,
             "field": t.field,
             "kind": t.kind,
@@ -108,9 +114,11 @@ def _by_selectivity(probes: list[bi.Probe]) -> list[bi.Probe]:
     return [p for _, _, p in sorted(zip(counts, range(len(probes)), probes, strict=True))]
 
 
-def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) -> sa.Select:
-    """Case ids having every probe's tag, newest first, below `below`; `probes` come smallest
-    tag first (`_by_selectivity`)."""
+def _candidates(
+    probes: list[bi.Probe], scope, below: int | None, limit: int, province_id: int | None
+) -> sa.Select:
+    """Case ids having every probe's tag, newest first, below `below`, in the province when
+    one is given; `probes` come smallest tag first (`_by_selectivity`)."""
     # Drive by the smallest tag, walking its index in case order; the other tags are
     # correlated EXISTS probes, the next smallest first, so most rows fail at the first one.
     # Not joins: SQLite would carry the `below` bound across a join onto the other tables'
@@ -119,6 +127,8 @@ def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) ->
     first, *rest = {(p.kind, p.tag): p for p in probes}.values()
     t0 = _ALIASES[0]
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
+    if province_id is not None:  # walks the province's index: (kind, tag, province, case)
+        stmt = stmt.where(t0.c.province_id == province_id)
     for ti, probe in zip(_ALIASES[1:], rest, strict=False):
         stmt = stmt.where(
             sa.exists().where(
@@ -132,11 +142,13 @@ def _candidates(probes: list[bi.Probe], scope, below: int | None, limit: int) ->
     return stmt.group_by(t0.c.case_id).order_by(t0.c.case_id.desc()).limit(limit)
 
 
-def _candidate_tokens(probes: list[bi.Probe], scope, below: int | None, limit: int) -> dict:
+def _candidate_tokens(
+    probes: list[bi.Probe], scope, below: int | None, limit: int, province_id: int | None
+) -> dict:
     """The candidates (`_candidates`) with their stored tokens of the probes' tags, in one
     round trip: case id -> tokens, newest first. Every candidate has a token of the first
     probe's tag, so none is missing."""
-    batch = _candidates(probes, scope, below, limit).subquery("batch")
+    batch = _candidates(probes, scope, below, limit, province_id).subquery("batch")
     rows = db.session.execute(
         sa.select(
             _TOKENS.c.case_id,
@@ -167,9 +179,13 @@ def _confirmed(key: bytes, probes: list[bi.Probe], by_case: dict) -> list[int]:
     ]
 
 
-def find_case_ids(groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25) -> list[int]:
+def find_case_ids(
+    groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25, province_id: int | None = None
+) -> list[int]:
     """Ids of cases matching any group (all probes of it), newest first, at most `limit`.
-    `scope` is a SQL condition on `Case` (the caller's visible cases) or None (every case)."""
+    `scope` is a SQL condition on `Case` (the caller's visible cases) or None (every case);
+    `province_id` the province the scope lies in, when it lies in one (search_province): only
+    its tokens are walked."""
     key = keyring().index_key
     found: set[int] = set()
     for probes in groups:
@@ -178,7 +194,7 @@ def find_case_ids(groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25)
         probes = _by_selectivity(probes)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
-            batch = _candidate_tokens(probes, scope, below, batch_size)
+            batch = _candidate_tokens(probes, scope, below, batch_size, province_id)
             if not batch:
                 break
             confirmed += _confirmed(key, probes, batch)
