@@ -214,8 +214,11 @@ def sign_out():
 
 
 # -- the idle time-out that loses nothing (app/static/js/app.js) ---------------------------------
-# Intake and note pages: an interview outlasts the usual idle limit (SESSION_FORM_IDLE_TIMEOUT).
-LONG_FORM_ENDPOINTS = frozenset({"cases.new", "cases.edit", "cases.detail", "cases.add_note"})
+# Intake, note and consent pages: an interview outlasts the usual idle limit
+# (SESSION_FORM_IDLE_TIMEOUT). The consent page is read out to her and filled as she answers.
+LONG_FORM_ENDPOINTS = frozenset(
+    {"cases.new", "cases.edit", "cases.detail", "cases.add_note", "cases.new_consent"}
+)
 
 
 @bp.before_app_request

@@ -76,6 +76,19 @@ def test_intake_and_note_pages_have_the_longer_limit(client, world, login_as, ap
     assert _state(client)["alive"] is False
 
 
+def test_the_consent_page_has_the_longer_limit(client, world, login_as, app):
+    """Another consent is asked while talking with her, like the intake: the page she reads
+    from does not sign the caseworker out after 15 minutes."""
+    from tests.cases.conftest import open_case
+
+    case = open_case(world.users["caseworker"], world.commune_a)
+    login_as(world.users["caseworker"])
+    html = client.get(f"/cases/{case.code}/consents").get_data(as_text=True)
+    assert "data-long-form" in html
+    _idle_for(client, timedelta(minutes=40))
+    assert _state(client)["alive"] is True
+
+
 def test_the_absolute_limit_still_holds_on_long_pages(client, world, login_as, app):
     login_as(world.users["caseworker"])
     client.get("/cases/new")
