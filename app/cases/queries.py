@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from app.cases.models import BreakGlassGrant, Case, Need, NeedPriority, NeedStatus
-from app.cases.search import find_case_ids, probe_groups
+from app.cases.search import Scope, find_case_ids, probe_groups
 from app.cases.search_province import search_province
 from app.db import utcnow
 from app.extensions import db
@@ -256,12 +256,12 @@ def search_cases(actor: Actor, term: str, limit: int = PER_PAGE) -> list[Case]:
             db.session.execute(scope.with_only_columns(Case.id).where(Case.code == code)).scalars()
         )
     else:
-        ids = find_case_ids(
-            probe_groups(term),
-            scope=scope.whereclause,
-            limit=limit,
+        where = Scope(
+            scope.whereclause,
             province_id=search_province(db.session.connection(), actor),
+            is_own=not actor.has_role(Role.CASEWORKER),  # a volunteer's cases, a grant's
         )
+        ids = find_case_ids(probe_groups(term), scope=where, limit=limit)
     if not ids:
         return []
     stmt = (

@@ -19,6 +19,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -114,11 +116,22 @@ def _by_selectivity(probes: list[bi.Probe]) -> list[bi.Probe]:
     return [p for _, _, p in sorted(zip(counts, range(len(probes)), probes, strict=True))]
 
 
-def _candidates(
-    probes: list[bi.Probe], scope, below: int | None, limit: int, province_id: int | None
-) -> sa.Select:
-    """Case ids having every probe's tag, newest first, below `below`, in the province when
-    one is given; `probes` come smallest tag first (`_by_selectivity`)."""
+@dataclass(frozen=True)
+class Scope:
+    """Where a search looks. `condition` is a SQL condition on `Case` (the caller's visible
+    cases). `province_id`: the province they lie in, when they do; only its tokens are walked
+    (app.cases.search_province). `is_own`: they are a person's own cases (a volunteer's, an
+    admin's grants), a few: their tokens are read case by case instead of walking a tag's
+    tokens across the country."""
+
+    condition: Any
+    province_id: int | None = None
+    is_own: bool = False
+
+
+def _candidates(probes: list[bi.Probe], scope: Scope | None, below: int | None, limit: int):
+    """Case ids having every probe's tag, newest first, below `below`, within the scope;
+    `probes` come smallest tag first (`_by_selectivity`)."""
     # Drive by the smallest tag, walking its index in case order; the other tags are
     # correlated EXISTS probes, the next smallest first, so most rows fail at the first one.
     # Not joins: SQLite would carry the `below` bound across a join onto the other tables'
@@ -127,28 +140,32 @@ def _candidates(
     first, *rest = {(p.kind, p.tag): p for p in probes}.values()
     t0 = _ALIASES[0]
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
-    if province_id is not None:  # walks the province's index: (kind, tag, province, case)
-        stmt = stmt.where(t0.c.province_id == province_id)
+    if scope is not None and scope.province_id is not None:
+        # Walks the province's index: (kind, tag, province, case).
+        stmt = stmt.where(t0.c.province_id == scope.province_id)
     for ti, probe in zip(_ALIASES[1:], rest, strict=False):
         stmt = stmt.where(
             sa.exists().where(
                 ti.c.case_id == t0.c.case_id, ti.c.kind == probe.kind, ti.c.tag == probe.tag
             )
         )
-    if scope is not None:
-        stmt = stmt.join(Case, Case.id == t0.c.case_id).where(scope)
+    if scope is not None and scope.is_own:
+        # Her few cases drive: each one's tokens of the tag, through (kind, tag, case).
+        stmt = stmt.where(t0.c.case_id.in_(sa.select(Case.id).where(scope.condition)))
+    elif scope is not None:
+        stmt = stmt.join(Case, Case.id == t0.c.case_id).where(scope.condition)
     if below is not None:
         stmt = stmt.where(t0.c.case_id < below)
     return stmt.group_by(t0.c.case_id).order_by(t0.c.case_id.desc()).limit(limit)
 
 
 def _candidate_tokens(
-    probes: list[bi.Probe], scope, below: int | None, limit: int, province_id: int | None
+    probes: list[bi.Probe], scope: Scope | None, below: int | None, limit: int
 ) -> dict:
     """The candidates (`_candidates`) with their stored tokens of the probes' tags, in one
     round trip: case id -> tokens, newest first. Every candidate has a token of the first
     probe's tag, so none is missing."""
-    batch = _candidates(probes, scope, below, limit, province_id).subquery("batch")
+    batch = _candidates(probes, scope, below, limit).subquery("batch")
     rows = db.session.execute(
         sa.select(
             _TOKENS.c.case_id,
@@ -180,12 +197,10 @@ def _confirmed(key: bytes, probes: list[bi.Probe], by_case: dict) -> list[int]:
 
 
 def find_case_ids(
-    groups: Iterable[list[bi.Probe]], scope=None, limit: int = 25, province_id: int | None = None
+    groups: Iterable[list[bi.Probe]], scope: Scope | None = None, limit: int = 25
 ) -> list[int]:
-    """Ids of cases matching any group (all probes of it), newest first, at most `limit`.
-    `scope` is a SQL condition on `Case` (the caller's visible cases) or None (every case);
-    `province_id` the province the scope lies in, when it lies in one (search_province): only
-    its tokens are walked."""
+    """Ids of cases matching any group (all probes of it), newest first, at most `limit`,
+    within `scope` (None: every case)."""
     key = keyring().index_key
     found: set[int] = set()
     for probes in groups:
@@ -194,7 +209,7 @@ def find_case_ids(
         probes = _by_selectivity(probes)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
-            batch = _candidate_tokens(probes, scope, below, batch_size, province_id)
+            batch = _candidate_tokens(probes, scope, below, batch_size)
             if not batch:
                 break
             confirmed += _confirmed(key, probes, batch)

@@ -95,3 +95,41 @@ def test_a_caseworker_above_the_provinces_walks_every_province(world, nation):  
 
 def _user_at(unit) -> User:
     return db.session.scalars(sa.select(User).filter_by(org_unit_id=unit.id)).first()
+
+
+def test_a_volunteer_finds_her_own_cases_only(world):
+    mine = open_case(world.users["volunteer"], world.commune_a, full_name="Chu Thị Hiền")
+    open_case(world.users["caseworker"], world.commune_a, full_name="Chu Thị Hiền")
+    assert _found("volunteer", "Chu Thị Hiền") == [mine.code]
+    assert _found("volunteer_b", "Hiền") == []
+
+
+def _plan(actor: Actor, term: str) -> str:
+    from app.cases.search import Scope, _by_selectivity, _candidates, probe_groups
+    from app.cases.search_province import search_province
+    from app.permissions import Role
+
+    scope = Scope(
+        queries.visible_cases(actor).whereclause,
+        province_id=search_province(db.session.connection(), actor),
+        is_own=not actor.has_role(Role.CASEWORKER),
+    )
+    probes = _by_selectivity(probe_groups(term)[0])
+    stmt = _candidates(probes, scope, None, 60)
+    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    return "\n".join(row[-1] for row in db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql)))
+
+
+def test_what_drives_each_search(world):
+    """A caseworker's search walks her province's index; a volunteer's reads her own cases'
+    tokens by case (SQLite's plan; PostgreSQL plans by its statistics)."""
+    import pytest
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("[run on the other database] SQLite's plan; PostgreSQL plans by statistics")
+    open_case(world.users["volunteer"], world.commune_a, full_name="Chu Thị Hiền")
+    caseworker = _plan(_actor("caseworker"), "Hiền")
+    assert "ix_case_search_tokens_province (kind=? AND tag=? AND province_id=?)" in caseworker
+    volunteer = _plan(_actor("volunteer"), "Hiền")
+    assert "SEARCH t0 USING COVERING INDEX ix_case_search_tokens_lookup" in volunteer
+    assert "(kind=? AND tag=? AND case_id=?)" in volunteer.splitlines()[0]
