@@ -82,37 +82,39 @@ _ALIASES = [_TOKENS.alias(f"t{i}") for i in range(9)]
 
 # How many tokens each tag has, as last counted: only the order in which a query's tags are
 # tried depends on it, never what is found, so a count some minutes old serves as well as a
-# fresh one and spares a query walking every tag's index again.
+# fresh one and spares a query walking every tag's index again. Counted in the province the
+# search walks, when it walks one: that is the walk the order is for, and a common word's
+# tokens in one province are a fraction of the country's (counting those of the country took
+# longer than the search it ordered).
 _COUNT_SECONDS = 300
-_counts: dict[tuple[str, int], tuple[int, float]] = {}
+_counts: dict[tuple[str, int, int | None], tuple[int, float]] = {}
 
 
-def _tag_counts(probes: list[bi.Probe]) -> list[int]:
+def _tag_counts(probes: list[bi.Probe], province_id: int | None) -> list[int]:
     now = time.monotonic()
-    stale = [p for p in probes if _counts.get((p.kind, p.tag), (0, 0.0))[1] <= now]
+    stale = [p for p in probes if _counts.get((p.kind, p.tag, province_id), (0, 0.0))[1] <= now]
     if stale:
-        fresh = db.session.execute(
-            sa.select(
-                *(
-                    sa.select(sa.func.count())
-                    .where(_TOKENS.c.kind == p.kind, _TOKENS.c.tag == p.tag)
-                    .scalar_subquery()
-                    for p in stale
-                )
+        counts = []
+        for p in stale:
+            count = sa.select(sa.func.count()).where(
+                _TOKENS.c.kind == p.kind, _TOKENS.c.tag == p.tag
             )
-        ).one()
+            if province_id is not None:
+                count = count.where(_TOKENS.c.province_id == province_id)
+            counts.append(count.scalar_subquery())
+        fresh = db.session.execute(sa.select(*counts)).one()
         for probe, count in zip(stale, fresh, strict=True):
-            _counts[(probe.kind, probe.tag)] = (count, now + _COUNT_SECONDS)
-    return [_counts[(p.kind, p.tag)][0] for p in probes]
+            _counts[(probe.kind, probe.tag, province_id)] = (count, now + _COUNT_SECONDS)
+    return [_counts[(p.kind, p.tag, province_id)][0] for p in probes]
 
 
-def _by_selectivity(probes: list[bi.Probe]) -> list[bi.Probe]:
+def _by_selectivity(probes: list[bi.Probe], province_id: int | None = None) -> list[bi.Probe]:
     """The probes, the one whose tag has the fewest tokens first: the words of a name differ
     by an order of magnitude in how common they are (their tags with them), and driving by
     the smallest set tests the fewest rows against the others."""
     if len(probes) < 2:
         return probes
-    counts = _tag_counts(probes)
+    counts = _tag_counts(probes, province_id)
     return [p for _, _, p in sorted(zip(counts, range(len(probes)), probes, strict=True))]
 
 
@@ -206,7 +208,7 @@ def find_case_ids(
     for probes in groups:
         if not probes:
             continue
-        probes = _by_selectivity(probes)
+        probes = _by_selectivity(probes, scope.province_id if scope is not None else None)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
             batch = _candidate_tokens(probes, scope, below, batch_size)

@@ -199,9 +199,12 @@ def test_a_name_is_walked_from_its_rarest_word(world, monkeypatch):
     expected = queries.search_cases(actor(world), "Đỗ Thị Lan")
     assert len(expected) == 1
     # Counts remembered from another time, upside down: the same case is found.
+    # (Her search counts in her province: app.cases.search_province.)
+    province = world.province.id
     for probe in probes:
-        monkeypatch.setitem(search._counts, (probe.kind, probe.tag), (-count(probe), 1e18))
-    assert count(search._by_selectivity(probes)[0]) == max(count(p) for p in probes)
+        key = (probe.kind, probe.tag, province)
+        monkeypatch.setitem(search._counts, key, (-count(probe), 1e18))
+    assert count(search._by_selectivity(probes, province)[0]) == max(count(p) for p in probes)
     assert queries.search_cases(actor(world), "Đỗ Thị Lan") == expected
 
 

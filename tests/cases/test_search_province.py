@@ -133,3 +133,30 @@ def test_what_drives_each_search(world):
     volunteer = _plan(_actor("volunteer"), "Hiền")
     assert "SEARCH t0 USING COVERING INDEX ix_case_search_tokens_lookup" in volunteer
     assert "(kind=? AND tag=? AND case_id=?)" in volunteer.splitlines()[0]
+
+
+def test_the_words_are_counted_in_the_province(world, nation, monkeypatch):  # noqa: F811
+    """The order of a name's words is counted where the walk goes: a word common in another
+    province does not count against it in hers."""
+    from app.cases import search
+    from app.crypto import blind_index as bi
+    from app.crypto.keyring import keyring
+
+    monkeypatch.setattr(search, "_counts", {})
+    _central, bac_ninh, far_commune = nation
+    for i in range(4):
+        open_case(_user_at(bac_ninh), far_commune, full_name=f"Quách Thị Nga {i}")
+    open_case(world.users["caseworker"], world.commune_a, full_name="Quách Thị Nga")
+    quach = bi.name_probes(keyring().index_key, "Quách")[0]
+
+    def count(province_id=None):
+        stmt = sa.select(sa.func.count()).where(
+            CaseSearchToken.kind == quach.kind, CaseSearchToken.tag == quach.tag
+        )
+        if province_id is not None:
+            stmt = stmt.where(CaseSearchToken.province_id == province_id)
+        return db.session.scalar(stmt)
+
+    assert count(world.province.id) + 4 <= count()
+    assert search._tag_counts([quach], world.province.id) == [count(world.province.id)]
+    assert search._tag_counts([quach], None) == [count()]
