@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 import cases as casebench  # benchmarks/cases.py: gunicorn, free_port, wait_for, HELLO
 
 WRK = shutil.which("wrk")
+# What gunicorn serves (benchmarks/list_ablation.py serves a copy with parts taken away).
+APP_TARGET = "app.wsgi:app"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def page_rps(
     if WRK is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     port = casebench.free_port()
-    server = casebench.gunicorn("app.wsgi:app", port, casebench.env_for(directory), casebench.ROOT)
+    server = casebench.gunicorn(APP_TARGET, port, casebench.env_for(directory), casebench.ROOT)
     out = {}
     try:
         casebench.wait_for(port, timeout=120)
