@@ -130,6 +130,11 @@ def test_what_drives_each_search(world):
     open_case(world.users["volunteer"], world.commune_a, full_name="Chu Thị Hiền")
     caseworker = _plan(_actor("caseworker"), "Hiền")
     assert "ix_case_search_tokens_province (kind=? AND tag=? AND province_id=?)" in caseworker
+    # The name's other words are looked up in the province too (a case's tokens share it).
+    two_words = _plan(_actor("caseworker"), "Chu Hiền")
+    assert "ix_case_search_tokens_province (kind=? AND tag=? AND province_id=? AND case_id=?)" in (
+        two_words
+    )
     volunteer = _plan(_actor("volunteer"), "Hiền")
     assert "SEARCH t0 USING COVERING INDEX ix_case_search_tokens_lookup" in volunteer
     assert "(kind=? AND tag=? AND case_id=?)" in volunteer.splitlines()[0]
@@ -160,3 +165,12 @@ def test_the_words_are_counted_in_the_province(world, nation, monkeypatch):  # n
     assert count(world.province.id) + 4 <= count()
     assert search._tag_counts([quach], world.province.id) == [count(world.province.id)]
     assert search._tag_counts([quach], None) == [count()]
+
+
+def test_inside_the_province_each_caseworker_finds_her_own_subtree(world):
+    """The province's walk is only a bound: each case found is still tested against her scope
+    (its unit's path), district by district."""
+    a = open_case(world.users["caseworker"], world.commune_a, full_name="Tạ Thị Loan")
+    b = open_case(world.users["caseworker_b"], world.commune_b, full_name="Tạ Thị Loan")
+    assert _found("caseworker", "Tạ Thị Loan") == [a.code]
+    assert _found("caseworker_b", "Tạ Thị Loan") == [b.code]
