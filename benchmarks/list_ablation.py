@@ -75,26 +75,23 @@ def main() -> None:
     wsgi_dir = directory / "ablation"
     wsgi_dir.mkdir(exist_ok=True)
     (wsgi_dir / "ablation_wsgi.py").write_text(WSGI)
-    env_for = casebench.env_for
     runs: dict[str, list[float]] = {}
     for _ in range(args.runs):
         runs.setdefault("hello-world", []).append(serving.hello_rps(args.seconds, args.connections))
         for name, parts in VARIANTS.items():
-
-            def env(d, parts=parts):
-                return env_for(d) | {
-                    "CAUNOI_ABLATE": parts,
-                    "PYTHONPATH": f"{wsgi_dir}{os.pathsep}{casebench.ROOT}",
-                }
-
-            casebench.env_for = env
-            serving.APP_TARGET = "ablation_wsgi:app"
+            env = {"CAUNOI_ABLATE": parts, "PYTHONPATH": f"{wsgi_dir}{os.pathsep}{casebench.ROOT}"}
             pages = [floor, listed] if name == "as is" else [listed]
-            got = serving.page_rps(directory, pages, args.seconds, args.connections)
+            got = serving.page_rps(
+                directory,
+                pages,
+                args.seconds,
+                args.connections,
+                target="ablation_wsgi:app",
+                env=env,
+            )
             if name == "as is":
                 runs.setdefault("floor: signed-in, no case", []).append(got["floor"])
             runs.setdefault(f"list {name}", []).append(got["list"])
-        casebench.env_for = env_for
 
     hello = statistics.median(runs["hello-world"])
     print(

@@ -21,8 +21,6 @@ from urllib.parse import urlencode
 import cases as casebench  # benchmarks/cases.py: gunicorn, free_port, wait_for, HELLO
 
 WRK = shutil.which("wrk")
-# What gunicorn serves (benchmarks/list_ablation.py serves a copy with parts taken away).
-APP_TARGET = "app.wsgi:app"
 
 
 @dataclass(frozen=True)
@@ -103,13 +101,21 @@ def hello_rps(seconds: float, connections: int) -> float:
 
 
 def page_rps(
-    directory: Path, pages: list[Page], seconds: float, connections: int
+    directory: Path,
+    pages: list[Page],
+    seconds: float,
+    connections: int,
+    *,
+    target: str = "app.wsgi:app",
+    env: dict | None = None,
 ) -> dict[str, float]:
-    """Each page's requests per second under gunicorn (2 workers) on the data set."""
+    """Each page's requests per second under gunicorn (2 workers) on the data set; `target`
+    and `env` (added to the data set's) for another app than the real one (list_ablation)."""
     if WRK is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     port = casebench.free_port()
-    server = casebench.gunicorn(APP_TARGET, port, casebench.env_for(directory), casebench.ROOT)
+    server_env = casebench.env_for(directory) | (env or {})
+    server = casebench.gunicorn(target, port, server_env, casebench.ROOT)
     out = {}
     try:
         casebench.wait_for(port, timeout=120)

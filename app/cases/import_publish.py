@@ -24,7 +24,6 @@ from app.audit import services as audit
 from app.cases import consents as cons
 from app.cases.models import ENCRYPTED_FIELDS, Case, CaseSearchToken, CaseStatus, Consent, Need
 from app.cases.search import token_rows
-from app.cases.search_province import province_on_path
 from app.cases.services import (
     Intake,
     allocate_codes,
@@ -39,6 +38,7 @@ from app.crypto.models import DataKey
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import OrgUnit
+from app.orgs.queries import province_id_on_path
 from app.permissions import Actor, Role
 from app.reports.figures import refresh_cases
 from app.reports.models import RecordKey
@@ -89,7 +89,7 @@ def prepare_cases(actor: Actor, unit: OrgUnit, intakes: list[Intake]) -> Prepare
     count, today, now = len(intakes), date.today(), utcnow()
     key_ids, case_ids = reserve_ids(DataKey, count), reserve_ids(Case, count)
     ring = keyring()
-    province_id = province_on_path(db.session.connection(), unit.path)
+    province_id = province_id_on_path(db.session.connection(), unit.path)
     version = ring.current_master_version
     master = ring.master_key(version)
     assignee = actor.user_id if actor.has_role(Role.CASEWORKER) else None

@@ -24,12 +24,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.cases import search_province  # noqa: F401 (its flush listener keeps tokens' province)
 from app.cases.models import Case, CaseSearchToken
-from app.cases.search_province import province_on_path
 from app.crypto import blind_index as bi
 from app.crypto.keyring import keyring
 from app.extensions import db
 from app.orgs.models import OrgUnit
+from app.orgs.queries import province_id_on_path
 
 FIRST_BATCH = 60
 MAX_BATCH = 2000
@@ -47,7 +48,7 @@ def index_field(case: Case, field: str, value: str | None) -> None:
         )
     )
     unit = db.session.get(OrgUnit, case.org_unit_id)
-    province_id = province_on_path(db.session.connection(), unit.path if unit else None)
+    province_id = province_id_on_path(db.session.connection(), unit.path if unit else None)
     rows = token_rows(keyring().index_key, case.id, field, value, province_id=province_id)
     if rows:
         db.session.execute(sa.insert(CaseSearchToken), rows)
@@ -131,7 +132,10 @@ class Scope:
     is_own: bool = False
 
 
-def _candidates(probes: list[bi.Probe], scope: Scope | None, below: int | None, limit: int):
+EVERY_CASE = Scope(condition=None)  # duplicate checks at intake look across the country
+
+
+def _candidates(probes: list[bi.Probe], scope: Scope, below: int | None, limit: int):
     """Case ids having every probe's tag, newest first, below `below`, within the scope;
     `probes` come smallest tag first (`_by_selectivity`)."""
     # Drive by the smallest tag, walking its index in case order; the other tags are
@@ -142,7 +146,7 @@ def _candidates(probes: list[bi.Probe], scope: Scope | None, below: int | None, 
     first, *rest = {(p.kind, p.tag): p for p in probes}.values()
     t0 = _ALIASES[0]
     stmt = sa.select(t0.c.case_id).where(t0.c.kind == first.kind, t0.c.tag == first.tag)
-    province_id = scope.province_id if scope is not None else None
+    province_id = scope.province_id
     if province_id is not None:  # walks the province's index: (kind, tag, province, case)
         stmt = stmt.where(t0.c.province_id == province_id)
     for ti, probe in zip(_ALIASES[1:], rest, strict=False):
@@ -154,19 +158,17 @@ def _candidates(probes: list[bi.Probe], scope: Scope | None, below: int | None, 
             # the walk with every token of the other word in the country (63,000 at 1M).
             other = other.where(ti.c.province_id == province_id)
         stmt = stmt.where(other)
-    if scope is not None and scope.is_own:
+    if scope.is_own:
         # Her few cases drive: each one's tokens of the tag, through (kind, tag, case).
         stmt = stmt.where(t0.c.case_id.in_(sa.select(Case.id).where(scope.condition)))
-    elif scope is not None:
+    elif scope.condition is not None:
         stmt = stmt.join(Case, Case.id == t0.c.case_id).where(scope.condition)
     if below is not None:
         stmt = stmt.where(t0.c.case_id < below)
     return stmt.group_by(t0.c.case_id).order_by(t0.c.case_id.desc()).limit(limit)
 
 
-def _candidate_tokens(
-    probes: list[bi.Probe], scope: Scope | None, below: int | None, limit: int
-) -> dict:
+def _candidate_tokens(probes: list[bi.Probe], scope: Scope, below: int | None, limit: int) -> dict:
     """The candidates (`_candidates`) with their stored tokens of the probes' tags, in one
     round trip: case id -> tokens, newest first. Every candidate has a token of the first
     probe's tag, so none is missing."""
@@ -202,16 +204,16 @@ def _confirmed(key: bytes, probes: list[bi.Probe], by_case: dict) -> list[int]:
 
 
 def find_case_ids(
-    groups: Iterable[list[bi.Probe]], scope: Scope | None = None, limit: int = 25
+    groups: Iterable[list[bi.Probe]], scope: Scope = EVERY_CASE, limit: int = 25
 ) -> list[int]:
     """Ids of cases matching any group (all probes of it), newest first, at most `limit`,
-    within `scope` (None: every case)."""
+    within `scope`."""
     key = keyring().index_key
     found: set[int] = set()
     for probes in groups:
         if not probes:
             continue
-        probes = _by_selectivity(probes, scope.province_id if scope is not None else None)
+        probes = _by_selectivity(probes, scope.province_id)
         below, scanned, confirmed, batch_size = None, 0, [], FIRST_BATCH
         while len(confirmed) < limit and scanned < MAX_CANDIDATES:
             batch = _candidate_tokens(probes, scope, below, batch_size)

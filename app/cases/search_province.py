@@ -16,31 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case, CaseSearchToken
 from app.orgs.models import OrgLevel, OrgUnit
-from app.orgs.queries import provinces_of
-from app.permissions import Actor, Role
+from app.orgs.queries import province_id_on_path, provinces_of
 
 _TOKENS = CaseSearchToken.__table__
-
-
-def province_on_path(conn: sa.Connection, path: str | None) -> int | None:
-    """The id of the province on a unit's path (the unit itself when it is one); None above
-    the provinces (the central unit) or without a path."""
-    ids = [int(part) for part in (path or "").strip("/").split("/") if part.isdigit()]
-    if not ids:
-        return None
-    return conn.execute(
-        sa.select(OrgUnit.id).where(OrgUnit.id.in_(ids), OrgUnit.level == OrgLevel.PROVINCE)
-    ).scalar()
-
-
-def search_province(conn: sa.Connection, actor: Actor) -> int | None:
-    """The province whose tokens the actor's search walks: a caseworker's scope lies inside
-    her province. None (every province) for a caseworker above the provinces, and for the
-    other roles: a volunteer's cases (opened or assigned) may have moved to another province,
-    an admin's grant is for any case."""
-    if not actor.has_role(Role.CASEWORKER):
-        return None
-    return province_on_path(conn, actor.org_path)
 
 
 def _restamp(conn: sa.Connection, case_ids: sa.Select, province_id: int | None) -> None:
@@ -71,8 +49,8 @@ def _follow_moves(session: Session, flush_context) -> None:
     for unit, old_parent in moved_units:
         if unit.level == OrgLevel.PROVINCE:
             continue  # a province moved (under the central unit) is still its cases' province
-        before = province_on_path(conn, old_parent.path) if old_parent is not None else None
-        now = province_on_path(conn, unit.path)
+        before = province_id_on_path(conn, old_parent.path) if old_parent is not None else None
+        now = province_id_on_path(conn, unit.path)
         if before != now:
             below = sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
             _restamp(conn, sa.select(Case.id).where(Case.org_unit_id.in_(below)), now)

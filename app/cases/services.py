@@ -37,6 +37,7 @@ from app.cases.models import (
     NeedStatus,
     ReachedVia,
 )
+from app.cases.queries import assignable_users, is_transfer_target, org_units_for_intake
 from app.cases.signals import sharing_stopped
 from app.categories import SupportCategory
 from app.crypto.envelope import create_data_key
@@ -98,16 +99,12 @@ def _check_consent(consent: ConsentGiven, is_minor: bool) -> None:
 
 
 def intake_units(actor: Actor) -> set[int]:
-    from app.cases.queries import org_units_for_intake
-
     return {u.id for u in org_units_for_intake(actor)}
 
 
 def _check_assignee(actor: Actor, case: Case, user_id: int | None) -> User | None:
     if user_id is None:
         return None
-    from app.cases.queries import assignable_users
-
     user = next((u for u in assignable_users(actor, case) if u.id == user_id), None)
     if user is None:
         raise CaseError(_l("Người được giao không thuộc đơn vị của hồ sơ."), "assigned_to_id")
@@ -460,8 +457,6 @@ def assign_case(actor: Actor, case: Case, user_id: int | None) -> Case:
 
 def request_transfer(actor: Actor, case: Case, target_id: int) -> Case:
     """A caseworker asks another unit to take the case; a caseworker there accepts it."""
-    from app.cases.queries import is_transfer_target
-
     _require_manage(actor, case)
     if case.transfer_to_org_unit_id is not None:
         # A page opened before the first request (another tab, a colleague) would otherwise

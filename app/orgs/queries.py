@@ -63,6 +63,17 @@ def province_of(unit: OrgUnit) -> OrgUnit:
     return province or db.session.get(OrgUnit, ids[0]) or unit
 
 
+def province_id_on_path(conn: sa.Connection, path: str | None) -> int | None:
+    """The id of the province on a unit's path (the unit itself when it is one), in one query
+    when the path is at hand; None above the provinces (the central unit) or without a path."""
+    ids = [int(part) for part in (path or "").strip("/").split("/") if part.isdigit()]
+    if not ids:
+        return None
+    return conn.execute(
+        sa.select(OrgUnit.id).where(OrgUnit.id.in_(ids), OrgUnit.level == OrgLevel.PROVINCE)
+    ).scalar()
+
+
 def provinces_of(conn: sa.Connection, unit_ids: Iterable[int]) -> dict[int, int]:
     """Org unit id -> the id of the province it lies in (its own for a province); a unit above
     the provinces (the central unit) has none."""

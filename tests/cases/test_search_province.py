@@ -105,15 +105,9 @@ def test_a_volunteer_finds_her_own_cases_only(world):
 
 
 def _plan(actor: Actor, term: str) -> str:
-    from app.cases.search import Scope, _by_selectivity, _candidates, probe_groups
-    from app.cases.search_province import search_province
-    from app.permissions import Role
+    from app.cases.search import _by_selectivity, _candidates, probe_groups
 
-    scope = Scope(
-        queries.visible_cases(actor).whereclause,
-        province_id=search_province(db.session.connection(), actor),
-        is_own=not actor.has_role(Role.CASEWORKER),
-    )
+    scope = queries._search_scope(actor, queries.visible_cases(actor))
     probes = _by_selectivity(probe_groups(term)[0])
     stmt = _candidates(probes, scope, None, 60)
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
